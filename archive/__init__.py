@@ -1,0 +1,4 @@
+"""newsarchive's archive: storage, versions, diffs, search and the Datasette integration.
+
+This package never imports :mod:`scraper`: it stores and reads plain values.
+"""
