@@ -1,0 +1,256 @@
+"""Paragraph-aligned diffs, their renderers, and change summaries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archive.diff import (
+    ChangeSummary,
+    DiffError,
+    apply_ops,
+    diff_versions,
+    summarize_change,
+)
+
+STORY = "\n\n".join(
+    [
+        "The council voted on Tuesday to close the old bridge for repairs.",
+        "Engineers found cracks in two of the main supports last spring.",
+        "The mayor said the closure would last at least six months.",
+        "Residents will be able to use a ferry service during the works.",
+        "A public meeting is planned for next week at the town hall.",
+    ]
+)
+TITLE = "Council closes old bridge"
+
+
+def paragraphs(text: str) -> list[str]:
+    return text.split("\n\n")
+
+
+def edit(text: str, index: int, new: str) -> str:
+    paras = paragraphs(text)
+    paras[index] = new
+    return "\n\n".join(paras)
+
+
+# -- summaries ---------------------------------------------------------------------------------
+
+
+def test_first_version_counts_everything_as_added():
+    summary = summarize_change(None, None, TITLE, STORY)
+    assert summary.kind == "first"
+    assert summary.paragraphs_added == 5
+    assert summary.words_added == len(STORY.split())
+    assert summary.words_removed == 0
+    assert not summary.title_changed
+
+
+def test_identical_versions_are_unchanged():
+    assert summarize_change(TITLE, STORY, TITLE, STORY).kind == "unchanged"
+
+
+def test_misspelling_fixed_is_a_typo():
+    before = STORY.replace("Engineers", "Enginers")
+    summary = summarize_change(TITLE, before, TITLE, STORY)
+    assert summary.kind == "typo"
+    assert summary.paragraphs_edited == 1
+    assert (summary.words_added, summary.words_removed) == (1, 1)
+
+
+def test_changed_phrase_is_a_rewording():
+    after = STORY.replace(
+        "The mayor said the closure would last at least six months.",
+        "The mayor warned that the closure could last well over six months.",
+    )
+    summary = summarize_change(TITLE, STORY, TITLE, after)
+    assert summary.kind == "rewording"
+    assert summary.paragraphs_edited == 1
+    assert summary.paragraphs_added == summary.paragraphs_removed == 0
+
+
+def test_new_paragraph_is_an_addition():
+    after = STORY + "\n\nUpdate: the ferry will be free for residents over 65."
+    summary = summarize_change(TITLE, STORY, TITLE, after)
+    assert summary.kind == "addition"
+    assert summary.paragraphs_added == 1
+    assert summary.words_added == 10
+    assert summary.words_removed == 0
+
+
+def test_dropped_paragraph_is_a_removal():
+    after = "\n\n".join(paragraphs(STORY)[:3] + paragraphs(STORY)[4:])
+    summary = summarize_change(TITLE, STORY, TITLE, after)
+    assert summary.kind == "removal"
+    assert summary.paragraphs_removed == 1
+    assert summary.words_removed == len(paragraphs(STORY)[3].split())
+
+
+def test_new_title_is_a_headline_change():
+    summary = summarize_change(TITLE, STORY, "Bridge shut for six months", STORY)
+    assert summary.kind == "headline"
+    assert summary.title_changed
+    assert summary.words_added == summary.words_removed == 0
+
+
+def test_title_and_small_edit_is_still_a_headline_change():
+    after = STORY.replace("six months", "eight months")
+    summary = summarize_change(TITLE, STORY, "Bridge shut for eight months", after)
+    assert summary.kind == "headline"
+    assert summary.paragraphs_edited == 1
+
+
+def test_replacing_most_of_the_text_is_a_rewrite():
+    after = "\n\n".join(
+        [
+            "Flooding forced the evacuation of hundreds of homes overnight.",
+            "Rescue teams used boats to reach families trapped upstairs.",
+            "The council voted on Tuesday to close the old bridge for repairs.",
+        ]
+    )
+    summary = summarize_change(TITLE, STORY, "Floods force evacuations", after)
+    assert summary.kind == "rewrite"
+
+
+def test_moved_paragraph_is_counted_as_a_move_not_add_and_remove():
+    paras = paragraphs(STORY)
+    after = "\n\n".join([paras[3], *paras[:3], paras[4]])
+    summary = summarize_change(TITLE, STORY, TITLE, after)
+    assert summary.paragraphs_moved == 1
+    assert summary.paragraphs_added == summary.paragraphs_removed == 0
+    assert summary.words_added == summary.words_removed == 0
+    assert summary.kind == "rewording"
+
+
+def test_summary_round_trips_through_json():
+    summary = summarize_change(TITLE, STORY, TITLE, STORY + "\n\nMore.")
+    data = json.loads(json.dumps(summary.to_dict()))
+    assert data["kind"] == "addition"
+    assert ChangeSummary.from_dict(data) == summary
+
+
+# -- diff structure ----------------------------------------------------------------------------
+
+
+def test_edited_paragraph_has_word_level_changes():
+    after = STORY.replace("six months", "eight months")
+    diff = diff_versions(STORY, after)
+    kinds = [b.kind for b in diff.blocks]
+    assert kinds == ["equal", "equal", "edited", "equal", "equal"]
+    changes = [(w.old_text, w.new_text) for w in diff.blocks[2].words if w.tag != "equal"]
+    assert changes == [("six", "eight")]
+
+
+def test_word_ops_carry_offsets_into_both_texts():
+    after = STORY.replace("six months", "eight months")
+    diff = diff_versions(STORY, after)
+    (op,) = [w for w in diff.blocks[2].words if w.tag != "equal"]
+    assert STORY[op.old_start : op.old_end] == "six"
+    assert after[op.new_start : op.new_end] == "eight"
+
+
+def test_adjacent_word_changes_merge_into_one_phrase():
+    before = "The quick brown fox jumps over the dog."
+    after = "The slow red fox jumps over the dog."
+    diff = diff_versions(before, after)
+    changes = [(w.old_text, w.new_text) for w in diff.blocks[0].words if w.tag != "equal"]
+    assert changes == [("quick brown", "slow red")]
+
+
+def test_unrelated_replacement_is_removal_plus_addition():
+    after = edit(STORY, 2, "Snow is expected across the region by Friday evening.")
+    kinds = [b.kind for b in diff_versions(STORY, after).blocks]
+    assert kinds == ["equal", "equal", "removed", "added", "equal", "equal"]
+
+
+def test_moved_paragraph_is_recognised():
+    paras = paragraphs(STORY)
+    after = "\n\n".join([paras[4], *paras[:4]])
+    diff = diff_versions(STORY, after)
+    moved = {b.kind: (b.old_index, b.new_index) for b in diff.blocks if b.kind.startswith("moved")}
+    assert moved == {"moved-in": (4, 0), "moved-out": (4, 0)}
+
+
+def test_moved_and_lightly_edited_paragraph_shows_its_word_changes():
+    paras = paragraphs(STORY)
+    after = "\n\n".join([paras[4].replace("next week", "next Monday"), *paras[:4]])
+    diff = diff_versions(STORY, after)
+    (moved_in,) = [b for b in diff.blocks if b.kind == "moved-in"]
+    assert [(w.old_text, w.new_text) for w in moved_in.words if w.tag != "equal"] == [
+        ("week", "Monday")
+    ]
+
+
+def test_title_ops_describe_the_headline_change():
+    diff = diff_versions(STORY, STORY, old_title=TITLE, new_title="Council shuts old bridge")
+    assert diff.title_changed
+    assert [(o.old_text, o.new_text) for o in diff.title_ops if o.tag != "equal"] == [
+        ("closes", "shuts")
+    ]
+
+
+def test_diff_from_empty_text_is_all_added():
+    diff = diff_versions("", STORY)
+    assert {b.kind for b in diff.blocks} == {"added"}
+    assert apply_ops("", diff.ops) == STORY
+
+
+def test_apply_ops_rejects_ops_from_another_text():
+    diff = diff_versions(STORY, STORY.replace("six", "eight"))
+    with pytest.raises(DiffError):
+        apply_ops(STORY.replace("council", "COUNCIL").replace("The", "A"), diff.ops)
+
+
+def test_non_string_input_is_a_typed_error():
+    with pytest.raises(DiffError):
+        diff_versions(None, "x")  # type: ignore[arg-type]
+
+
+# -- property: applying the ops to A gives B ---------------------------------------------------
+
+_words = st.sampled_from(
+    ["the", "mayor", "said", "bridge", "six", "months", "ferry", "é", "x", "—", ",", ".", "don't"]
+)
+_paragraph = st.lists(_words, min_size=0, max_size=8).map(" ".join)
+_text = st.lists(_paragraph, min_size=0, max_size=6).map("\n\n".join)
+_raw = st.text(alphabet=st.sampled_from(list("ab \n.,é")), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_text, _text)
+def test_ops_turn_old_into_new_for_paragraph_texts(old, new):
+    diff = diff_versions(old, new)
+    assert apply_ops(old, diff.ops) == new
+    # ops are contiguous over the new text too
+    assert "".join(op.new_text for op in diff.ops) == new
+    for op in diff.ops:
+        assert new[op.new_start : op.new_end] == op.new_text
+
+
+@settings(max_examples=300, deadline=None)
+@given(_raw, _raw)
+def test_ops_turn_old_into_new_for_arbitrary_texts(old, new):
+    diff = diff_versions(old, new)
+    assert apply_ops(old, diff.ops) == new
+
+
+@settings(max_examples=200, deadline=None)
+@given(_text, _text)
+def test_word_ops_locate_their_text_in_both_versions(old, new):
+    diff = diff_versions(old, new)
+    for block in diff.blocks:
+        for w in block.words:
+            assert old[w.old_start : w.old_end] == w.old_text
+            assert new[w.new_start : w.new_end] == w.new_text
+
+
+@settings(max_examples=200, deadline=None)
+@given(_text, _text)
+def test_summary_kind_is_one_of_the_documented_kinds(old, new):
+    summary = summarize_change("t", old, "t", new)
+    assert summary.kind in {"typo", "rewording", "addition", "removal", "rewrite", "unchanged"}
+    assert (summary.kind == "unchanged") == (old == new)
