@@ -1,0 +1,123 @@
+"""Plain values that go into and come out of the archive.
+
+The scraper builds these from its own values (``FetchResult``, ``Article``); the archive never
+sees scraper types, so it can be used (and tested) on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+#: Capture outcomes. ``new-version`` and ``unchanged`` are decided by the archive when content is
+#: given; the others are given by the caller for captures without content.
+OUTCOMES = (
+    "new-version",
+    "unchanged",
+    "not-modified",
+    "error",
+    "gone",
+    "moved",
+    "skipped",
+    "not-html",
+)
+
+#: Article statuses.
+STATUSES = ("new", "live", "gone", "moved", "soft-404", "failing")
+
+
+def utc_iso(moment: datetime) -> str:
+    """The one timestamp format of the archive: ISO 8601, UTC, second precision."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the archive stores aware UTC times only")
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An article URL found by discovery (feed, sitemap, listing page)."""
+
+    url: str
+    site: str
+    title: str | None = None
+    published: str | None = None
+    modified: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureIn:
+    """One fetch attempt, as the crawl saw it.
+
+    ``outcome`` is left ``None`` when content comes with the capture: the archive then decides
+    between ``new-version`` and ``unchanged``.
+    """
+
+    url: str
+    site: str
+    fetched_at: datetime
+    outcome: str | None = None
+    status_code: int | None = None
+    final_url: str | None = None
+    reason: str | None = None
+    error: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    encoding: str | None = None
+    size: int = 0
+    elapsed_ms: int | None = None
+    http_version: str | None = None
+    request_headers: tuple[tuple[str, str], ...] = ()
+    response_headers: tuple[tuple[str, str], ...] = ()
+    raw: bytes | None = None
+    crawl_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            raise ValueError(f"unknown capture outcome {self.outcome!r}")
+
+
+@dataclass(frozen=True)
+class ContentIn:
+    """The editorial content extracted from a capture."""
+
+    title: str
+    text: str
+    extractor_version: str
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    modified: str | None = None
+    language: str | None = None
+    description: str | None = None
+    section: str | None = None
+    image: str | None = None
+    tags: tuple[str, ...] = ()
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What :meth:`archive.store.Archive.record` did."""
+
+    article_id: int
+    capture_id: int
+    outcome: str
+    version: int | None = None
+    version_id: int | None = None
+    status: str = "live"
+    event: str | None = None
+
+
+@dataclass(frozen=True)
+class CrawlCounts:
+    """The figures of one crawl cycle, stored in the ``crawls`` table."""
+
+    discovered: int = 0
+    new_articles: int = 0
+    fetched: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    not_modified: int = 0
+    skipped: int = 0
+    errors: int = 0
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
