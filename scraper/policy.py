@@ -1,0 +1,177 @@
+"""When to look at an article again (pure).
+
+News articles change most in their first hours: corrections, updates to a developing story,
+a new headline. Later they rarely change, and checking them costs the publisher a request each
+time. So the interval between checks grows with the article's age, in tiers, like NewsDiffs:
+
+======================  ==============
+age of the article      check every
+======================  ==============
+< 3 hours               15 minutes
+< 1 day                 1 hour
+< 7 days                3 hours
+< 30 days               1 day
+< ``max_age`` (90 days) ``max_interval`` (1 week)
+older                   never
+======================  ==============
+
+Two signals adjust the tier's interval:
+
+- an article that stayed unchanged for ``backoff_after`` checks in a row is checked less often
+  (the interval is multiplied by ``backoff_factor`` per further unchanged check), but never
+  less often than the next tier would check it, so back-off cannot skip a whole age tier;
+- a feed or sitemap saying the article was modified after our last check pulls the check
+  forward to now.
+
+The age is measured from ``born``: the published time when known, else the first time the
+archive saw the URL. All datetimes must be timezone-aware.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+__all__ = ["DEFAULT_TIERS", "PolicyError", "RecheckPolicy", "Tier", "interval_for", "next_check"]
+
+
+class PolicyError(ValueError):
+    """A re-check policy that cannot work (unordered tiers, non-positive intervals, ...)."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Articles younger than ``younger_than`` are checked every ``every``."""
+
+    younger_than: timedelta
+    every: timedelta
+
+
+DEFAULT_TIERS: tuple[Tier, ...] = (
+    Tier(timedelta(hours=3), timedelta(minutes=15)),
+    Tier(timedelta(days=1), timedelta(hours=1)),
+    Tier(timedelta(days=7), timedelta(hours=3)),
+    Tier(timedelta(days=30), timedelta(days=1)),
+)
+
+
+@dataclass(frozen=True)
+class RecheckPolicy:
+    """Re-check tiers by age; past the last tier, every ``max_interval`` until ``max_age``."""
+
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    max_age: timedelta = timedelta(days=90)
+    backoff_after: int = 3
+    backoff_factor: float = 2.0
+    max_interval: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        zero = timedelta(0)
+        if not isinstance(self.tiers, tuple) or not all(isinstance(t, Tier) for t in self.tiers):
+            raise PolicyError("tiers must be a tuple of Tier values")
+        previous: Tier | None = None
+        for index, tier in enumerate(self.tiers):
+            if tier.younger_than <= zero or tier.every <= zero:
+                raise PolicyError(f"tiers[{index}]: younger_than and every must be positive")
+            if previous is not None:
+                if tier.younger_than <= previous.younger_than:
+                    raise PolicyError(
+                        f"tiers[{index}]: younger_than must grow from tier to tier "
+                        f"({tier.younger_than} after {previous.younger_than})"
+                    )
+                if tier.every < previous.every:
+                    raise PolicyError(
+                        f"tiers[{index}]: every must not shrink as articles age "
+                        f"({tier.every} after {previous.every})"
+                    )
+            previous = tier
+        if self.max_interval <= zero:
+            raise PolicyError("max_interval must be positive")
+        if previous is not None and self.max_interval < previous.every:
+            raise PolicyError(
+                f"max_interval ({self.max_interval}) must be at least the last tier's every "
+                f"({previous.every})"
+            )
+        if self.max_age <= zero:
+            raise PolicyError("max_age must be positive")
+        if isinstance(self.backoff_after, bool) or not isinstance(self.backoff_after, int):
+            raise PolicyError("backoff_after must be an integer")
+        if self.backoff_after < 1:
+            raise PolicyError("backoff_after must be at least 1")
+        if not self.backoff_factor >= 1.0:
+            raise PolicyError("backoff_factor must be at least 1.0")
+
+
+def _aware(name: str, value: datetime | None) -> None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise PolicyError(f"{name} must be a timezone-aware datetime, got {value!r}")
+
+
+def interval_for(
+    policy: RecheckPolicy, age: timedelta, unchanged_streak: int = 0
+) -> timedelta | None:
+    """The wait before the next check of an article of this *age*; None once past max_age.
+
+    Non-decreasing in *age* and in *unchanged_streak*.
+    """
+    if age < timedelta(0):  # published "in the future": clock skew, treat as brand new
+        age = timedelta(0)
+    if age >= policy.max_age:
+        return None
+    for index, tier in enumerate(policy.tiers):
+        if age < tier.younger_than:
+            base = tier.every
+            cap = (
+                policy.tiers[index + 1].every
+                if index + 1 < len(policy.tiers)
+                else policy.max_interval
+            )
+            break
+    else:
+        return policy.max_interval
+    extra = unchanged_streak - policy.backoff_after + 1
+    if extra <= 0:
+        return base
+    # Grow by the factor per unchanged check without overflowing on huge streaks.
+    seconds = base.total_seconds()
+    cap_seconds = cap.total_seconds()
+    for _ in range(extra):
+        seconds *= policy.backoff_factor
+        if seconds >= cap_seconds:
+            return cap
+    return timedelta(seconds=seconds)
+
+
+def next_check(
+    policy: RecheckPolicy,
+    *,
+    born: datetime,
+    now: datetime,
+    unchanged_streak: int = 0,
+    hint_modified: datetime | None = None,
+    last_checked: datetime | None = None,
+) -> datetime | None:
+    """When to check the article next (never before *now*); None means never again.
+
+    ``born`` is the published time, or when the archive first saw the article.
+    The interval counts from ``last_checked`` (from *now* when never checked), so a backlog
+    computed late still lands on the right time, clamped to *now*. A check that would fall at
+    or past ``born + max_age`` is not scheduled: the article is retired (None).
+    """
+    _aware("born", born)
+    _aware("now", now)
+    _aware("hint_modified", hint_modified)
+    _aware("last_checked", last_checked)
+    if unchanged_streak < 0:
+        raise PolicyError(f"unchanged_streak must not be negative, got {unchanged_streak}")
+    age = now - born
+    interval = interval_for(policy, age, unchanged_streak)
+    if interval is None:
+        return None
+    if hint_modified is not None and (last_checked is None or hint_modified > last_checked):
+        return now
+    start = last_checked if last_checked is not None and last_checked <= now else now
+    due = max(start + interval, now)
+    if due >= min(born, now) + policy.max_age:
+        return None
+    return due
