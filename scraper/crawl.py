@@ -1,0 +1,465 @@
+"""One crawl cycle of one site: discover, pick due articles, fetch, extract, record.
+
+This module is the wiring between the scraper's values and the archive's. It owns no policy of
+its own: politeness is the fetcher's, the re-check timing is :mod:`scraper.policy`'s, the
+"is this a new version" decision is the archive's. Time comes from an injected ``now()`` so
+tests (and the demo's accelerated clock) control it.
+
+Extraction is CPU work: pass a ``concurrent.futures`` executor (a process pool) to run it off
+the event loop; without one it runs inline, which is fine for small crawls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded
+from archive.store import Archive
+
+from . import urls as urlmod
+from .discover import discover_site
+from .extract import EXTRACTOR_VERSION, Article, ExtractionError, ExtractRules, extract
+from .fetch import Fetcher, FetchError, FetchResult
+from .policy import RecheckPolicy, next_check
+
+log = logging.getLogger("newsarchive.crawl")
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class CrawlReport:
+    """What one crawl cycle of one site did."""
+
+    site: str
+    crawl_id: int
+    started: datetime
+    finished: datetime
+    counts: CrawlCounts
+    source_errors: tuple[tuple[str, str], ...] = ()  # (source URL, reason)
+
+    @property
+    def duration(self) -> float:
+        return (self.finished - self.started).total_seconds()
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"site={self.site} discovered={c.discovered} new_articles={c.new_articles} "
+            f"fetched={c.fetched} new_versions={c.new_versions} unchanged={c.unchanged} "
+            f"not_modified={c.not_modified} skipped={c.skipped} errors={c.errors} "
+            f"duration={self.duration:.1f}s"
+        )
+
+
+@dataclass
+class _Tally:
+    counter: Counter = field(default_factory=Counter)
+    errors: Counter = field(default_factory=Counter)
+
+    def add(self, recorded: Recorded, reason: str | None) -> None:
+        self.counter["fetched"] += 1
+        key = _COUNTED.get(recorded.outcome)
+        if key:
+            self.counter[key] += 1
+        if recorded.outcome in ("error", "gone"):
+            self.counter["errors"] += 1
+        if reason:
+            self.errors[reason] += 1
+
+
+_COUNTED = {
+    "new-version": "new_versions",
+    "unchanged": "unchanged",
+    "not-modified": "not_modified",
+    "skipped": "skipped",
+}
+
+
+def is_soft_404(original: str, final: str, listing_pages: Sequence[str] = ()) -> bool:
+    """A redirect from an article to the home page or a section page means it was removed."""
+    a, b = urlsplit(original), urlsplit(final)
+    if a.netloc != b.netloc and b.netloc.removeprefix("www.") != a.netloc.removeprefix("www."):
+        return False
+    final_path = b.path.rstrip("/")
+    if final_path == "" or final in listing_pages:
+        return True
+    # A parent path of the article ("/world/2026/11/x" -> "/world/") is a section page.
+    return a.path.rstrip("/").startswith(final_path + "/") and final_path.count("/") <= 2
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def run_extract(text: str, url: str, rules: ExtractRules | None) -> Article | ExtractionError:
+    """Extraction as a picklable, exception-free call, for process pools."""
+    try:
+        return extract(text, url, rules)
+    except ExtractionError as exc:
+        return exc
+
+
+def content_of(article: Article) -> ContentIn:
+    return ContentIn(
+        title=article.title,
+        text=article.text,
+        extractor_version=EXTRACTOR_VERSION,
+        authors=tuple(article.authors),
+        published=article.published,
+        modified=article.modified,
+        language=article.language,
+        description=article.description,
+        section=article.section,
+        image=article.image,
+        tags=tuple(article.tags),
+        method=article.method,
+    )
+
+
+def capture_of(result: FetchResult, url: str, site: str, crawl_id: int | None, **kw) -> CaptureIn:
+    """The archive's record of a completed HTTP exchange."""
+    base: dict[str, Any] = dict(
+        url=url,
+        site=site,
+        fetched_at=result.fetched_at,
+        status_code=result.status,
+        final_url=result.final_url if result.final_url != result.url else None,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        content_type=result.content_type,
+        encoding=result.encoding,
+        size=len(result.body),
+        elapsed_ms=round(result.elapsed * 1000),
+        http_version=result.http_version,
+        request_headers=result.request_headers,
+        response_headers=result.headers,
+        crawl_id=crawl_id,
+    )
+    base.update(kw)
+    return CaptureIn(**base)
+
+
+class ArticleChecker:
+    """Fetch one article, extract it and record the outcome; used by crawls and ``archive``."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        fetcher: Fetcher,
+        *,
+        site: str,
+        rules: ExtractRules | None = None,
+        policy: RecheckPolicy | None = None,
+        listing_pages: Sequence[str] = (),
+        now: Callable[[], datetime] = utcnow,
+        executor: Executor | None = None,
+        crawl_id: int | None = None,
+    ) -> None:
+        self.archive = archive
+        self.fetcher = fetcher
+        self.site = site
+        self.rules = rules
+        self.policy = policy or RecheckPolicy()
+        self.listing_pages = tuple(listing_pages)
+        self.now = now
+        self.executor = executor
+        self.crawl_id = crawl_id
+
+    async def check(self, url: str) -> tuple[Recorded, str | None]:
+        """Check *url* once; returns what was recorded and the capture's reason."""
+        article = self.archive.find_article(url)
+        etag = last_modified = None
+        if article is not None:
+            url = article["url"]
+            etag, last_modified = article["etag"], article["last_modified"]
+        try:
+            result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
+        except FetchError as exc:
+            return self.record_failure(url, exc.reason, str(exc)), exc.reason
+        recorded, reason = await self._record_result(url, result)
+        self._schedule(recorded)
+        return recorded, reason
+
+    def record_failure(self, url: str, reason: str, message: str) -> Recorded:
+        """Record a fetch that produced no HTTP response (robots, timeout, SSRF, ...)."""
+        recorded = self.archive.record(
+            CaptureIn(
+                url=url,
+                site=self.site,
+                fetched_at=self.now(),
+                outcome="skipped" if reason == "robots" else "error",
+                reason=reason,
+                error=message,
+                crawl_id=self.crawl_id,
+            )
+        )
+        self._schedule(recorded)
+        return recorded
+
+    async def _record_result(self, url: str, result: FetchResult) -> tuple[Recorded, str | None]:
+        site, crawl_id = self.site, self.crawl_id
+        status = result.status
+        if status == 304:
+            return self.archive.record(
+                capture_of(result, url, site, crawl_id, outcome="not-modified")
+            ), None
+        if status in (404, 410):
+            reason = f"http-{status}"
+            return self.archive.record(
+                capture_of(result, url, site, crawl_id, outcome="gone", reason=reason)
+            ), reason
+        if status >= 400 or status < 200 or status in (204, 205):
+            reason = f"http-{status}"
+            return self.archive.record(
+                capture_of(result, url, site, crawl_id, outcome="error", reason=reason)
+            ), reason
+
+        try:
+            final = urlmod.normalize_url(result.final_url)
+        except urlmod.BadURL:
+            final = result.final_url
+        if result.redirects and final != url:
+            if is_soft_404(url, final, self.listing_pages):
+                return self.archive.record(
+                    capture_of(result, url, site, crawl_id, outcome="gone", reason="soft-404")
+                ), "soft-404"
+            if result.permanent_redirect:
+                article = self.archive.find_article(url)
+                if article is not None:
+                    self.archive.rename_article(
+                        article["id"], final, kind="redirect", at=result.fetched_at
+                    )
+                url = final
+        if not result.is_html or result.text is None:
+            return self.archive.record(
+                capture_of(result, url, site, crawl_id, outcome="not-html", reason="not-html")
+            ), "not-html"
+
+        extracted = await self._extract(result.text, final)
+        if isinstance(extracted, ExtractionError):
+            # Keep the raw page: a better extractor can re-read it later.
+            return self.archive.record(
+                capture_of(
+                    result,
+                    url,
+                    site,
+                    crawl_id,
+                    outcome="error",
+                    reason="extract-failed",
+                    error=str(extracted),
+                    raw=result.body,
+                )
+            ), "extract-failed"
+        url = self._follow_canonical(url, extracted.canonical_url, result.fetched_at)
+        return self.archive.record(
+            capture_of(result, url, site, crawl_id, raw=result.body), content_of(extracted)
+        ), None
+
+    def _follow_canonical(self, url: str, canonical: str | None, at: datetime) -> str:
+        """Merge an alias into the article its ``<link rel=canonical>`` names (same host)."""
+        if not canonical:
+            return url
+        try:
+            canonical = urlmod.normalize_url(canonical, base=url)
+        except urlmod.BadURL:
+            return url
+        if canonical == url or urlmod.host_of(canonical) != urlmod.host_of(url):
+            return url
+        article = self.archive.find_article(url)
+        if article is None:
+            return url
+        owner = self.archive.rename_article(article["id"], canonical, kind="canonical", at=at)
+        return self.archive.article(owner)["url"]
+
+    async def _extract(self, text: str, url: str) -> Article | ExtractionError:
+        if self.executor is None:
+            return run_extract(text, url, self.rules)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, run_extract, text, url, self.rules)
+
+    def _schedule(self, recorded: Recorded) -> None:
+        article = self.archive.article(recorded.article_id)
+        if article["status"] == "moved":
+            self.archive.set_next_check(article["id"], None)
+            return
+        now = self.now()
+        born = _parse_time(article["published"]) or _parse_time(article["first_seen"]) or now
+        when = next_check(
+            self.policy,
+            born=born,
+            now=now,
+            unchanged_streak=article["unchanged_streak"],
+            hint_modified=None,
+            last_checked=now,
+        )
+        self.archive.set_next_check(article["id"], when)
+
+
+async def crawl_site(
+    site: Any,
+    archive: Archive,
+    fetcher: Fetcher,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    check_all: bool = False,
+    max_articles: int | None = None,
+    concurrency: int = 16,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> CrawlReport:
+    """Run one crawl cycle of *site* (a :class:`scraper.config.Site`) and record everything."""
+    started = now()
+    crawl_id = archive.start_crawl(site.name, started)
+    tally = _Tally()
+    source_errors: list[tuple[str, str]] = []
+    status = "done"
+    try:
+        robots_sitemaps: list[str] = []
+        sources = [*site.feeds, *site.sitemaps, *site.listing_pages]
+        if getattr(site, "use_robots_sitemaps", False) and sources:
+            try:
+                robots_sitemaps = await fetcher.sitemaps_from_robots(sources[0])
+            except FetchError as exc:
+                source_errors.append((sources[0], exc.reason))
+        report = await discover_site(site, fetcher.fetch, robots_sitemaps=robots_sitemaps)
+        source_errors.extend((e.url, e.reason) for e in report.errors)
+        for _source, reason in source_errors:
+            tally.errors[f"source-{reason}"] += 1
+        tally.counter["discovered"] = len(report.found)
+        new_ids = archive.add_candidates(
+            [Candidate(d.url, site.name, d.title, d.published, d.modified) for d in report.found],
+            now(),
+        )
+        tally.counter["new_articles"] = len(new_ids)
+        _pull_forward(archive, site.name, report.found, now())
+        if progress:
+            progress(
+                "discovered", {"site": site.name, "found": len(report.found), "new": len(new_ids)}
+            )
+
+        if check_all:
+            due = archive.live_articles(site.name)
+        else:
+            due = archive.due_articles(site.name, now(), limit=max_articles)
+        checker = ArticleChecker(
+            archive,
+            fetcher,
+            site=site.name,
+            rules=site.rules,
+            policy=site.policy,
+            listing_pages=site.listing_pages,
+            now=now,
+            executor=executor,
+            crawl_id=crawl_id,
+        )
+        await _check_all(checker, [a["url"] for a in due], tally, concurrency, progress)
+    except asyncio.CancelledError:
+        status = "cancelled"
+        raise
+    except Exception:
+        status = "failed"
+        log.exception("crawl failed site=%s", site.name)
+        raise
+    finally:
+        counts = CrawlCounts(
+            **{
+                k: tally.counter.get(k, 0)
+                for k in (
+                    "discovered",
+                    "new_articles",
+                    "fetched",
+                    "new_versions",
+                    "unchanged",
+                    "not_modified",
+                    "skipped",
+                    "errors",
+                )
+            },
+            errors_by_kind=dict(tally.errors),
+        )
+        finished = now()
+        archive.finish_crawl(crawl_id, finished, counts, status=status)
+    return CrawlReport(site.name, crawl_id, started, finished, counts, tuple(source_errors))
+
+
+def _pull_forward(archive: Archive, site: str, found: Sequence[Any], now: datetime) -> None:
+    """A feed or sitemap saying an article was modified after our last check makes it due."""
+    stamp = now.isoformat(timespec="seconds")
+    for item in found:
+        modified = _parse_time(getattr(item, "modified", None))
+        if modified is None:
+            continue
+        article = archive.find_article(item.url)
+        if article is None or article["next_check"] is None:
+            continue
+        last = _parse_time(article["last_checked"])
+        if last is not None and modified > last and article["next_check"] > stamp:
+            archive.set_next_check(article["id"], now)
+
+
+async def _check_all(
+    checker: ArticleChecker,
+    urls: Sequence[str],
+    tally: _Tally,
+    concurrency: int,
+    progress: Progress | None,
+) -> None:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for url in urls:
+        queue.put_nowait(url)
+    total = len(urls)
+    done = 0
+
+    async def worker() -> None:
+        nonlocal done
+        while True:
+            try:
+                url = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            try:
+                recorded, reason = await checker.check(url)
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except Exception as exc:  # a bug must not stop the other articles' checks
+                log.exception("article check failed url=%s", url)
+                recorded, reason = checker.record_failure(url, "internal", repr(exc)), "internal"
+            tally.add(recorded, reason)
+            done += 1
+            if progress:
+                progress(
+                    "checked",
+                    {
+                        "url": url,
+                        "outcome": recorded.outcome,
+                        "done": done,
+                        "total": total,
+                        "reason": reason,
+                    },
+                )
+
+    workers = [asyncio.create_task(worker()) for _ in range(max(1, min(concurrency, total)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()

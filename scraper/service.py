@@ -1,0 +1,143 @@
+"""Crawls as the commands run them: the lock, one archive, one fetcher, progress on screen.
+
+``crawl_once`` is one cycle of some sites (``newsarchive crawl``); ``run_forever`` is the
+scheduled service (``newsarchive run``). Both hold the archive lock so that two writers never
+meet, and both share one :class:`~scraper.fetch.Fetcher` between sites so that per-host
+politeness holds across concurrent crawls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from archive.store import Archive
+
+from .config import Config, Site
+from .crawl import CrawlReport, Progress, crawl_site, utcnow
+from .fetch import Fetcher
+from .lock import ArchiveLock
+
+log = logging.getLogger("newsarchive.crawl")
+
+
+class PlainProgress:
+    """Periodic progress lines for logs and pipes (no terminal)."""
+
+    def __init__(self, stream=sys.stderr, every: float = 5.0) -> None:
+        self.stream = stream
+        self.every = every
+        self._last = time.monotonic()
+
+    def __call__(self, kind: str, info: dict[str, Any]) -> None:
+        if kind == "discovered":
+            print(
+                f"{info['site']}: discovered {info['found']} URLs, {info['new']} new",
+                file=self.stream,
+                flush=True,
+            )
+            return
+        now = time.monotonic()
+        if info.get("done") == info.get("total") or now - self._last >= self.every:
+            self._last = now
+            print(
+                f"checked {info['done']}/{info['total']} (last: {info['outcome']} {info['url']})",
+                file=self.stream,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A progress bar per site on a terminal."""
+
+    def __init__(self, sites: Sequence[Site]) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[last]}"),
+            transient=False,
+        )
+        self.tasks = {
+            s.name: self.progress.add_task(f"{s.name}: discovering", total=None, last="")
+            for s in sites
+        }
+        self.progress.start()
+
+    def for_site(self, name: str) -> Progress:
+        task = self.tasks[name]
+
+        def update(kind: str, info: dict[str, Any]) -> None:
+            if kind == "discovered":
+                self.progress.update(task, description=f"{name}: checking")
+            else:
+                self.progress.update(
+                    task, completed=info["done"], total=info["total"], last=f"{info['outcome']}"
+                )
+
+        return update
+
+    def close(self) -> None:
+        self.progress.stop()
+
+
+async def crawl_once(
+    config: Config,
+    db_path: Path,
+    sites: Sequence[Site],
+    *,
+    check_all: bool = False,
+    wait: float = 60.0,
+    progress: bool = False,
+    now: Callable[[], datetime] = utcnow,
+) -> list[CrawlReport]:
+    """One crawl cycle of each of *sites*, concurrently; returns their reports."""
+    lock = ArchiveLock(db_path, command="crawl")
+    lock.acquire(wait=wait)
+    display: Any = RichProgress(sites) if progress else PlainProgress()
+    try:
+        with Archive(db_path) as archive:
+            async with Fetcher(config.crawl.fetch_settings()) as fetcher:
+                jobs = [
+                    crawl_site(
+                        site,
+                        archive,
+                        fetcher,
+                        now=now,
+                        check_all=check_all,
+                        max_articles=None if check_all else config.crawl.max_articles_per_run,
+                        concurrency=config.crawl.global_concurrency,
+                        progress=display.for_site(site.name) if progress else display,
+                    )
+                    for site in sites
+                ]
+                reports = await asyncio.gather(*jobs)
+    finally:
+        display.close()
+        lock.release()
+    for report in reports:
+        log.info("crawl finished %s", report.summary())
+    return list(reports)
+
+
+async def run_forever(config: Config, *, max_crawls: int | None = None) -> Any:
+    """``newsarchive run``: the scheduler until SIGINT/SIGTERM (or *max_crawls* crawls)."""
+    from .schedule import run_service
+
+    return await run_service(
+        config,
+        archive_factory=lambda: Archive(config.db_path),
+        fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
+        max_crawls=max_crawls,
+    )
