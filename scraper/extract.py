@@ -1,12 +1,45 @@
-"""Main-content extraction (contract stub; the extractor is built on this interface)."""
+"""Main-content extraction: the article text and metadata of a news page.
+
+`extract` is a pure function (no I/O, no shared state), so a crawl can run it in a process pool.
+The steps, each in its own module:
+
+    bounds check  ->  decode bytes  ->  parse (selectolax / Lexbor)
+        ->  metadata.read_metadata   (before cleaning: JSON-LD lives in <script>)
+        ->  extract_dom.clean / choose   (site rule, body containers, density, fallback)
+        ->  extract_text.render      (prune boilerplate, paragraphs)
+        ->  JSON-LD articleBody when the page's markup holds only a teaser
+
+Bounds exist because a page is untrusted input: the HTML parser is quadratic in nesting depth
+and in attributes per tag, so both are checked (cheaply) before parsing.
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser
+
+from scraper import extract_dom, extract_text
+from scraper.extract_text import Block, Discard, RenderOptions
+from scraper.metadata import Metadata, read_metadata
+
+EXTRACTOR_VERSION = "1.0.0"
+
+MAX_INPUT_CHARS = 16_000_000
+MAX_TAGS = 400_000
+MAX_DEPTH = 5_000
+MAX_ATTRIBUTES = 1_000
+_SAFE_TAG_COUNT = 8_000
 
 
 @dataclass(frozen=True)
 class ExtractRules:
+    """Per-site overrides from config.toml."""
+
     body_selector: str | None = None
     discard_selectors: tuple[str, ...] = ()
 
@@ -28,11 +61,239 @@ class Article:
     tags: tuple[str, ...] = ()
     method: str = "fallback"
     html: str | None = None
+    markdown: str | None = None
+    encoding: str | None = None
 
 
 class ExtractionError(Exception):
     """The page could not be extracted within its bounds."""
 
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
-def extract(html: str | bytes, url: str | None = None, rules: ExtractRules | None = None) -> Article:
-    raise NotImplementedError
+
+def extract(
+    html: str | bytes,
+    url: str | None = None,
+    rules: ExtractRules | None = None,
+    *,
+    with_html: bool = False,
+) -> Article:
+    """Extract the article of one page.
+
+    Raises ExtractionError (with `.reason`: "too-large", "too-deep", "too-many-elements",
+    "bad-input", "no-content") instead of returning a half result.
+    """
+    return _run(html, url, rules or ExtractRules(), with_html=with_html, trace=None)
+
+
+def explain(html: str | bytes, url: str | None = None, rules: ExtractRules | None = None) -> dict:
+    """Why `extract` returns what it returns: method, candidates, discards (JSON-serializable)."""
+    trace = _Trace()
+    try:
+        article = _run(html, url, rules or ExtractRules(), with_html=False, trace=trace)
+    except ExtractionError as exc:
+        return {"error": {"reason": exc.reason, "message": str(exc)}, **trace.as_dict()}
+    summary = {
+        key: value
+        for key, value in article.__dict__.items()
+        if key not in ("text", "html", "markdown")
+    }
+    summary["authors"] = list(article.authors)
+    summary["tags"] = list(article.tags)
+    summary["text_chars"] = len(article.text)
+    summary["paragraphs"] = article.text.count("\n\n") + 1 if article.text else 0
+    return {"extractor_version": EXTRACTOR_VERSION, "article": summary, **trace.as_dict()}
+
+
+class _Trace:
+    def __init__(self) -> None:
+        self.method: str | None = None
+        self.candidates: list[dict[str, object]] = []
+        self.discarded: list[Discard] = []
+        self.notes: list[str] = []
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "candidates": self.candidates,
+            "discarded": [d.__dict__ for d in self.discarded],
+            "notes": self.notes,
+        }
+
+
+# --- input ---------------------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.+-]+)""", re.I)
+
+
+def _decode(body: bytes) -> tuple[str, str]:
+    """Bytes to text: BOM, then <meta charset>, then detection (the fetcher's module if present)."""
+    try:
+        from scraper.charset import decode_html  # type: ignore[import-not-found]
+    except ImportError:
+        decode_html = None
+    if decode_html is not None:
+        try:
+            text, encoding = decode_html(body, None)
+            return text, encoding
+        except Exception:  # noqa: BLE001 - fall back to our own decoding below
+            pass
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(encoding, errors="replace"), encoding
+    match = _META_CHARSET.search(body[:4096])
+    if match:
+        name = match.group(1).decode("ascii", "replace").lower()
+        try:
+            encoding = codecs.lookup(name).name
+        except LookupError:
+            encoding = None
+        if encoding:
+            if encoding in ("iso8859-1", "latin-1", "ascii"):
+                encoding = "cp1252"  # what browsers do for these labels
+            return body.decode(encoding, errors="replace"), encoding
+    try:
+        return body.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(body[:200_000]).best()
+    encoding = best.encoding if best is not None else "cp1252"
+    return body.decode(encoding, errors="replace"), encoding
+
+
+_LONG_TAG = re.compile(r"<[A-Za-z][^<>]{8000,}>?")
+_ATTRIBUTE = re.compile(r"""([^\s"'=<>/]+)(\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
+_BLOCK_TAG = re.compile(
+    r"<(/?)(?:div|section|article|aside|blockquote|center|details|dl|fieldset|figure|footer"
+    r"|header|main|nav|ol|ul|form|table|pre|address|menu|dialog|hgroup|summary)[\s/>]",
+    re.IGNORECASE,
+)
+
+
+def _bound(page: str) -> str:
+    """Reject or repair input that would make the parser slow; cheap for ordinary pages."""
+    if len(page) > MAX_INPUT_CHARS:
+        raise ExtractionError(
+            "too-large", f"page has {len(page)} characters (max {MAX_INPUT_CHARS})"
+        )
+    if "\x00" in page:
+        page = page.replace("\x00", "\ufffd")
+    tags = page.count("<")
+    if tags > MAX_TAGS:
+        raise ExtractionError("too-many-elements", f"page has {tags} tags (max {MAX_TAGS})")
+    if len(page) > 8000 * 4 and _LONG_TAG.search(page):
+        page = _LONG_TAG.sub(_trim_attributes, page)
+    if tags > _SAFE_TAG_COUNT:
+        deltas = [-1 if slash else 1 for slash in _BLOCK_TAG.findall(page)]
+        depth = max(accumulate(deltas), default=0)
+        if depth > MAX_DEPTH:
+            raise ExtractionError("too-deep", f"page nests {depth} levels deep (max {MAX_DEPTH})")
+    return page
+
+
+def _trim_attributes(match: re.Match[str]) -> str:
+    tag = match.group(0)
+    name_end = 1
+    while name_end < len(tag) and not tag[name_end].isspace() and tag[name_end] not in "/>":
+        name_end += 1
+    attributes = _ATTRIBUTE.findall(tag, name_end, len(tag) - (1 if tag.endswith(">") else 0))
+    if len(attributes) <= MAX_ATTRIBUTES:
+        return tag
+    kept = " ".join(name + value for name, value in attributes[:MAX_ATTRIBUTES])
+    return f"{tag[:name_end]} {kept}>"
+
+
+# --- the pipeline --------------------------------------------------------------------------
+
+
+def _run(
+    page: str | bytes,
+    url: str | None,
+    rules: ExtractRules,
+    *,
+    with_html: bool,
+    trace: _Trace | None,
+) -> Article:
+    encoding = None
+    if isinstance(page, bytes | bytearray):
+        if len(page) > MAX_INPUT_CHARS * 2:
+            raise ExtractionError("too-large", f"page has {len(page)} bytes")
+        page, encoding = _decode(bytes(page))
+    elif not isinstance(page, str):
+        raise ExtractionError("bad-input", f"expected str or bytes, got {type(page).__name__}")
+    page = _bound(page)
+
+    tree = LexborHTMLParser(page)
+    meta = read_metadata(tree, url)
+    notes: list[str] = trace.notes if trace is not None else []
+    extract_dom.clean(tree, rules.discard_selectors, notes)
+    body = tree.body
+    if body is None:
+        raise ExtractionError("no-content", "page has no body")
+
+    choice = extract_dom.choose(body, rules.body_selector)
+    notes.extend(choice.notes)
+    winner = choice.winner
+    assert winner is not None
+    title_words = extract_text.norm_words(meta.title) if meta.title else ()
+    options = RenderOptions(
+        title_words=title_words, trace=trace.discarded if trace is not None else None
+    )
+    blocks = extract_text.render(winner.nodes, options)
+    method = winner.method
+    blocks, method = _prefer_jsonld_body(blocks, method, meta, notes)
+
+    if trace is not None:
+        trace.method = method
+        trace.candidates = [c.as_dict() for c in choice.considered]
+
+    text = extract_text.to_text(blocks)
+    if not text:
+        raise ExtractionError("no-content", "no article text found")
+    return Article(
+        url=url,
+        title=meta.title or "",
+        text=text,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        canonical_url=meta.canonical_url,
+        language=meta.language,
+        site_name=meta.site_name,
+        description=meta.description,
+        image=meta.image,
+        section=meta.section,
+        tags=meta.tags,
+        method=method,
+        html=extract_text.to_html(blocks) if with_html else None,
+        markdown=extract_text.to_markdown(blocks) if with_html else None,
+        encoding=encoding,
+    )
+
+
+def _prefer_jsonld_body(
+    blocks: list[Block], method: str, meta: Metadata, notes: list[str]
+) -> tuple[list[Block], str]:
+    """Paywalled or script-rendered pages carry the full text only in JSON-LD articleBody."""
+    body = meta.article_body
+    if not body or method == "site-rule":
+        return blocks, method
+    found = sum(len(b.text) for b in blocks)
+    if len(body) > max(2 * found, found + 500):
+        notes.append(
+            f"JSON-LD articleBody ({len(body)} chars) is longer than the page text ({found})"
+        )
+        paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n", body)]
+        return [Block("p", p) for p in paragraphs if p], "json-ld"
+    return blocks, method

@@ -1,0 +1,275 @@
+"""Cleaning the parsed page and choosing the container that holds the article.
+
+The choice is an explicit chain, and every step says why it won or lost (for --explain):
+a site rule from config.toml, then the CMS/theme body containers of `extract_rules`, checked
+against paragraph-density scoring (Readability's idea: paragraphs vote for their ancestors),
+then the whole body as a fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from scraper import extract_rules as rules
+from scraper.extract_text import describe, link_density
+
+_MIN_PARAGRAPH = 25
+_MAX_SCORED = 5_000
+
+
+@dataclass
+class Candidate:
+    """A possible article container and how it was found."""
+
+    nodes: list[LexborNode]
+    method: str
+    label: str
+    score: float
+    text_chars: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "method": self.method,
+            "node": self.label,
+            "score": round(self.score, 2),
+            "paragraph_chars": self.text_chars,
+        }
+
+
+@dataclass
+class Choice:
+    """The winning container plus everything considered on the way."""
+
+    winner: Candidate | None
+    considered: list[Candidate] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: list[str]) -> None:
+    """Remove what can never be article text, in place, before any scoring."""
+    tree.strip_tags(rules.STRIP_TAGS)
+    body = tree.body
+    if body is None:
+        return
+    # With scripting off, <noscript> content is parsed as markup; an unclosed one swallows the
+    # rest of the page. Small ones (tracking pixels, "enable JavaScript") go; big ones are kept.
+    for node in body.css("noscript"):
+        if len(node.text(strip=True)) < 200:
+            node.decompose()
+        else:
+            notes.append("kept a large <noscript> (probably unclosed)")
+            node.unwrap()
+    for selector in discard_selectors:
+        for node in body.css(selector):
+            node.decompose()
+    total = len(body.text(strip=True)) or 1
+    for node in body.css(rules.HIDDEN_SELECTOR):
+        if len(node.text(strip=True)) > total / 2:
+            notes.append(f"kept hidden {describe(node)}: it holds most of the page text")
+            continue
+        node.decompose()
+    for node in body.css(rules.LAYOUT_TAGS):
+        if node.css_first("article, [itemprop=articleBody], main") is None:
+            node.decompose()
+
+
+def _paragraph_score(text: str) -> float:
+    length = len(text)
+    return 1.0 + text.count(",") + text.count("،") + text.count("，") + min(length / 100, 3.0)
+
+
+def _class_weight(node: LexborNode) -> float:
+    attrs = node.attributes
+    words = ((attrs.get("class") or "") + " " + (attrs.get("id") or "")).strip()
+    if not words:
+        return 0.0
+    weight = 0.0
+    if rules.BAD_CLASS.search(words):
+        weight -= 25
+    if rules.GOOD_CLASS.search(words):
+        weight += 25
+    return weight
+
+
+def paragraph_chars(node: LexborNode) -> int:
+    """Characters in the paragraph-like blocks of a subtree (a cheap text-mass measure)."""
+    total = 0
+    for p in node.css("p, pre, h2, h3, li, blockquote"):
+        n = len(p.text(strip=True))
+        if n >= _MIN_PARAGRAPH:
+            total += n
+    if total == 0:
+        total = len(node.text(strip=True)) // 3
+    return total
+
+
+def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
+    """Score ancestors of paragraphs; return the best few containers."""
+    scores: dict[int, float] = {}
+    nodes: dict[int, LexborNode] = {}
+    paras = body.css("p, pre, td, blockquote")[:_MAX_SCORED]
+    for div in body.css("div")[:_MAX_SCORED]:
+        if len(div.text(deep=False, strip=True)) >= 80:
+            paras.append(div)
+    for p in paras:
+        text = p.text(strip=True)
+        if len(text) < _MIN_PARAGRAPH:
+            continue
+        score = _paragraph_score(text)
+        ancestor = p.parent if p.tag != "div" else p
+        level = 0
+        while ancestor is not None and level < 3:
+            if ancestor.tag in ("html", "-document"):
+                break
+            key = ancestor.mem_id
+            if key not in nodes:
+                nodes[key] = ancestor
+                scores[key] = _class_weight(ancestor)
+            scores[key] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
+            ancestor = ancestor.parent
+            level += 1
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[: limit * 3]
+    out = []
+    for key in ranked:
+        node = nodes[key]
+        final = scores[key] * (1 - link_density(node))
+        out.append(Candidate([node], "density", describe(node), final, 0))
+    out.sort(key=lambda c: c.score, reverse=True)
+    return out[:limit]
+
+
+def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
+    ids = {n.mem_id for n in nodes}
+    kept = []
+    for node in nodes:
+        parent = node.parent
+        nested = False
+        while parent is not None:
+            if parent.mem_id in ids:
+                nested = True
+                break
+            parent = parent.parent
+        if not nested:
+            kept.append(node)
+    return kept
+
+
+def _contains(outer: LexborNode, inner: LexborNode) -> bool:
+    node: LexborNode | None = inner
+    target = outer.mem_id
+    while node is not None:
+        if node.mem_id == target:
+            return True
+        node = node.parent
+    return False
+
+
+def selector_candidate(body: LexborNode) -> Candidate | None:
+    """The first body-container rule that matches a node with real text."""
+    for selector in rules.BODY_SELECTORS:
+        matches = [
+            n
+            for n in body.css(selector)
+            if not rules.NEGATIVE.search(
+                ((n.attributes.get("class") or "") + " " + (n.attributes.get("id") or "")).replace(
+                    "_", "-"
+                )
+            )
+            or rules.STRONG_POSITIVE.search(n.attributes.get("class") or "")
+        ]
+        if not matches:
+            continue
+        matches = _outermost(matches)
+        sized = [(paragraph_chars(n), n) for n in matches]
+        best = max(size for size, _ in sized)
+        if best < 200:
+            continue
+        # Bodies split by ads or paywall markers are several sibling containers of one rule.
+        kept = [n for size, n in sized if size >= max(best * 0.15, 200)]
+        if len(kept) > 1:
+            parent = kept[0].parent
+            if not all(k.parent is not None and k.parent.mem_id == parent.mem_id for k in kept):
+                kept = [n for size, n in sized if size == best][:1]
+        total = sum(size for size, n in sized if n in kept)
+        label = selector if len(kept) == 1 else f"{selector} (x{len(kept)})"
+        return Candidate(kept, "article", f"{label} -> {describe(kept[0])}", float(total), total)
+    return None
+
+
+def choose(body: LexborNode, body_selector: str | None) -> Choice:
+    """Pick the article container: site rule, body-container rules, density, fallback."""
+    choice = Choice(None)
+    if body_selector:
+        matches = _outermost(body.css(body_selector))
+        if matches:
+            size = sum(paragraph_chars(n) for n in matches)
+            cand = Candidate(matches, "site-rule", body_selector, float(size), size)
+            choice.considered.append(cand)
+            choice.winner = cand
+            return choice
+        choice.notes.append(f"site rule {body_selector!r} matched nothing")
+
+    selected = selector_candidate(body)
+    dense = density_candidates(body)
+    top = dense[0] if dense else None
+    if top is not None:
+        top.text_chars = paragraph_chars(top.nodes[0])
+    if selected is not None:
+        choice.considered.append(selected)
+    choice.considered.extend(dense)
+
+    if selected is not None and top is not None:
+        top_node = top.nodes[0]
+        if any(_contains(n, top_node) for n in selected.nodes):
+            choice.notes.append("body container holds the densest block")
+            choice.winner = selected
+        elif selected.text_chars >= 0.5 * top.text_chars:
+            choice.notes.append("body container holds at least half the densest block's text")
+            choice.winner = selected
+        else:
+            choice.notes.append("densest block has much more text than the body container")
+            choice.winner = top
+    else:
+        choice.winner = selected or top
+
+    if choice.winner is top and top is not None:
+        choice.winner = _widen(top)
+    if choice.winner is None:
+        choice.winner = Candidate([body], "fallback", "body", 0.0, paragraph_chars(body))
+        choice.considered.append(choice.winner)
+    return choice
+
+
+def _widen(top: Candidate) -> Candidate:
+    """Readability's sibling merge: paragraphs split across sibling containers belong together."""
+    node = top.nodes[0]
+    parent = node.parent
+    if parent is None or parent.tag in ("body", "html"):
+        return top
+    threshold = max(10.0, top.score * 0.2)
+    kept: list[LexborNode] = []
+    for sibling in parent.iter():
+        if sibling.mem_id == node.mem_id:
+            kept.append(sibling)
+            continue
+        text = sibling.text(strip=True)
+        if len(text) < _MIN_PARAGRAPH:
+            continue
+        density = link_density(sibling, len(text))
+        if (
+            sibling.tag == "p"
+            and (
+                (len(text) > 80 and density < 0.25)
+                or (density == 0 and text.rstrip()[-1:] in ".!?")
+            )
+            or paragraph_chars(sibling) * (1 - density) / 30 >= threshold
+            and density < 0.3
+        ):
+            kept.append(sibling)
+    if len(kept) > 1:
+        return Candidate(
+            kept, "density", top.label + f" (+{len(kept) - 1} siblings)", top.score, top.text_chars
+        )
+    return top

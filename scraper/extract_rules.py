@@ -1,0 +1,179 @@
+"""The extractor's rules, as data.
+
+Ordered lists from specific to generic, so a rule is changed by editing a list rather than code.
+Nothing here names a particular site: markup conventions shared by CMSs and themes only. A site
+that needs more gets `body_selector` / `discard_selectors` in config.toml.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Elements whose content is never article text. Removed before anything else is looked at.
+STRIP_TAGS = [
+    "script",
+    "style",
+    "template",
+    "svg",
+    "math",
+    "iframe",
+    "object",
+    "embed",
+    "canvas",
+    "video",
+    "audio",
+    "map",
+    "button",
+    "select",
+    "textarea",
+    "input",
+    "link",
+    "meta",
+    "head",
+    "dialog",
+]
+
+# Layout regions that hold navigation, not text. Kept when they enclose the article container.
+LAYOUT_TAGS = "nav, footer, aside, menu"
+
+# Hidden by the page itself.
+HIDDEN_SELECTOR = (
+    '[hidden], [aria-hidden="true"], [style*="display:none" i], [style*="display: none" i],'
+    ' [style*="visibility:hidden" i], [style*="visibility: hidden" i]'
+)
+
+# Containers that CMSs and themes use for the article body, most specific first.
+BODY_SELECTORS: tuple[str, ...] = (
+    '[itemprop="articleBody"]',
+    '[itemprop="articlebody"]',
+    '[data-component="text-block"]',
+    ".article-body, .article__body, .articleBody, .article-body-text, .article__body-text",
+    ".story-body, .story__body, .storyBody, .story-content, .story-text",
+    ".entry-content, .post-content, .post-body, .post__content, .post_content, .postBody",
+    ".td-post-content, .single-content, .single-post-content, .blog-post-content",
+    ".article-content, .article__content, .articleContent, .article-text, .article_text",
+    ".articleText, .article-main, .content-article, .article-detail, .article-container",
+    ".c-entry-content, .rich-text, .body-content, .content-body, .text-content, .body-text",
+    "#article-body, #articleBody, #article_body, #story-body, #storyBody, #article-content",
+    ".entry, .post, .story",
+    "article",
+    '[role="main"], main',
+    "#content, #main, .content, .main",
+)
+
+# Class/id words that mark boilerplate: teaser blocks, share widgets, comments, ads, chrome.
+_NEGATIVE_WORDS = (
+    "comment|comments|commentlist|disqus|respond|reply|replies"
+    "|share|shares|sharing|sharer|social|socials|sociable|addthis|sharethis"
+    "|related|relatedposts|recommend|recommended|recommendations|recirc|recirculation"
+    "|newsletter|newsletters|subscribe|subscription|subscriptions|signup|sign-up|optin"
+    "|promo|promos|promotion|promoted|sponsor|sponsored|advert|advertisement|advertising"
+    "|ad|ads|adv|adsense|adslot|ad-slot|ad-container|ad-wrapper|dfp|gpt|banner"
+    "|sidebar|side-bar|widget|widgets|footer|foot|breadcrumb|breadcrumbs"
+    "|nav|navbar|navigation|menu|masthead|topbar|toolbar"
+    "|tags|tag-list|taglist|tagcloud|tag-cloud|post-tags|entry-tags|keywords|topics"
+    "|author-box|authorbox|author-bio|author-info|about-author|bio|byline|bylines"
+    "|meta|post-meta|entry-meta|article-meta|metadata|dateline|timestamp"
+    "|popup|modal|overlay|cookie|cookies|consent|gdpr|paywall|regwall|piano"
+    "|outbrain|taboola|zergnet|revcontent|trending|popular|most-read|mostread"
+    "|most-popular|mostpopular|more-stories|read-more|readmore|read-next|readnext"
+    "|up-next|next-post|prev-post|post-navigation|pagination|pager|print|skip|skip-link"
+    "|rating|poll|jump|jumplink|top-stories|latest|latest-news|further-reading"
+    "|also-read|see-also|more-from|more-on|next-article|previous-article"
+    "|signature|copyright|disclaimer|caption|credit|credits|visually-hidden"
+    "|sr-only|screen-reader-text|tooltip|alert|notification|login|account|search"
+    "|toc|table-of-contents|inline-related|story-related|rail|right-rail"
+    "|left-rail|aside|complementary|follow|donate|donation|shop|affiliate|card-list"
+    "|newsletter-signup|email-signup|trust|feedback|video-player|player|gallery-thumbs"
+)
+NEGATIVE = re.compile(rf"(?:^|[\s_-])(?:{_NEGATIVE_WORDS})(?:$|[\s_-]|\d)", re.IGNORECASE)
+
+# Words that keep a container even if a negative word also matches ("article-content share").
+POSITIVE = re.compile(
+    r"(?:^|[\s_-])(?:article|articlebody|article-body|body|content|entry|entry-content|main"
+    r"|post|post-body|post-content|story|story-body|text|blog|page|column|hentry)(?:$|[\s_-]|\d)",
+    re.IGNORECASE,
+)
+
+# Candidate weighting in density scoring (Readability's class weight).
+GOOD_CLASS = re.compile(
+    r"article|body|content|entry|hentry|main|page|post|text|blog|story", re.IGNORECASE
+)
+BAD_CLASS = re.compile(
+    r"comment|meta|footer|footnote|sidebar|sponsor|share|social|related|promo|banner|widget"
+    r"|masthead|menu|nav|teaser|popular|trending|recommend|newsletter|advert",
+    re.IGNORECASE,
+)
+
+# Whole paragraphs that are page furniture in many languages (matched case-insensitively on the
+# complete paragraph, never as a substring of real text).
+FURNITURE_TEXT = re.compile(
+    r"^\W*(?:advertisements?|ad|sponsored|anzeige|publicidad|publicité|pubblicità|reklama"
+    r"|share(?: this(?: article| story)?)?|share on \w+|tweet|print|email|copy link|copied"
+    r"|read more|read next|continue reading|see also|related(?: articles?| stories| posts)?"
+    r"|recommended(?: for you)?|you might also like|more from \w+|follow us"
+    r"|sign up|subscribe(?: now)?|log in|login|comments?|\d+ comments?|leave a reply"
+    r"|skip to (?:main )?content|back to top|scroll to continue"
+    r"|advertisement - scroll to continue|story continues below advertisement"
+    r"|(?:image|photo|picture)(?: credit)?:.*|getty images|ap photo|reuters)\W*$",
+    re.IGNORECASE,
+)
+
+# Tags treated as paragraph-level blocks when rendering text.
+BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "main",
+        "header",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "blockquote",
+        "pre",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "caption",
+        "figure",
+        "figcaption",
+        "address",
+        "center",
+        "details",
+        "summary",
+        "fieldset",
+        "legend",
+        "form",
+        "hr",
+        "br",
+        "noscript",
+        "hgroup",
+        "body",
+        "html",
+    }
+)
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+# Container names that keep an element even when a negative word also matches
+# ("article-body has-comments"), unlike the looser POSITIVE used for scoring.
+STRONG_POSITIVE = re.compile(
+    r"(?:^|[\s_-])(?:article-?body|article-?content|article-?text|entry-content|post-?content"
+    r"|post-?body|story-?body|story-?content|main-?content|content-?body|body-?text"
+    r"|articlebody|hentry)(?:$|[\s_-])",
+    re.IGNORECASE,
+)

@@ -1,0 +1,238 @@
+"""Turn the chosen article container into paragraphs, pruning boilerplate on the way.
+
+One iterative walk does both jobs: an element judged to be boilerplate is skipped with its whole
+subtree (never decomposed, so no node object outlives its memory), and kept text is gathered
+into blocks. Blocks carry their kind, so the same walk yields text, clean HTML and Markdown.
+Iterative, not recursive: pages nest 100k elements deep.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass, field
+
+from selectolax.lexbor import LexborNode
+
+from scraper import extract_rules as rules
+
+_WORD = re.compile(r"\w+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
+_KIND_OF_TAG = {
+    "h1": "h2",
+    "h2": "h2",
+    "h3": "h3",
+    "h4": "h4",
+    "h5": "h4",
+    "h6": "h4",
+    "li": "li",
+    "dt": "li",
+    "dd": "li",
+    "blockquote": "quote",
+    "pre": "pre",
+    "td": "cell",
+    "th": "cell",
+}
+_LIST_TAGS = frozenset({"ul", "ol", "dl", "menu"})
+_CONTAINER_TAGS = frozenset({"div", "section", "table", "aside", "header", "footer", "form"})
+_NEVER_DISCARD = frozenset({"html", "body", "main"})
+_MAX_BLOCKS = 20_000
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph of output: its kind ("p", "h2".."h4", "li", "quote", "pre", "cell")."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class Discard:
+    """Why a subtree was left out (collected only for --explain)."""
+
+    node: str
+    reason: str
+    chars: int
+
+
+@dataclass
+class RenderOptions:
+    title_words: tuple[str, ...] = ()
+    trace: list[Discard] | None = None
+    prune: bool = True
+    discard_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+def describe(node: LexborNode) -> str:
+    """A short CSS-like label for a node: tag#id.class1.class2."""
+    attrs = node.attributes
+    label = node.tag or "?"
+    if attrs.get("id"):
+        label += "#" + (attrs.get("id") or "")[:40]
+    classes = (attrs.get("class") or "").split()
+    if classes:
+        label += "." + ".".join(classes[:4])
+    return label
+
+
+def norm_words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.translate(_QUOTES).casefold()))
+
+
+def _class_id(node: LexborNode) -> str:
+    attrs = node.attributes
+    cls = attrs.get("class") or ""
+    ident = attrs.get("id") or ""
+    if not cls and not ident:
+        return ""
+    return (cls + " " + ident).replace("_", "-")
+
+
+def link_density(node: LexborNode, text_len: int | None = None) -> float:
+    if text_len is None:
+        text_len = len(node.text(strip=True))
+    if text_len == 0:
+        return 0.0
+    linked = sum(len(a.text(strip=True)) for a in node.css("a"))
+    return min(linked / text_len, 1.0)
+
+
+def discard_reason(node: LexborNode, tag: str) -> str | None:
+    """Why this element is boilerplate, or None to keep it."""
+    if tag in _NEVER_DISCARD:
+        return None
+    words = _class_id(node)
+    if words and rules.NEGATIVE.search(words) and not rules.STRONG_POSITIVE.search(words):
+        return "boilerplate class/id"
+    role = node.attributes.get("role")
+    if role in ("navigation", "complementary", "banner", "contentinfo", "dialog", "alert"):
+        return f"role={role}"
+    if tag in _LIST_TAGS or tag in _CONTAINER_TAGS or tag == "p":
+        if node.css_first("a") is None:
+            return None
+        text_len = len(node.text(strip=True))
+        if text_len == 0:
+            return None
+        density = link_density(node, text_len)
+        if tag in _LIST_TAGS:
+            if density > 0.5:
+                return f"link list (density {density:.2f})"
+        elif tag == "p":
+            if density > 0.8 and text_len < 200:
+                return f"link paragraph (density {density:.2f})"
+        elif density > 0.6 or (density > 0.35 and text_len < 300):
+            return f"link block (density {density:.2f})"
+    return None
+
+
+def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
+    """Walk the roots in document order and return the kept paragraphs."""
+    blocks: list[Block] = []
+    parts: list[str] = []
+    kinds: list[str] = []
+    trace = options.trace
+    title_words = options.title_words
+
+    def flush() -> None:
+        if not parts:
+            return
+        text = " ".join("".join(parts).split())
+        parts.clear()
+        if not text:
+            return
+        kind = kinds[-1] if kinds else "p"
+        if len(text) < 80 and rules.FURNITURE_TEXT.match(text):
+            if trace is not None:
+                trace.append(
+                    Discard(node=f"text {text[:40]!r}", reason="furniture", chars=len(text))
+                )
+            return
+        if title_words and kind in ("h2", "h3", "h4") and norm_words(text) == title_words:
+            if trace is not None:
+                trace.append(
+                    Discard(node=f"heading {text[:40]!r}", reason="title", chars=len(text))
+                )
+            return
+        blocks.append(Block(kind, text))
+
+    # Stack items: a node to enter, or a string marking the end of a block of that kind.
+    stack: list[LexborNode | str] = list(reversed(roots))
+    first = True
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            flush()
+            kinds.pop()
+            continue
+        tag = item.tag
+        if tag == "-text":
+            parts.append(item.text_content or "")
+            continue
+        if tag is None or tag[0] == "-":
+            continue
+        if options.prune and not first:
+            reason = discard_reason(item, tag)
+            if reason is not None:
+                if trace is not None:
+                    trace.append(
+                        Discard(
+                            node=describe(item), reason=reason, chars=len(item.text(strip=True))
+                        )
+                    )
+                continue
+        first = False
+        if tag in rules.BLOCK_TAGS:
+            flush()
+            if tag in ("br", "hr"):
+                continue
+            if tag == "h1" and title_words:
+                if trace is not None:
+                    trace.append(Discard(node=describe(item), reason="headline", chars=0))
+                continue
+            if len(blocks) > _MAX_BLOCKS:
+                break
+            kinds.append(
+                _KIND_OF_TAG.get(
+                    tag, kinds[-1] if kinds and tag not in ("div", "section", "article") else "p"
+                )
+            )
+            stack.append(tag)
+        children = list(item.iter(include_text=True))
+        children.reverse()
+        stack.extend(children)
+    flush()
+    return blocks
+
+
+def to_text(blocks: list[Block]) -> str:
+    return "\n\n".join(block.text for block in blocks)
+
+
+def to_html(blocks: list[Block]) -> str:
+    """Sanitised article HTML: only our own tags, all text escaped, no attributes."""
+    out: list[str] = []
+    in_list = False
+    for block in blocks:
+        if block.kind == "li" and not in_list:
+            out.append("<ul>")
+            in_list = True
+        elif block.kind != "li" and in_list:
+            out.append("</ul>")
+            in_list = False
+        tag = {"quote": "blockquote", "cell": "p"}.get(block.kind, block.kind)
+        out.append(f"<{tag}>{html_lib.escape(block.text, quote=False)}</{tag}>")
+    if in_list:
+        out.append("</ul>")
+    return "\n".join(out)
+
+
+def to_markdown(blocks: list[Block]) -> str:
+    prefix = {"h2": "## ", "h3": "### ", "h4": "#### ", "li": "- ", "quote": "> "}
+    out = []
+    for block in blocks:
+        if block.kind == "pre":
+            out.append("```\n" + block.text + "\n```")
+        else:
+            out.append(prefix.get(block.kind, "") + block.text)
+    return "\n\n".join(out)

@@ -1,0 +1,502 @@
+"""Article metadata from the page head, JSON-LD and visible markup.
+
+Publishers describe the same facts in several places of varying reliability, so every field is
+read from an ordered list of sources (structured data first, visible markup last) and the first
+usable value wins. Everything here is pure: it reads a parsed tree and returns plain values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+# schema.org types whose objects describe the article itself.
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "blogposting",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "reviewnewsarticle",
+        "backgroundnewsarticle",
+        "askpublicnewsarticle",
+        "liveblogposting",
+        "scholarlyarticle",
+        "techarticle",
+        "socialmediaposting",
+        "posting",
+        "report",
+        "satiricalarticle",
+    }
+)
+_PAGE_TYPES = frozenset({"webpage", "itempage", "collectionpage"})
+
+_MAX_JSONLD_CHARS = 2_000_000
+_MAX_JSONLD_OBJECTS = 2_000
+_WORD = re.compile(r"\w+")
+_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"})
+_BY_PREFIX = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af)\s*[:\s]\s*", re.IGNORECASE)
+_AUTHOR_SPLIT = re.compile(
+    r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b)\s*", re.IGNORECASE
+)
+_TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Everything known about the page apart from its main text."""
+
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    modified: str | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    image: str | None = None
+    section: str | None = None
+    tags: tuple[str, ...] = ()
+    article_body: str | None = None
+    headline_candidates: tuple[str, ...] = ()
+
+
+def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
+    """Collect metadata from a parsed page (call before the tree is cleaned)."""
+    meta = _meta_tags(tree)
+    ld = _jsonld_article(tree)
+    page = ld.get("page", {})
+    art = ld.get("article", {})
+
+    headline = _first_str(art.get("headline"), art.get("name"))
+    og_title = meta.get("og:title") or meta.get("twitter:title")
+    html_title = _text(tree.css_first("title"))
+    site_name = _first_str(
+        meta.get("og:site_name"),
+        _name_of(art.get("publisher"), ld.get("ids", {})),
+        meta.get("application-name"),
+    )
+    references = tuple(t for t in (headline, og_title, html_title) if t)
+    title = _visible_headline(tree, references, site_name)
+
+    published = _first_date(
+        art.get("datePublished"),
+        meta.get("article:published_time"),
+        meta.get("og:article:published_time"),
+        meta.get("datepublished"),
+        meta.get("date"),
+        meta.get("pubdate"),
+        meta.get("publishdate"),
+        meta.get("publish-date"),
+        meta.get("dc.date.issued"),
+        meta.get("dc.date"),
+        meta.get("dcterms.created"),
+        meta.get("sailthru.date"),
+        meta.get("parsely-pub-date"),
+        art.get("dateCreated"),
+        page.get("datePublished"),
+        _time_element(tree, "datePublished"),
+    )
+    modified = _first_date(
+        art.get("dateModified"),
+        meta.get("article:modified_time"),
+        meta.get("og:updated_time"),
+        meta.get("datemodified"),
+        meta.get("last-modified"),
+        meta.get("dcterms.modified"),
+        page.get("dateModified"),
+        _time_element(tree, "dateModified"),
+    )
+
+    authors = _clean_authors(
+        _names(art.get("author"), ld.get("ids", {}))
+        or _split_authors(meta.get("author"))
+        or _split_authors(_non_url(meta.get("article:author")))
+        or _split_authors(meta.get("parsely-author"))
+        or _split_authors(meta.get("sailthru.author"))
+        or _byline_authors(tree)
+    )
+
+    canonical = _attr(tree.css_first('link[rel="canonical"]'), "href") or meta.get("og:url")
+    if canonical and url and not re.match(r"^[a-z][a-z0-9+.-]*:", canonical, re.IGNORECASE):
+        from urllib.parse import urljoin
+
+        canonical = urljoin(url, canonical)
+
+    language = (
+        _attr(tree.css_first("html"), "lang")
+        or meta.get("content-language")
+        or _first_str(art.get("inLanguage"))
+        or _locale_language(meta.get("og:locale"))
+    )
+    section = _first_str(art.get("articleSection"), meta.get("article:section"))
+    tags = _dedupe(
+        _keywords(art.get("keywords"))
+        or tuple(meta.get_all("article:tag"))
+        or _keywords(meta.get("news_keywords"))
+        or _keywords(meta.get("keywords"))
+    )
+    description = _first_str(
+        meta.get("og:description"), meta.get("description"), art.get("description")
+    )
+    image = _first_str(
+        meta.get("og:image"),
+        meta.get("og:image:url"),
+        meta.get("twitter:image"),
+        _image_url(art.get("image"), ld.get("ids", {})),
+        _first_str(art.get("thumbnailUrl")),
+    )
+    body = art.get("articleBody")
+    return Metadata(
+        title=title,
+        authors=authors,
+        published=published,
+        modified=modified,
+        canonical_url=canonical,
+        language=language.strip() if language else None,
+        site_name=site_name,
+        description=_squash(description) if description else None,
+        image=image,
+        section=section,
+        tags=tags,
+        article_body=body if isinstance(body, str) and body.strip() else None,
+        headline_candidates=references,
+    )
+
+
+# --- head <meta> -------------------------------------------------------------------------
+
+
+class _MetaTags:
+    """Multi-valued, case-insensitive view of the page's <meta> tags."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, list[str]] = {}
+
+    def add(self, key: str, value: str) -> None:
+        self._values.setdefault(key.lower(), []).append(value)
+
+    def get(self, key: str) -> str | None:
+        values = self._values.get(key)
+        return values[0] if values else None
+
+    def get_all(self, key: str) -> list[str]:
+        return self._values.get(key, [])
+
+
+def _meta_tags(tree: LexborHTMLParser) -> _MetaTags:
+    tags = _MetaTags()
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        content = attrs.get("content")
+        if content is None or not content.strip():
+            continue
+        for key_attr in ("property", "name", "itemprop", "http-equiv"):
+            key = attrs.get(key_attr)
+            if key:
+                tags.add(key.strip(), content.strip())
+    return tags
+
+
+# --- JSON-LD -----------------------------------------------------------------------------
+
+
+def _jsonld_objects(tree: LexborHTMLParser) -> Iterator[dict[str, Any]]:
+    budget = _MAX_JSONLD_OBJECTS
+    for script in tree.css('script[type="application/ld+json"]'):
+        raw = script.text(deep=True)
+        if not raw or len(raw) > _MAX_JSONLD_CHARS:
+            continue
+        try:
+            data = json.loads(raw.strip().rstrip(";"), strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack and budget > 0:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                budget -= 1
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(reversed(graph))
+                main = item.get("mainEntity")
+                if isinstance(main, dict | list):
+                    stack.append(main)
+                yield item
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {k.rsplit("/", 1)[-1].lower() for k in kinds if isinstance(k, str)}
+
+
+def _jsonld_article(tree: LexborHTMLParser) -> dict[str, Any]:
+    """The first article-like and page-like objects, plus an @id index for references."""
+    found: dict[str, Any] = {"ids": {}}
+    for obj in _jsonld_objects(tree):
+        ident = obj.get("@id")
+        if isinstance(ident, str):
+            found["ids"].setdefault(ident, obj)
+        kinds = _types(obj)
+        if "article" not in found and kinds & _ARTICLE_TYPES:
+            found["article"] = obj
+        elif "page" not in found and kinds & _PAGE_TYPES:
+            found["page"] = obj
+    return found
+
+
+def _resolve(value: Any, ids: dict[str, Any]) -> Any:
+    if isinstance(value, dict) and set(value) <= {"@id", "@type"} and value.get("@id") in ids:
+        return ids[value["@id"]]
+    return value
+
+
+def _names(value: Any, ids: dict[str, Any]) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        item = _resolve(item, ids)
+        if isinstance(item, str):
+            names.extend(_split_authors(item))
+        elif isinstance(item, dict):
+            name = item.get("name")
+            if isinstance(name, list):
+                name = next((n for n in name if isinstance(n, str)), None)
+            if isinstance(name, str):
+                names.extend(_split_authors(name))
+    return tuple(names)
+
+
+def _name_of(value: Any, ids: dict[str, Any]) -> str | None:
+    names = _names(value, ids)
+    return names[0] if names else None
+
+
+def _image_url(value: Any, ids: dict[str, Any]) -> str | None:
+    value = _resolve(value[0] if isinstance(value, list) and value else value, ids)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _first_str(value.get("url"), value.get("contentUrl"))
+    return None
+
+
+def _keywords(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(k.strip() for k in value.split(",") if k.strip())
+    if isinstance(value, list):
+        return tuple(k.strip() for k in value if isinstance(k, str) and k.strip())
+    return ()
+
+
+# --- visible markup ----------------------------------------------------------------------
+
+
+def _norm_words(text: str) -> list[str]:
+    return _WORD.findall(text.translate(_QUOTES).casefold())
+
+
+def _visible_headline(
+    tree: LexborHTMLParser, references: tuple[str, ...], site_name: str | None
+) -> str | None:
+    """The on-page headline: the <h1> that agrees with the page's declared titles."""
+    ref_words = [set(_norm_words(r)) for r in references]
+    best: tuple[float, str] | None = None
+    h1s = [_squash(node.text()) for node in tree.css("h1")[:20]]
+    h1s = [h for h in h1s if h]
+    for text in h1s:
+        words = _norm_words(text)
+        if not words:
+            continue
+        for ref in ref_words:
+            if not ref:
+                continue
+            score = sum(1 for w in words if w in ref) / max(len(words), 1)
+            coverage = len(ref & set(words)) / len(ref)
+            total = score + 0.5 * coverage
+            if score >= 0.8 and (best is None or total > best[0]):
+                best = (total, text)
+    if best:
+        return best[1]
+    for ref in references:
+        cleaned = _strip_site_suffix(ref, site_name)
+        if cleaned:
+            return cleaned
+    return h1s[0] if h1s else None
+
+
+def _strip_site_suffix(title: str, site_name: str | None) -> str:
+    title = _squash(title)
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    site_words = set(_norm_words(site_name)) if site_name else set()
+    kept = [p for p in parts if not site_words or set(_norm_words(p)) - site_words]
+    if len(kept) < len(parts):
+        return " - ".join(kept) if kept else title
+    # Unknown site name: the longest part is the headline, the short ones are branding.
+    return max(parts, key=len)
+
+
+def _time_element(tree: LexborHTMLParser, prop: str) -> str | None:
+    node = tree.css_first(f'[itemprop="{prop}"]')
+    if node is not None:
+        value = node.attributes.get("datetime") or node.attributes.get("content")
+        if value:
+            return value
+        text = _squash(node.text())
+        if text:
+            return text
+    if prop == "datePublished":
+        for node in tree.css("time[datetime]")[:3]:
+            parent_text = " ".join(
+                filter(None, (node.attributes.get("class"), node.attributes.get("pubdate")))
+            )
+            if "comment" in parent_text.lower():
+                continue
+            value = node.attributes.get("datetime")
+            if value:
+                return value
+    return None
+
+
+def _byline_authors(tree: LexborHTMLParser) -> tuple[str, ...]:
+    for selector in (
+        '[itemprop="author"] [itemprop="name"]',
+        '[itemprop="author"]',
+        'a[rel="author"]',
+        ".byline__name, .author-name, .byline-name, .author__name",
+        ".byline, .article-byline, .post-author",
+    ):
+        node = tree.css_first(selector)
+        if node is not None:
+            names = _split_authors(node.text())
+            if names:
+                return names
+    return ()
+
+
+# --- value cleaning ----------------------------------------------------------------------
+
+
+def _squash(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+def _text(node: LexborNode | None) -> str | None:
+    return _squash(node.text()) or None if node is not None else None
+
+
+def _attr(node: LexborNode | None, name: str) -> str | None:
+    if node is None:
+        return None
+    value = node.attributes.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def _first_str(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str) and v.strip()), None)
+        if isinstance(value, str) and value.strip():
+            return _squash(value)
+    return None
+
+
+def _non_url(value: str | None) -> str | None:
+    if value and re.match(r"^(?:https?:)?//", value):
+        return None
+    return value
+
+
+def _locale_language(locale: str | None) -> str | None:
+    return locale.replace("_", "-") if locale else None
+
+
+def _split_authors(value: str | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    value = _BY_PREFIX.sub("", _squash(value))
+    return tuple(p for p in (_squash(x) for x in _AUTHOR_SPLIT.split(value)) if p)
+
+
+def _clean_authors(names: Iterable[str]) -> tuple[str, ...]:
+    kept = []
+    for name in names:
+        name = _BY_PREFIX.sub("", name).strip(" ,;|-–—")
+        if not name or "@" in name or "://" in name or len(name) > 80:
+            continue
+        if len(name.split()) > 6 or any(ch.isdigit() for ch in name):
+            continue
+        kept.append(name)
+    return _dedupe(kept)
+
+
+def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        key = value.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(value)
+    return tuple(out)
+
+
+def normalize_date(value: str | None) -> str | None:
+    """ISO 8601 for a date found in a page; with its offset when the page gives one."""
+    if not value:
+        return None
+    value = value.strip()
+    if not value or len(value) > 64:
+        return None
+    candidate = value.replace("Z", "+00:00") if value.endswith("Z") else value
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        match = re.match(
+            r"^(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2}))?)?", candidate
+        )
+        if match and not re.search(r"[+-]\d{2}:?\d{2}$", candidate[10:]):
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+            try:
+                parsed = datetime(y, mo, d, h, mi, s)
+            except ValueError:
+                parsed = None
+            if parsed and not match.group(4):
+                return parsed.date().isoformat()
+    if parsed is None:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    if not 1990 <= parsed.year <= 2100:
+        return None
+    if len(candidate) == 10 and parsed.hour == parsed.minute == 0 and parsed.tzinfo is None:
+        return parsed.date().isoformat()
+    return parsed.isoformat()
+
+
+def _first_date(*values: Any) -> str | None:
+    for value in values:
+        if isinstance(value, list):
+            value = next((v for v in value if isinstance(v, str)), None)
+        if isinstance(value, str):
+            normalized = normalize_date(value)
+            if normalized:
+                return normalized
+    return None
