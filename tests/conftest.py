@@ -31,3 +31,57 @@ def seed_dir() -> Path:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"
+
+
+class PageServer:
+    """A real HTTP server on 127.0.0.1 serving pages the test sets and changes.
+
+    ``pages[path] = (status, headers, body)``; every request is logged in ``requests``.
+    """
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+                server.requests.append((self.path, dict(self.headers)))
+                status, headers, body = server.pages.get(
+                    self.path, (404, {"Content-Type": "text/plain"}, b"not found")
+                )
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.host_port = f"127.0.0.1:{self.port}"
+        self.base = f"http://{self.host_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def html(self, path: str, body: str | bytes, status: int = 200, **headers: str) -> str:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.pages[path] = (status, {"Content-Type": "text/html; charset=utf-8", **headers}, data)
+        return self.base + path
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def page_server():
+    server = PageServer()
+    yield server
+    server.close()

@@ -1,0 +1,144 @@
+"""``newsarchive demo``: the real pipeline, offline, on the bundled news site.
+
+The demo site (:mod:`scraper.demo_site`) runs on 127.0.0.1 with its own clock. The real
+scheduler runs the real crawl on short real intervals while the site's clock jumps forward an
+hour per crawl, so a few seconds show what a day of a newsroom looks like: articles published,
+corrected, re-headlined, moved and unpublished, while the teaser blocks rotate on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from archive import diff as diffmod
+from archive.store import Archive
+
+from .config import Config, parse_config
+from .crawl import crawl_site
+from .demo_site import DemoSite
+from .fetch import Fetcher
+
+DEMO_START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+CLOCK_STEP = timedelta(hours=1)
+SITE_NAME = "demo-news"
+
+
+def demo_config(base: str, host_port: str, db_path: Path, *, every: str = "30m") -> Config:
+    """A config like a user's, pointing at the local demo site at *base*."""
+    return parse_config(
+        {
+            "archive": {"db": str(db_path)},
+            "crawl": {
+                "user_agent": "newsarchive-demo/0.1 (+https://github.com/newsarchive/newsarchive)",
+                "per_host_delay": 0.02,
+                "per_host_concurrency": 4,
+                "total_timeout": 10,
+                "retries": 1,
+                "allow_hosts": [host_port],
+            },
+            "sites": [
+                {
+                    "name": SITE_NAME,
+                    "feeds": [f"{base}/feed.xml"],
+                    "sitemaps": [f"{base}/sitemap.xml"],
+                    "listing_pages": [f"{base}/world/", f"{base}/business/", f"{base}/culture/"],
+                    "include": [r"/20\d\d/\d\d/\d\d/[a-z0-9-]+/$"],
+                    "schedule": {"every": every},
+                }
+            ],
+        },
+        source="demo",
+    )
+
+
+def run_demo(
+    db_path: Path,
+    *,
+    crawls: int = 4,
+    echo: Callable[[str], Any] = print,
+    interval: timedelta = timedelta(seconds=1),
+) -> dict[str, int]:
+    """Crawl the demo site *crawls* times with the real scheduler; print what was stored."""
+    from .schedule import run_service
+
+    with DemoSite(start=DEMO_START) as site:
+        base = site.start()
+        config = demo_config(base, site.host_port, db_path)
+        echo(f"Demo news site on {base} (its clock starts {site.now:%Y-%m-%d %H:%M} UTC)")
+        echo(f"Archive: {db_path}\n")
+
+        async def crawl_and_advance(site_conf, archive, fetcher, **kw):
+            report = await crawl_site(site_conf, archive, fetcher, **kw)
+            echo(f"[site clock {site.now:%H:%M}] {report.summary()}")
+            site.advance(CLOCK_STEP)
+            return report
+
+        asyncio.run(
+            run_service(
+                config,
+                archive_factory=lambda: Archive(db_path),
+                fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
+                crawl=crawl_and_advance,
+                now=lambda: site.now,
+                max_crawls=crawls,
+                interval_override=interval,
+            )
+        )
+    with Archive(db_path) as archive:
+        return summarize(archive, db_path, echo)
+
+
+def summarize(archive: Archive, db_path: Path, echo: Callable[[str], Any]) -> dict[str, int]:
+    counts = archive.counts()
+    echo(
+        f"\nStored {counts['articles']} articles, {counts['versions']} versions from "
+        f"{counts['captures']} captures ({counts['raw_pages']} distinct raw pages)."
+    )
+    statuses = {
+        r["status"]: r["n"]
+        for r in archive.db.query(
+            "select status, count(*) as n from articles group by status order by status"
+        )
+    }
+    echo("Articles by status: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
+
+    edited = list(
+        archive.db.query(
+            "select id, url, title, version_count from articles where version_count > 1 "
+            "order by version_count desc, id"
+        )
+    )
+    if edited:
+        echo("\nEdited articles (boilerplate churn created no version):")
+        for row in edited:
+            kinds = [v["change_kind"] for v in archive.versions(row["id"])[1:]]
+            echo(f"  {row['version_count']} versions  {row['title']}  ({', '.join(kinds)})")
+        first = edited[0]
+        old, new = archive.versions(first["id"])[-2:]
+        d = diffmod.diff_versions(
+            old["text"], new["text"], old_title=old["title"], new_title=new["title"]
+        )
+        echo(f"\nWhat changed in “{first['title']}” (v{old['version']} -> v{new['version']}):")
+        echo(diffmod.render_unified(d, context=0))
+    events = list(
+        archive.db.query(
+            "select e.kind, e.detail, a.title from events e join articles a on a.id = e.article_id "
+            "order by e.at, e.id"
+        )
+    )
+    if events:
+        echo("\nLifecycle events:")
+        for e in events:
+            echo(f"  {e['kind']:<9} {e['title'] or ''}  {e['detail'] or ''}")
+    echo(
+        "\nExplore it:\n"
+        f"  newsarchive history {json.dumps(edited[0]['url']) if edited else 'URL'} --db {db_path}\n"
+        f'  newsarchive search "correction" --db {db_path}\n'
+        f"  newsarchive serve --db {db_path}     # Datasette: search, facets, diffs in the browser"
+    )
+    return counts

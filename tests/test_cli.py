@@ -1,0 +1,158 @@
+"""Every command has useful help, is documented in the README, and fails with clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive.models import CaptureIn, ContentIn
+from archive.store import Archive
+from scraper.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COMMANDS = sorted(cli.commands)
+T0 = "2026-11-01T12:00:00+00:00"
+
+
+def invoke(*args: str, input: str | None = None):
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def test_the_expected_commands_exist():
+    assert set(COMMANDS) >= {
+        "archive",
+        "crawl",
+        "run",
+        "status",
+        "history",
+        "diff",
+        "show",
+        "changes",
+        "search",
+        "extract",
+        "export",
+        "serve",
+        "demo",
+    }
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help(name):
+    result = invoke(name, "--help")
+    assert result.exit_code == 0
+    assert "Usage: newsarchive " + name in result.output
+    # A real description, not just the usage line.
+    assert len(cli.commands[name].help or "") > 30
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_readme_documents_every_command(name):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"newsarchive {name}" in readme
+
+
+@pytest.fixture
+def small_archive(db_path):
+    from datetime import UTC, datetime, timedelta
+
+    at = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    url = "https://news.example/2026/11/01/story/"
+    with Archive(db_path) as archive:
+        text1 = "The council met on Monday.\n\nIt voted to close the library."
+        text2 = "The council met on Tuesday.\n\nIt voted to close the library."
+        for minutes, text in ((0, text1), (15, text1), (30, text2)):
+            archive.record(
+                CaptureIn(
+                    url=url,
+                    site="example",
+                    fetched_at=at + timedelta(minutes=minutes),
+                    status_code=200,
+                    raw=text.encode(),
+                ),
+                ContentIn(
+                    title="Council votes",
+                    text=text,
+                    extractor_version="t",
+                    authors=("Jo Reporter",),
+                    published=T0,
+                ),
+            )
+    return url
+
+
+def test_reading_commands_on_an_archive(db_path, small_archive):
+    db = str(db_path)
+    out = invoke("history", small_archive, "--db", db).output
+    assert "3 captures, 2 versions" in out and "typo" in out
+    history = json.loads(invoke("history", "1", "--db", db, "--json").output)
+    assert [v["version"] for v in history["versions"]] == [1, 2]
+
+    out = invoke("diff", small_archive, "--db", db, "--no-color").output
+    assert "[-Monday.-]" in out or "[-Monday-]" in out
+    out = invoke("diff", small_archive, "1", "2", "--db", db, "--format", "unified").output
+    assert "Tuesday" in out
+    html = invoke("diff", small_archive, "--db", db, "--format", "side-by-side").output
+    assert "<del>" in html and "<ins>" in html
+
+    out = invoke("show", small_archive, "--version", "1", "--db", db).output
+    assert out.startswith("Council votes") and "Monday" in out and "by Jo Reporter" in out
+
+    lines = invoke("export", "--db", db).output.splitlines()
+    rows = [json.loads(line) for line in lines]
+    assert [(r["version"], r["byline"]) for r in rows] == [(1, "Jo Reporter"), (2, "Jo Reporter")]
+    csv_out = invoke("export", "--db", db, "--format", "csv").output
+    assert csv_out.splitlines()[0].startswith("url,")
+
+    out = invoke("search", "Tuesday", "--db", db).output
+    assert "v2" in out
+    out = invoke("changes", "--since", "36500d", "--db", db).output
+    assert "Council votes" in out and "v2" in out
+    out = invoke("status", "--db", db, "--config", "/nonexistent/config.toml").output
+    assert "1 articles, 2 versions, 3 captures" in out
+
+
+def test_clear_errors(db_path, small_archive, tmp_path):
+    db = str(db_path)
+    result = invoke("history", "https://nowhere.example/x", "--db", db)
+    assert result.exit_code == 1 and "no article" in result.output
+    result = invoke("diff", small_archive, "1", "7", "--db", db)
+    assert result.exit_code == 1 and "no version 7" in result.output
+    result = invoke("history", "1", "--db", str(tmp_path / "missing.db"))
+    assert result.exit_code == 1 and "no such archive" in result.output
+    result = invoke("changes", "--since", "soon", "--db", db)
+    assert result.exit_code == 2 and "--since" in result.output
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[crawl]\nper_host_delay = "fast"\n')
+    result = invoke("crawl", "--config", str(bad))
+    assert result.exit_code == 1 and "per_host_delay" in result.output
+    result = invoke("crawl", "--config", str(tmp_path / "absent.toml"))
+    assert result.exit_code == 1 and "no such configuration file" in result.output
+    result = invoke("extract", str(tmp_path / "absent.html"))
+    assert result.exit_code == 1 and "no such file" in result.output
+
+
+def test_extract_command_on_a_file(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html><head><title>Storm hits coast | Daily</title></head><body><nav>Home News</nav>"
+        "<article><h1>Storm hits coast</h1>"
+        + "".join(
+            f"<p>Paragraph {i} of the storm story, with enough words to count as text "
+            f"for any extractor that looks at density.</p>"
+            for i in range(6)
+        )
+        + "</article><footer>Copyright Daily</footer></body></html>",
+        encoding="utf-8",
+    )
+    data = json.loads(invoke("extract", str(page), "--url", "https://daily.example/storm").output)
+    assert data["title"] == "Storm hits coast"
+    assert "Paragraph 5 of the storm story" in data["text"]
+    assert "Copyright" not in data["text"]
+    text = invoke("extract", str(page), "--format", "text").output
+    assert text.startswith("Storm hits coast\n\nParagraph 0")
+    explained = json.loads(invoke("extract", str(page), "--explain").output)
+    assert explained["method"]
