@@ -19,7 +19,9 @@ T0 = "2026-11-01T12:00:00+00:00"
 
 
 def invoke(*args: str, input: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, list(args), input=input, catch_exceptions=False, prog_name="newsarchive"
+    )
 
 
 def test_the_expected_commands_exist():
