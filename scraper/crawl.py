@@ -16,7 +16,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -140,7 +140,7 @@ def capture_of(result: FetchResult, url: str, site: str, crawl_id: int | None, *
     base: dict[str, Any] = dict(
         url=url,
         site=site,
-        fetched_at=result.fetched_at,
+        fetched_at=result.fetched_at,  # the crawl passes its own clock's time instead
         status_code=result.status,
         final_url=result.final_url if result.final_url != result.url else None,
         etag=result.etag,
@@ -217,6 +217,7 @@ class ArticleChecker:
 
     async def _record_result(self, url: str, result: FetchResult) -> tuple[Recorded, str | None]:
         site, crawl_id = self.site, self.crawl_id
+        result = replace(result, fetched_at=self.now())  # one clock for the whole archive
         status = result.status
         if status == 304:
             return self.archive.record(

@@ -1,0 +1,264 @@
+"""Crawl cycles against a real local site that changes between crawls, with a test clock."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from archive.store import Archive
+from scraper.config import parse_config
+from scraper.crawl import crawl_site, is_soft_404
+from scraper.fetch import Fetcher
+
+T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, start: datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+def article_page(
+    title: str,
+    paragraphs: list[str],
+    *,
+    published: datetime,
+    teaser: str = "",
+    canonical: str | None = None,
+) -> str:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{html.escape(title)} | Test Gazette</title>{link}
+<meta property="article:published_time" content="{published.isoformat()}">
+</head><body><header><nav><a href="/">Home</a> <a href="/world/">World</a></nav></header>
+<main><article><h1>{html.escape(title)}</h1><p class="byline">By Sam Writer</p>{body}</article>
+<aside class="latest"><h2>Latest news</h2><ul><li><a href="/x/">{html.escape(teaser)}</a></li>
+</ul></aside></main><footer>Copyright Test Gazette</footer></body></html>"""
+
+
+PARAS = [
+    "The city council voted on Tuesday to close the central library for two years of repairs.",
+    "Residents packed the chamber, and several speakers asked for a temporary branch downtown.",
+    "The mayor said the building had been neglected for decades and the roof was failing.",
+    "A final decision on the temporary branch is expected at the next meeting in December.",
+]
+
+
+def feed(server, paths: list[str]) -> str:
+    items = "".join(
+        f"<item><title>Story</title><link>{server.base}{p}</link><guid>{p}</guid></item>"
+        for p in paths
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>{server.base}/</link>{items}</channel></rss>"
+    )
+
+
+def make_config(server, tmp_path, **site_extra):
+    site = {
+        "name": "gazette",
+        "feeds": [f"{server.base}/feed.xml"],
+        "include": ["/news/"],
+        "use_robots_sitemaps": False,
+        **site_extra,
+    }
+    return parse_config(
+        {
+            "archive": {"db": str(tmp_path / "a.db")},
+            "crawl": {
+                "user_agent": "newsarchive-test (+https://example.org/c)",
+                "per_host_delay": 0,
+                "retries": 0,
+                "total_timeout": 5,
+                "allow_hosts": [server.host_port],
+            },
+            "sites": [site],
+        }
+    )
+
+
+def serve_feed(server, paths):
+    server.pages["/feed.xml"] = (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        feed(server, paths).encode(),
+    )
+
+
+async def crawl(config, archive, clock, **kw):
+    async with Fetcher(config.crawl.fetch_settings()) as fetcher:
+        return await crawl_site(config.sites[0], archive, fetcher, now=clock, **kw)
+
+
+def article_requests(server, path):
+    return [p for p, _ in server.requests if p == path]
+
+
+async def test_discovery_edits_and_recheck_timing(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/library/", "/news/old-story/", "/about/"])
+    server.html(
+        "/news/library/",
+        article_page("Library to close", PARAS, published=T0 - timedelta(minutes=30), teaser="A"),
+    )
+    server.html(
+        "/news/old-story/",
+        article_page("An old story", PARAS[:2], published=T0 - timedelta(days=2), teaser="A"),
+    )
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        report = await crawl(config, archive, clock)
+        c = report.counts
+        assert (c.discovered, c.new_articles, c.fetched, c.new_versions) == (2, 2, 2, 2)
+        young = archive.article(f"{server.base}/news/library/")
+        old = archive.article(f"{server.base}/news/old-story/")
+        # Young articles are re-checked every 15 minutes, two-day-old ones every 3 hours.
+        assert young["next_check"] == (T0 + timedelta(minutes=15)).isoformat()
+        assert old["next_check"] == (T0 + timedelta(hours=3)).isoformat()
+
+        # Nothing due yet: a crawl now fetches nothing.
+        clock.advance(minutes=5)
+        report = await crawl(config, archive, clock)
+        assert report.counts.fetched == 0
+
+        # Boilerplate rotates: the re-check is "unchanged".
+        server.html(
+            "/news/library/",
+            article_page(
+                "Library to close",
+                PARAS,
+                published=T0 - timedelta(minutes=30),
+                teaser="Completely different teaser",
+            ),
+        )
+        clock.advance(minutes=11)
+        report = await crawl(config, archive, clock)
+        assert (report.counts.fetched, report.counts.unchanged) == (1, 1)
+
+        # A one-word correction is a new version.
+        edited = [PARAS[0].replace("Tuesday", "Wednesday"), *PARAS[1:]]
+        server.html(
+            "/news/library/",
+            article_page("Library to close", edited, published=T0 - timedelta(minutes=30)),
+        )
+        clock.advance(minutes=16)
+        report = await crawl(config, archive, clock)
+        assert report.counts.new_versions == 1
+        versions = archive.versions(young["id"])
+        assert [v["change_kind"] for v in versions] == ["first", "typo"]
+        assert "Wednesday" in versions[1]["text"]
+
+        # --all re-checks every live article now, due or not.
+        report = await crawl(config, archive, clock, check_all=True)
+        assert report.counts.fetched == 2
+        row = archive.crawls(1)[0]
+        assert (row["status"], row["fetched"], row["unchanged"]) == ("done", 2, 2)
+
+
+async def test_lifecycle_gone_moved_soft404_revived(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    paths = ["/news/a/", "/news/b/", "/news/c/"]
+    serve_feed(server, paths)
+    for p in paths:
+        server.html(p, article_page(f"Story {p}", PARAS, published=T0))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        assert archive.counts()["versions"] == 3
+
+        serve_feed(server, [])
+        server.pages["/news/a/"] = (404, {"Content-Type": "text/html"}, b"<h1>Not found</h1>")
+        server.pages["/news/b/"] = (301, {"Location": "/news/b-renamed/"}, b"")
+        server.html("/news/b-renamed/", article_page("Story /news/b/", PARAS, published=T0))
+        server.pages["/news/c/"] = (302, {"Location": "/"}, b"")
+        server.html("/", "<html><body><h1>Home</h1><p>Front page</p></body></html>")
+        clock.advance(minutes=20)
+        report = await crawl(config, archive, clock)
+        assert report.counts.errors_by_kind.get("http-404") == 1
+        assert report.counts.errors_by_kind.get("soft-404") == 1
+
+        a = archive.article(f"{server.base}/news/a/")
+        assert a["status"] == "gone"
+        b = archive.article(f"{server.base}/news/b/")  # the old URL still finds it
+        assert b["url"] == f"{server.base}/news/b-renamed/"
+        assert b["status"] == "live" and b["version_count"] == 1  # one history, no new version
+        assert [e["kind"] for e in archive.events(b["id"])] == ["moved"]
+        c = archive.article(f"{server.base}/news/c/")
+        assert c["status"] == "soft-404"
+
+        # The unpublished article comes back.
+        server.html("/news/a/", article_page("Story /news/a/", PARAS, published=T0))
+        clock.advance(minutes=30)
+        await crawl(config, archive, clock)
+        a = archive.article(a["id"])
+        assert a["status"] == "live"
+        assert [e["kind"] for e in archive.events(a["id"])] == ["gone", "revived"]
+
+
+async def test_robots_and_conditional_get(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/open/", "/news/private/x/"])
+    server.pages["/robots.txt"] = (
+        200,
+        {"Content-Type": "text/plain"},
+        b"User-agent: *\nDisallow: /news/private/\n",
+    )
+    server.html("/news/open/", article_page("Open story", PARAS, published=T0), ETag='"v1"')
+    server.html("/news/private/x/", article_page("Private", PARAS, published=T0))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        report = await crawl(config, archive, clock)
+        assert report.counts.skipped == 1
+        assert report.counts.errors_by_kind.get("robots") == 1
+        assert article_requests(server, "/news/private/x/") == []
+        private = archive.article(f"{server.base}/news/private/x/")
+        assert archive.captures(private["id"])[0]["reason"] == "robots"
+
+        server.pages["/news/open/"] = (304, {"ETag": '"v1"'}, b"")
+        clock.advance(minutes=16)
+        report = await crawl(config, archive, clock)
+        assert report.counts.not_modified == 1
+        sent = [h for p, h in server.requests if p == "/news/open/"][-1]
+        assert sent.get("If-None-Match") == '"v1"'
+
+
+async def test_canonical_link_merges_an_alias(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    canonical = f"{server.base}/news/story/"
+    serve_feed(server, ["/news/story/", "/news/story/amp/"])
+    server.html("/news/story/", article_page("Story", PARAS, published=T0, canonical=canonical))
+    server.html("/news/story/amp/", article_page("Story", PARAS, published=T0, canonical=canonical))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        assert archive.counts()["articles"] == 1
+        article = archive.article(f"{server.base}/news/story/amp/")
+        assert article["url"] == canonical
+        assert article["version_count"] == 1 and article["capture_count"] == 2
+
+
+@pytest.mark.parametrize(
+    ("original", "final", "soft"),
+    [
+        ("https://n.example/world/2026/story/", "https://n.example/", True),
+        ("https://n.example/world/2026/story/", "https://n.example/world/", True),
+        ("https://n.example/world/2026/story/", "https://n.example/world/2026/story-2/", False),
+        ("https://n.example/a/story/", "https://other.example/", False),
+    ],
+)
+def test_soft_404_detection(original, final, soft):
+    assert is_soft_404(original, final) is soft
