@@ -1,0 +1,581 @@
+"""The scheduler, the service loop and its graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from scraper.config import Config, Schedule, parse_config
+from scraper.lock import ArchiveBusy, ArchiveLock, read_holder
+from scraper.schedule import (
+    ScheduleError,
+    ServiceSummary,
+    build_scheduler,
+    crawl_line,
+    cron_trigger,
+    misfire_grace_seconds,
+    next_runs,
+    run_service,
+    trigger_for,
+)
+
+
+def make_config(db_path: Path, *schedules: dict[str, str]) -> Config:
+    sites = [
+        {"name": f"site{i}", "feeds": [f"http://127.0.0.1:9/{i}/feed.xml"], "schedule": s}
+        for i, s in enumerate(schedules)
+    ]
+    return parse_config({"archive": {"db": str(db_path)}, "sites": sites})
+
+
+async def no_crawl(site: Any) -> None:
+    return None
+
+
+# --- jobs built from the configuration -----------------------------------------------------------
+
+
+def test_one_job_per_site_with_the_configured_triggers(db_path: Path) -> None:
+    config = make_config(
+        db_path,
+        {"every": "30m", "jitter": "1m"},
+        {"cron": "*/15 * * * *"},
+        {"every": "2h"},
+    )
+    before = datetime.now(UTC)
+    scheduler = build_scheduler(config, no_crawl)
+    jobs = scheduler.get_jobs()
+    assert [job.id for job in jobs] == ["site0", "site1", "site2"]
+    for job in jobs:
+        assert job.max_instances == 1
+        assert job.coalesce is True
+        # The first run of every site is due at once.
+        assert before <= job.next_run_time <= datetime.now(UTC)
+        # A coroutine function: the asyncio executor runs it on the loop, not in a thread.
+        assert inspect.iscoroutinefunction(job.func)
+
+    first, second, third = (job.trigger for job in jobs)
+    assert isinstance(first, IntervalTrigger)
+    assert first.interval == timedelta(minutes=30)
+    assert first.jitter == 60
+    assert jobs[0].misfire_grace_time == 1800
+    assert isinstance(second, CronTrigger)
+    assert second.jitter is None
+    assert jobs[1].misfire_grace_time == 300
+    assert isinstance(third, IntervalTrigger)
+    assert third.interval == timedelta(hours=2)
+    assert third.jitter is None
+    assert jobs[2].misfire_grace_time == 3600  # capped: a later run would be the next one anyway
+
+    at = datetime(2026, 11, 26, 1, 7, 30, tzinfo=UTC)
+    assert second.get_next_fire_time(None, at) == datetime(2026, 11, 26, 1, 15, tzinfo=UTC)
+
+
+def test_interval_override_runs_every_site_on_the_demo_clock(db_path: Path) -> None:
+    config = make_config(db_path, {"every": "30m", "jitter": "3m"}, {"cron": "0 6 * * *"})
+    scheduler = build_scheduler(config, no_crawl, interval_override=timedelta(seconds=2))
+    jobs = scheduler.get_jobs()
+    assert all(isinstance(job.trigger, IntervalTrigger) for job in jobs)
+    assert [job.trigger.interval for job in jobs] == [timedelta(seconds=2)] * 2
+    assert jobs[0].trigger.jitter == pytest.approx(0.2)  # 3m of 30m, scaled to 2s
+    assert jobs[1].trigger.jitter is None
+    assert [job.misfire_grace_time for job in jobs] == [2, 2]
+
+
+def test_a_bad_override_or_schedule_is_a_schedule_error() -> None:
+    with pytest.raises(ScheduleError, match="positive"):
+        trigger_for(Schedule(), interval_override=timedelta(0))
+    with pytest.raises(ScheduleError, match="positive 'every'"):
+        trigger_for(Schedule(every=None, cron=None))
+    with pytest.raises(ScheduleError, match="5 fields"):
+        cron_trigger("* * *")
+    with pytest.raises(ScheduleError, match="cron expression"):
+        cron_trigger("61 * * * *")
+    with pytest.raises(ScheduleError, match="out of range"):
+        cron_trigger("0 6 * * 8")
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "expected"),
+    [
+        # 2026-11-22 is a Sunday. Crontab numbers weekdays from Sunday = 0 (7 too).
+        ("1-5", [23, 24, 25, 26, 27]),
+        ("0", [22]),
+        ("7", [22]),
+        ("6,0", [22, 28]),
+        ("*/2", [22, 24, 26, 28]),
+        ("1-5/2", [23, 25, 27]),
+        ("mon-fri", [23, 24, 25, 26, 27]),
+        ("*", [22, 23, 24, 25, 26, 27, 28]),
+    ],
+)
+def test_cron_weekdays_mean_what_crontab_means(weekdays: str, expected: list[int]) -> None:
+    trigger = cron_trigger(f"0 6 * * {weekdays}")
+    at = datetime(2026, 11, 22, 0, 0, tzinfo=UTC)
+    days = []
+    fire = trigger.get_next_fire_time(None, at)
+    while fire is not None and fire < datetime(2026, 11, 29, tzinfo=UTC):
+        assert (fire.hour, fire.minute) == (6, 0)
+        days.append(fire.day)
+        fire = trigger.get_next_fire_time(fire, fire)
+    assert days == expected
+
+
+def test_misfire_grace_follows_the_interval() -> None:
+    assert misfire_grace_seconds(Schedule(every=timedelta(minutes=5))) == 300
+    assert misfire_grace_seconds(Schedule(every=timedelta(days=1))) == 3600
+    assert misfire_grace_seconds(Schedule(), interval_override=timedelta(seconds=0.2)) == 1
+
+
+def test_next_runs_from_the_triggers(db_path: Path) -> None:
+    config = make_config(
+        db_path, {"every": "30m", "jitter": "5m"}, {"cron": "0 6 * * 1-5"}, {"every": "1h"}
+    )
+    now = datetime(2026, 11, 26, 1, 15, tzinfo=UTC)  # a Thursday
+    # Never crawled: everything is due as soon as the service starts.
+    assert next_runs(config, now) == [("site0", now), ("site1", now), ("site2", now)]
+    last = {
+        "site0": now - timedelta(minutes=10),
+        "site1": now - timedelta(hours=2),
+        "site2": now - timedelta(hours=3),
+    }
+    assert next_runs(config, now, last_started=last) == [
+        ("site0", now + timedelta(minutes=20)),  # jitter left out: it is random
+        ("site1", datetime(2026, 11, 26, 6, 0, tzinfo=UTC)),
+        ("site2", now),  # overdue
+    ]
+    with pytest.raises(ValueError, match="aware"):
+        next_runs(config, datetime(2026, 11, 26))
+
+
+def test_crawl_line_is_key_value() -> None:
+    class Counts:
+        discovered, fetched, new_versions, unchanged, not_modified, errors = 5, 4, 1, 2, 1, 0
+
+    class Report:
+        crawl_id = 7
+        counts = Counts()
+
+    line = crawl_line("bbc", "done", 1.234, Report())
+    assert line == (
+        "crawl site=bbc status=done crawl_id=7 discovered=5 fetched=4 new_versions=1 "
+        "unchanged=2 not_modified=1 errors=0 duration=1.23s"
+    )
+    assert crawl_line("bbc", "cancelled", 0.5, None) == (
+        "crawl site=bbc status=cancelled duration=0.50s"
+    )
+
+
+# --- the service -----------------------------------------------------------------------------------
+
+
+class FakeArchive:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeFetcher:
+    def __init__(self) -> None:
+        self.entered = self.exited = False
+
+    async def __aenter__(self) -> FakeFetcher:
+        self.entered = True
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.exited = True
+
+
+class Report:
+    def __init__(self, site: str, n: int) -> None:
+        self.site = site
+        self.crawl_id = n
+        self.fetched = n
+        self.new_versions = 1
+        self.unchanged = n - 1
+        self.errors = 0
+
+
+class Recorder:
+    """A fake crawl: records calls and overlap, sleeps *delay* seconds per crawl."""
+
+    def __init__(self, delay: float = 0.0, fail_sites: tuple[str, ...] = ()) -> None:
+        self.delay = delay
+        self.fail_sites = fail_sites
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.running: dict[str, int] = {}
+        self.max_same_site = 0
+        self.max_overall = 0
+        self.first_started = asyncio.Event()
+        self.archives: set[int] = set()
+        self.fetchers: set[int] = set()
+
+    async def __call__(self, site: Any, archive: Any, fetcher: Any, **kw: Any) -> Report:
+        self.calls.append((site.name, kw))
+        self.archives.add(id(archive))
+        self.fetchers.add(id(fetcher))
+        self.running[site.name] = self.running.get(site.name, 0) + 1
+        self.max_same_site = max(self.max_same_site, self.running[site.name])
+        self.max_overall = max(self.max_overall, sum(self.running.values()))
+        self.first_started.set()
+        try:
+            await asyncio.sleep(self.delay)
+            if site.name in self.fail_sites:
+                raise RuntimeError("parser exploded")
+            return Report(site.name, len(self.calls))
+        finally:
+            self.running[site.name] -= 1
+
+
+class ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture
+def log() -> Iterator[tuple[logging.Logger, ListHandler]]:
+    logger = logging.getLogger("test.schedule.service")
+    handler = ListHandler()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield logger, handler
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.fixture
+def safe_sigterm() -> Iterator[Any]:
+    """A stray SIGTERM must not kill the test run; and the service must put this back."""
+
+    def ignore(signum: int, frame: object) -> None:
+        return None
+
+    previous = signal.signal(signal.SIGTERM, ignore)
+    try:
+        yield ignore
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def sigterm_soon(delay: float = 0.2) -> threading.Timer:
+    timer = threading.Timer(delay, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    return timer
+
+
+async def test_service_stops_after_max_crawls_and_cleans_up(
+    db_path: Path, log: tuple[logging.Logger, ListHandler]
+) -> None:
+    logger, handler = log
+    config = make_config(db_path, {"every": "30m"}, {"every": "30m"})
+    archive, fetcher = FakeArchive(), FakeFetcher()
+    holders = []
+
+    async def crawl(site: Any, arch: Any, fetch: Any, **kw: Any) -> Report:
+        holders.append(read_holder(db_path))
+        return await recorder(site, arch, fetch, **kw)
+
+    recorder = Recorder(delay=0.01)
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=lambda: archive,
+            fetcher_factory=lambda: fetcher,
+            crawl=crawl,
+            max_crawls=4,
+            interval_override=timedelta(seconds=0.2),
+            log=logger,
+        ),
+        timeout=20,
+    )
+    assert isinstance(summary, ServiceSummary)
+    assert summary.stopped_by == "max-crawls"
+    assert len(summary.crawls) == 4
+    assert summary.count("done") == 4 and summary.ok
+    assert {c.site for c in summary.crawls} == {"site0", "site1"}
+    # Each crawl saw the one archive and the one fetcher, with the [crawl] per-run cap.
+    assert len(recorder.archives) == 1 and len(recorder.fetchers) == 1
+    assert recorder.calls[0][1]["max_articles"] == config.crawl.max_articles_per_run
+    assert callable(recorder.calls[0][1]["now"])
+    # The lock was ours while crawling and is free now; archive and fetcher are closed.
+    assert all(h is not None and h.pid == os.getpid() and h.command == "run" for h in holders)
+    assert read_holder(db_path) is None
+    assert archive.closed and fetcher.entered and fetcher.exited
+    crawl_lines = [line for line in handler.lines if line.startswith("crawl site=")]
+    assert len(crawl_lines) == 4
+    assert all("status=done" in line and "fetched=" in line for line in crawl_lines)
+    assert all("new_versions=1" in line and "duration=" in line for line in crawl_lines)
+    assert handler.lines[-1].startswith("service stopped stopped_by=max-crawls crawls=4 done=4")
+    assert str(summary) == summary.line()
+
+
+async def test_sigterm_stops_the_service_within_seconds(
+    db_path: Path, log: tuple[logging.Logger, ListHandler], safe_sigterm: Any
+) -> None:
+    logger, handler = log
+    config = make_config(db_path, {"every": "30m"}, {"every": "1h"})
+    recorder = Recorder(delay=0.02)
+    archive, fetcher = FakeArchive(), FakeFetcher()
+    timer = sigterm_soon(0.6)  # handlers are installed long before: the first run is immediate
+    started = time.monotonic()
+    try:
+        summary = await asyncio.wait_for(
+            run_service(
+                config,
+                archive_factory=lambda: archive,
+                fetcher_factory=lambda: fetcher,
+                crawl=recorder,
+                interval_override=timedelta(seconds=0.1),
+                log=logger,
+            ),
+            timeout=20,
+        )
+    finally:
+        timer.cancel()
+    elapsed = time.monotonic() - started
+    assert elapsed < 5
+    assert summary.stopped_by == "SIGTERM"
+    assert summary.count("failed") == 0
+    assert summary.count("done") >= 4  # both sites ran several times in 0.6 s
+    assert {c.site for c in summary.crawls} == {"site0", "site1"}
+    assert recorder.max_same_site == 1
+    assert archive.closed and fetcher.exited
+    assert read_holder(db_path) is None
+    assert any(line.startswith("received SIGTERM") for line in handler.lines)
+    # Our SIGTERM handler is back in place.
+    assert signal.getsignal(signal.SIGTERM) is safe_sigterm
+
+
+async def test_in_flight_crawls_finish_within_the_grace(
+    db_path: Path, log: tuple[logging.Logger, ListHandler], safe_sigterm: Any
+) -> None:
+    logger, _ = log
+    config = make_config(db_path, {"every": "30m"})
+    recorder = Recorder(delay=0.8)
+    archive = FakeArchive()
+
+    async def stop_when_started() -> None:
+        await recorder.first_started.wait()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = asyncio.create_task(stop_when_started())
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=lambda: archive,
+            fetcher_factory=FakeFetcher,
+            crawl=recorder,
+            grace=5,
+            log=logger,
+        ),
+        timeout=20,
+    )
+    await stopper
+    assert summary.stopped_by == "SIGTERM"
+    assert [c.status for c in summary.crawls] == ["done"]
+    assert summary.crawls[0].duration >= 0.7
+    assert archive.closed
+
+
+async def test_crawls_past_the_grace_are_cancelled(
+    db_path: Path, log: tuple[logging.Logger, ListHandler]
+) -> None:
+    logger, handler = log
+    config = make_config(db_path, {"every": "30m"}, {"every": "30m"})
+    recorder = Recorder(delay=60)
+    archive = FakeArchive()
+    stop = asyncio.Event()
+
+    async def stop_when_started() -> None:
+        await recorder.first_started.wait()
+        await asyncio.sleep(0.05)
+        stop.set()
+
+    stopper = asyncio.create_task(stop_when_started())
+    started = time.monotonic()
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=lambda: archive,
+            fetcher_factory=FakeFetcher,
+            crawl=recorder,
+            stop=stop,
+            grace=0.3,
+            log=logger,
+        ),
+        timeout=20,
+    )
+    await stopper
+    assert time.monotonic() - started < 3
+    assert summary.stopped_by == "stop-event"
+    assert sorted(c.status for c in summary.crawls) == ["cancelled", "cancelled"]
+    assert summary.ok  # cancelling at a stop is not a failure
+    assert archive.closed
+    assert any(line.startswith("cancelling 2 crawl(s)") for line in handler.lines)
+    assert sum("status=cancelled" in line for line in handler.lines) == 2
+
+
+async def test_a_second_signal_skips_the_grace(
+    db_path: Path, log: tuple[logging.Logger, ListHandler], safe_sigterm: Any
+) -> None:
+    logger, _ = log
+    config = make_config(db_path, {"every": "30m"})
+    recorder = Recorder(delay=60)
+
+    async def signal_twice() -> None:
+        await recorder.first_started.wait()
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signaller = asyncio.create_task(signal_twice())
+    started = time.monotonic()
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=FakeArchive,
+            fetcher_factory=FakeFetcher,
+            crawl=recorder,
+            grace=30,
+            log=logger,
+        ),
+        timeout=20,
+    )
+    await signaller
+    assert time.monotonic() - started < 5
+    assert [c.status for c in summary.crawls] == ["cancelled"]
+
+
+async def test_one_instance_per_site_while_sites_overlap(
+    db_path: Path, log: tuple[logging.Logger, ListHandler]
+) -> None:
+    logger, _ = log
+    config = make_config(db_path, {"every": "30m"}, {"every": "30m"})
+    # Each crawl takes three intervals: without max_instances=1 a site would run 3 at once.
+    recorder = Recorder(delay=0.3)
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=FakeArchive,
+            fetcher_factory=FakeFetcher,
+            crawl=recorder,
+            max_crawls=4,
+            interval_override=timedelta(seconds=0.1),
+            log=logger,
+        ),
+        timeout=20,
+    )
+    assert summary.count("done") == 4
+    assert recorder.max_same_site == 1
+    assert recorder.max_overall == 2  # the two sites crawl at the same time
+
+
+async def test_a_failing_crawl_is_logged_and_the_service_goes_on(
+    db_path: Path, log: tuple[logging.Logger, ListHandler]
+) -> None:
+    logger, handler = log
+    config = make_config(db_path, {"every": "30m"}, {"every": "30m"})
+    recorder = Recorder(delay=0.01, fail_sites=("site0",))
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=FakeArchive,
+            fetcher_factory=FakeFetcher,
+            crawl=recorder,
+            max_crawls=6,
+            interval_override=timedelta(seconds=0.1),
+            log=logger,
+        ),
+        timeout=20,
+    )
+    assert summary.count("failed") >= 1
+    assert summary.count("done") >= 1
+    assert not summary.ok
+    failed = next(c for c in summary.crawls if c.status == "failed")
+    assert failed.site == "site0"
+    assert failed.error == "RuntimeError: parser exploded"
+    assert any("status=failed" in line and "parser exploded" in line for line in handler.lines)
+
+
+async def test_a_second_run_on_the_same_archive_is_refused(db_path: Path) -> None:
+    config = make_config(db_path, {"every": "30m"})
+    opened = []
+    with (
+        ArchiveLock(db_path, command="run"),
+        pytest.raises(ArchiveBusy, match="in use by newsarchive run"),
+    ):
+        await run_service(
+            config,
+            archive_factory=lambda: opened.append(1) or FakeArchive(),
+            fetcher_factory=FakeFetcher,
+            crawl=Recorder(),
+        )
+    assert opened == []  # refused before touching the archive
+
+
+async def test_run_waits_for_the_lock_when_asked(db_path: Path) -> None:
+    config = make_config(db_path, {"every": "30m"})
+    lock = ArchiveLock(db_path, command="crawl").acquire()
+    asyncio.get_running_loop().call_later(0.3, lock.release)
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=FakeArchive,
+            fetcher_factory=FakeFetcher,
+            crawl=Recorder(),
+            max_crawls=1,
+            lock_wait=10,
+        ),
+        timeout=20,
+    )
+    assert summary.count("done") == 1
+
+
+async def test_a_failure_to_open_releases_the_lock(db_path: Path) -> None:
+    config = make_config(db_path, {"every": "30m"})
+
+    def broken() -> Any:
+        raise OSError("disk gone")
+
+    with pytest.raises(OSError, match="disk gone"):
+        await run_service(config, archive_factory=broken, fetcher_factory=FakeFetcher)
+    assert read_holder(db_path) is None
+
+
+async def test_max_crawls_zero_and_bad_arguments(db_path: Path) -> None:
+    config = make_config(db_path, {"every": "30m"})
+    recorder = Recorder()
+    summary = await run_service(
+        config,
+        archive_factory=FakeArchive,
+        fetcher_factory=FakeFetcher,
+        crawl=recorder,
+        max_crawls=0,
+    )
+    assert summary.crawls == () and recorder.calls == []
+    with pytest.raises(ValueError, match="max_crawls"):
+        await run_service(config, crawl=recorder, max_crawls=-1)
+    with pytest.raises(ValueError, match="grace"):
+        await run_service(config, crawl=recorder, grace=-1)
