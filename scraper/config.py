@@ -459,12 +459,13 @@ def _parse_schedule(v: _Validator, raw: Any, key: str) -> Schedule:
     jitter = v.get(raw, "jitter", f"{key}.jitter", timedelta(0), v.duration_or_zero)
     if "cron" in raw:
         cron = v.string(raw["cron"], f"{key}.cron").strip()
-        try:
-            from apscheduler.triggers.cron import CronTrigger
+        # The scheduler's own parser, so that what passes here is what runs (crontab weekdays).
+        from scraper.schedule import cron_trigger
 
-            CronTrigger.from_crontab(cron, timezone="UTC")
+        try:
+            cron_trigger(cron)
         except ValueError as exc:
-            v.fail(f"{key}.cron", f"invalid cron expression ({exc})", cron)
+            v.fail(f"{key}.cron", f"invalid cron expression ({exc})")
         return Schedule(every=None, cron=cron, jitter=jitter)
     every = v.get(raw, "every", f"{key}.every", DEFAULT_EVERY, v.duration)
     return Schedule(every=every, cron=None, jitter=jitter)

@@ -151,6 +151,12 @@ tiers = [
     assert not site.matches("not a url")
 
 
+@pytest.mark.parametrize("cron", ["*/30 * * * *", "0 6 * * 1-5", "0 6 * * 7", "5,35 * * * *"])
+def test_crontab_expressions_accepted(cron: str) -> None:
+    site = {"name": "a", "feeds": ["https://e.com/f"], "schedule": {"cron": f" {cron} "}}
+    assert parse_config(config([site])).sites[0].schedule.cron == cron
+
+
 def test_absolute_db_path_is_kept(tmp_path: Path) -> None:
     db = tmp_path / "elsewhere.db"
     cfg = parse_config(config(archive={"db": str(db)}), base_dir=Path("/nowhere"))
