@@ -473,15 +473,25 @@ def diff(
     d = diffmod.diff_versions(
         old["text"], new["text"], old_title=old["title"], new_title=new["title"]
     )
-    click.echo(f"--- version {old['version']}  {old['captured_at']}", err=fmt == "json")
-    click.echo(f"+++ version {new['version']}  {new['captured_at']}", err=fmt == "json")
+    header = (
+        f"--- version {old['version']}  {old['captured_at']}\n"
+        f"+++ version {new['version']}  {new['captured_at']}"
+    )
     if fmt == "inline":
         use_color = sys.stdout.isatty() if color is None else color
+        click.echo(header)
         click.echo(diffmod.render_inline(d, color=use_color))
     elif fmt == "unified":
+        click.echo(header)
         click.echo(diffmod.render_unified(d, context=context))
     elif fmt == "json":
-        click.echo(json.dumps(diffmod.render_json(d), indent=2, ensure_ascii=False))
+        data = {
+            "url": row["url"],
+            "from_version": old["version"],
+            "to_version": new["version"],
+            **diffmod.render_json(d),
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     elif fmt == "html":
         click.echo(diffmod.render_html(d, mode="inline"))
     else:
