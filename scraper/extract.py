@@ -248,7 +248,9 @@ def _run(
     assert winner is not None
     title_words = extract_text.norm_words(meta.title) if meta.title else ()
     options = RenderOptions(
-        title_words=title_words, trace=trace.discarded if trace is not None else None
+        title_words=title_words,
+        trace=trace.discarded if trace is not None else None,
+        protected=extract_dom.protected_ids(choice.core),
     )
     blocks = extract_text.render(winner.nodes, options)
     method = winner.method

@@ -17,6 +17,9 @@ from scraper.extract_text import describe, link_density
 
 _MIN_PARAGRAPH = 25
 _MAX_SCORED = 5_000
+_BLOCKS = frozenset(
+    {"p", "div", "table", "ul", "ol", "section", "article", "blockquote", "pre", "h2", "h3"}
+)
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Choice:
 
     winner: Candidate | None
     considered: list[Candidate] = field(default_factory=list)
+    core: LexborNode | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -109,16 +113,18 @@ def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
     """Score ancestors of paragraphs; return the best few containers."""
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
-    paras = body.css("p, pre, td, blockquote")[:_MAX_SCORED]
+    paras = [(p, p.parent) for p in body.css("p, pre, td, blockquote")[:_MAX_SCORED]]
     for div in body.css("div")[:_MAX_SCORED]:
         if len(div.text(deep=False, strip=True)) >= 80:
-            paras.append(div)
-    for p in paras:
-        text = p.text(strip=True)
+            # Text straight in a div: a paragraph when the div has no blocks of its own,
+            # otherwise a container whose loose text counts for itself.
+            holder = div if any(c.tag in _BLOCKS for c in div.iter()) else div.parent
+            paras.append((div, holder))
+    for p, ancestor in paras:
+        text = p.text(strip=True) if ancestor is not p else p.text(deep=False, strip=True)
         if len(text) < _MIN_PARAGRAPH:
             continue
         score = _paragraph_score(text)
-        ancestor = p.parent if p.tag != "div" else p
         level = 0
         while ancestor is not None and level < 3:
             if ancestor.tag in ("html", "-document"):
@@ -156,6 +162,16 @@ def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
     return kept
 
 
+def protected_ids(core: LexborNode | None) -> frozenset[int]:
+    """Ids of the core block and its ancestors: wrappers, whatever their class names say."""
+    ids = set()
+    node = core
+    while node is not None:
+        ids.add(node.mem_id)
+        node = node.parent
+    return frozenset(ids)
+
+
 def _contains(outer: LexborNode, inner: LexborNode) -> bool:
     node: LexborNode | None = inner
     target = outer.mem_id
@@ -168,7 +184,7 @@ def _contains(outer: LexborNode, inner: LexborNode) -> bool:
 
 def selector_candidate(body: LexborNode) -> Candidate | None:
     """The first body-container rule that matches a node with real text."""
-    for selector in rules.BODY_SELECTORS:
+    for index, selector in enumerate(rules.BODY_SELECTORS):
         matches = [
             n
             for n in body.css(selector)
@@ -188,6 +204,8 @@ def selector_candidate(body: LexborNode) -> Candidate | None:
             continue
         # Bodies split by ads or paywall markers are several sibling containers of one rule.
         kept = [n for size, n in sized if size >= max(best * 0.15, 200)]
+        if len(kept) > 1 and index >= rules.GENERIC_FROM:
+            kept = [n for size, n in sized if size == best][:1]
         if len(kept) > 1:
             parent = kept[0].parent
             if not all(k.parent is not None and k.parent.mem_id == parent.mem_id for k in kept):
@@ -234,6 +252,10 @@ def choose(body: LexborNode, body_selector: str | None) -> Choice:
     else:
         choice.winner = selected or top
 
+    if top is not None and choice.winner is not None:
+        # The densest block is never pruned as boilerplate, nor is anything that wraps it.
+        if any(_contains(n, top.nodes[0]) for n in choice.winner.nodes):
+            choice.core = top.nodes[0]
     if choice.winner is top and top is not None:
         choice.winner = _widen(top)
     if choice.winner is None:

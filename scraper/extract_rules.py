@@ -60,6 +60,9 @@ BODY_SELECTORS: tuple[str, ...] = (
     '[role="main"], main',
     "#content, #main, .content, .main",
 )
+# From this rule on, BODY_SELECTORS name generic containers (a teaser card is also an
+# <article>), so several matches are never merged into one body.
+GENERIC_FROM = BODY_SELECTORS.index(".entry, .post, .story")
 
 # Class/id words that mark boilerplate: teaser blocks, share widgets, comments, ads, chrome.
 _NEGATIVE_WORDS = (
@@ -74,7 +77,7 @@ _NEGATIVE_WORDS = (
     "|tags|tag-list|taglist|tagcloud|tag-cloud|post-tags|entry-tags|keywords|topics"
     "|author-box|authorbox|author-bio|author-info|about-author|bio|byline|bylines"
     "|meta|post-meta|entry-meta|article-meta|metadata|dateline|timestamp"
-    "|popup|modal|overlay|cookie|cookies|consent|gdpr|paywall|regwall|piano"
+    "|popup|modal|overlay|cookie|cookies|consent|gdpr"
     "|outbrain|taboola|zergnet|revcontent|trending|popular|most-read|mostread"
     "|most-popular|mostpopular|more-stories|read-more|readmore|read-next|readnext"
     "|up-next|next-post|prev-post|post-navigation|pagination|pager|print|skip|skip-link"
@@ -113,7 +116,7 @@ FURNITURE_TEXT = re.compile(
     r"|read more|read next|continue reading|see also|related(?: articles?| stories| posts)?"
     r"|recommended(?: for you)?|you might also like|more from \w+|follow us"
     r"|sign up|subscribe(?: now)?|log in|login|comments?|\d+ comments?|leave a reply"
-    r"|skip to (?:main )?content|back to top|scroll to continue"
+    r"|skip to (?:main )?content|back to top|scroll to continue|text size|font size"
     r"|advertisement - scroll to continue|story continues below advertisement"
     r"|(?:image|photo|picture)(?: credit)?:.*|getty images|ap photo|reuters)\W*$",
     re.IGNORECASE,

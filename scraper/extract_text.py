@@ -61,7 +61,7 @@ class RenderOptions:
     title_words: tuple[str, ...] = ()
     trace: list[Discard] | None = None
     prune: bool = True
-    discard_ids: frozenset[int] = field(default_factory=frozenset)
+    protected: frozenset[int] = field(default_factory=frozenset)
 
 
 def describe(node: LexborNode) -> str:
@@ -98,13 +98,17 @@ def link_density(node: LexborNode, text_len: int | None = None) -> float:
     return min(linked / text_len, 1.0)
 
 
-def discard_reason(node: LexborNode, tag: str) -> str | None:
+def discard_reason(node: LexborNode, tag: str, root_chars: int) -> str | None:
     """Why this element is boilerplate, or None to keep it."""
     if tag in _NEVER_DISCARD:
         return None
+    if tag == "figcaption":
+        return "caption"
     words = _class_id(node)
     if words and rules.NEGATIVE.search(words) and not rules.STRONG_POSITIVE.search(words):
-        return "boilerplate class/id"
+        # A wrapper holding most of the article is layout, whatever its name ("has-sidebar").
+        if len(node.text(strip=True)) <= root_chars * 0.5:
+            return "boilerplate class/id"
     role = node.attributes.get("role")
     if role in ("navigation", "complementary", "banner", "contentinfo", "dialog", "alert"):
         return f"role={role}"
@@ -158,6 +162,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
 
     # Stack items: a node to enter, or a string marking the end of a block of that kind.
     stack: list[LexborNode | str] = list(reversed(roots))
+    root_chars = sum(len(root.text(strip=True)) for root in roots)
     first = True
     while stack:
         item = stack.pop()
@@ -171,8 +176,8 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
             continue
         if tag is None or tag[0] == "-":
             continue
-        if options.prune and not first:
-            reason = discard_reason(item, tag)
+        if options.prune and not first and item.mem_id not in options.protected:
+            reason = discard_reason(item, tag, root_chars)
             if reason is not None:
                 if trace is not None:
                     trace.append(
