@@ -1,11 +1,85 @@
-"""The HTTP client (contract stub; the fetcher is built on this interface)."""
+"""The HTTP client: polite to sites, safe for this machine, never stuck on a hostile response.
+
+``Fetcher.fetch(url)`` returns a ``FetchResult`` for every HTTP status (after retrying 429 and
+5xx) and raises a ``FetchError`` for everything else. Each error's ``reason`` is the machine
+readable word the crawl stores in the capture row::
+
+    FetchError                      (base; .reason, .url)
+     ├── RobotsDisallowed           robots             robots.txt disallows the URL
+     ├── InvalidURL                 bad-url            unparsable URL or Location, no host
+     ├── BadScheme                  bad-scheme         not http(s), on any hop
+     ├── SSRFBlocked                ssrf-blocked       host resolves to a non-public address
+     ├── TooLarge                   too-large          decoded body over max_bytes
+     ├── FetchTimeout               timeout            total deadline or per-read timeout
+     ├── ConnectFailed              connect            DNS failure, refused, unreachable
+     ├── ProtocolFault              protocol           truncated body, bad chunking, reset,
+     │                                                 malformed or huge headers
+     ├── DecodingFailed             decoding           bad gzip/deflate/br, >2 encodings
+     └── RedirectError
+          ├── RedirectLoop          redirect-loop      a hop revisits an earlier URL
+          └── TooManyRedirects      too-many-redirects more than max_redirects hops
+
+Why the fetcher does by hand what httpx would do for it:
+
+- redirects are followed here, so every hop gets the scheme check, the robots check and (in
+  ``scraper.netguard``, at connect time) the address check;
+- bodies are read raw and decompressed here with output-bounded decompressors, because httpx's
+  decoders have no output limit (a 53 KB brotli body expands to 4 GiB in one read);
+- one ``asyncio.timeout`` covers all hops and all retry attempts, because httpx timeouts are per
+  read and a server dripping one byte per second never trips them.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import email.utils
+import random
+import time
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+
+import brotli
+import httpx
+
+from scraper.charset import decode_html
+from scraper.netguard import AddressBlocked, GuardedBackend, Resolver, guarded_transport
+from scraper.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, origin_of
+
+__all__ = [
+    "BadScheme",
+    "ConnectFailed",
+    "DecodingFailed",
+    "FetchError",
+    "FetchResult",
+    "FetchSettings",
+    "FetchTimeout",
+    "Fetcher",
+    "InvalidURL",
+    "ProtocolFault",
+    "RedirectError",
+    "RedirectLoop",
+    "RobotsDisallowed",
+    "SSRFBlocked",
+    "TooLarge",
+    "TooManyRedirects",
+    "looks_like_html",
+    "parse_retry_after",
+]
 
 MiB = 1024 * 1024
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+SNIFFED_TYPES = frozenset({"", "unknown/unknown", "application/unknown", "*/*"})
+MAX_ENCODINGS = 2
+DECODE_CHUNK = 64 * 1024
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+ACCEPT_ENCODING = "gzip, deflate, br"
 
 
 @dataclass(frozen=True)
@@ -27,6 +101,9 @@ class FetchSettings:
     obey_robots: bool = True
     robots_ttl: float = 3600.0
     allow_hosts: frozenset[str] = field(default_factory=frozenset)  # exact "host:port"
+    robots_error_ttl: float = 300.0  # how long an unreachable robots.txt means "disallow all"
+    max_crawl_delay: float = 60.0  # a robots.txt cannot slow a host down more than this
+    backoff_cap: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -48,9 +125,724 @@ class FetchResult:
     http_version: str
     etag: str | None
     last_modified: str | None
+    attempts: int = 1  # requests made for the final hop (1 + retries)
+    remote_address: str | None = None  # the IP address the final response came from
+
+
+# --- errors -----------------------------------------------------------------------------------
 
 
 class FetchError(Exception):
     """Base of every fetch failure; ``reason`` is machine readable."""
 
     reason = "fetch-error"
+
+    def __init__(self, message: str = "", *, url: str | None = None) -> None:
+        super().__init__(message or self.reason)
+        self.url = url
+
+
+class RobotsDisallowed(FetchError):
+    """robots.txt disallows this URL (or is unreachable, which disallows everything)."""
+
+    reason = "robots"
+
+
+class InvalidURL(FetchError):
+    """The URL or a Location header cannot be parsed or has no host."""
+
+    reason = "bad-url"
+
+
+class BadScheme(FetchError):
+    """The URL or a redirect target is not http or https."""
+
+    reason = "bad-scheme"
+
+
+class SSRFBlocked(FetchError):
+    """The host resolves to a loopback, private, link-local or otherwise non-public address."""
+
+    reason = "ssrf-blocked"
+
+
+class TooLarge(FetchError):
+    """The decoded body exceeds ``max_bytes``."""
+
+    reason = "too-large"
+
+
+class FetchTimeout(FetchError):
+    """The total deadline (or a connect/read timeout) ran out."""
+
+    reason = "timeout"
+
+
+class ConnectFailed(FetchError):
+    """The host could not be resolved or connected to."""
+
+    reason = "connect"
+
+
+class ProtocolFault(FetchError):
+    """The server broke HTTP: truncated body, bad chunking, reset, malformed or huge headers."""
+
+    reason = "protocol"
+    transient = False  # True for resets and early closes, which are retried
+
+
+class DecodingFailed(FetchError):
+    """The Content-Encoding is unknown, stacked too deep, or the compressed data is corrupt."""
+
+    reason = "decoding"
+
+
+class RedirectError(FetchError):
+    """Redirects that cannot be followed to the end."""
+
+    reason = "redirect"
+
+
+class RedirectLoop(RedirectError):
+    """A redirect leads back to a URL already visited in this fetch."""
+
+    reason = "redirect-loop"
+
+
+class TooManyRedirects(RedirectError):
+    """More than ``max_redirects`` hops."""
+
+    reason = "too-many-redirects"
+
+
+def _translate(exc: Exception, url: str) -> FetchError:
+    """The one place where httpx/httpcore and guard errors become FetchErrors."""
+    if isinstance(exc, FetchError):
+        return exc
+    if isinstance(exc, AddressBlocked):
+        return SSRFBlocked(str(exc), url=url)
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        return FetchTimeout(f"{type(exc).__name__}: {exc}", url=url)
+    if isinstance(exc, httpx.ConnectError):
+        return ConnectFailed(str(exc) or "connection failed", url=url)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return BadScheme(str(exc), url=url)
+    if isinstance(exc, httpx.InvalidURL):
+        return InvalidURL(str(exc), url=url)
+    if isinstance(exc, httpx.HTTPError):
+        fault = ProtocolFault(f"{type(exc).__name__}: {exc}".rstrip(": "), url=url)
+        # A reset or a close before any response is a network hiccup worth another attempt.
+        fault.transient = isinstance(exc, httpx.NetworkError) or (
+            "without sending a response" in str(exc)
+        )
+        return fault
+    raise exc
+
+
+def _is_retryable_error(exc: FetchError) -> bool:
+    """Transient network faults are retried; a server that speaks broken HTTP is not."""
+    return isinstance(exc, ConnectFailed | FetchTimeout) or getattr(exc, "transient", False)
+
+
+# --- bounded decompression --------------------------------------------------------------------
+
+
+class _Full(Exception):
+    """A decoding stage produced more than it was allowed to."""
+
+
+class _ZlibStage:
+    """gzip or deflate, never producing more than the room it is given."""
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        self._obj: zlib._Decompress | None = None
+        self._pending = b""
+        self._fed = False
+
+    def _start(self, data: bytes) -> zlib._Decompress:
+        if self._coding == "gzip":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        # "deflate" should be zlib-wrapped (RFC 9110) but many servers send raw deflate.
+        wrapped = (data[0] & 0x0F) == 8 and ((data[0] << 8) | data[1]) % 31 == 0
+        return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if not data:
+            return b""
+        self._fed = True
+        if self._obj is None:
+            data = self._pending + data
+            if len(data) < 2:
+                self._pending = data
+                return b""
+            self._pending = b""
+            self._obj = self._start(data)
+        out = bytearray()
+        obj = self._obj
+        while True:
+            chunk = obj.decompress(data, DECODE_CHUNK)
+            out += chunk
+            if len(out) > room:
+                raise _Full
+            data = obj.unconsumed_tail
+            if obj.eof:
+                rest = obj.unused_data
+                # Concatenated gzip members are one valid gzip body; other trailing bytes are
+                # ignored, as browsers do.
+                if self._coding == "gzip" and rest[:2] == b"\x1f\x8b":
+                    obj = self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    data = rest
+                    continue
+                break
+            # A full chunk may mean zlib holds more output for input it already took.
+            if not data and len(chunk) < DECODE_CHUNK:
+                break
+        return bytes(out)
+
+    def finish(self) -> bytes:
+        if not self._fed:
+            return b""
+        if self._obj is None or not self._obj.eof:
+            raise zlib.error(f"truncated {self._coding} stream")
+        return b""
+
+
+class _BrotliStage:
+    def __init__(self) -> None:
+        self._obj = brotli.Decompressor()
+        self._fed = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if not data:
+            return b""
+        self._fed = True
+        out = bytearray(self._obj.process(data, output_buffer_limit=DECODE_CHUNK))
+        while len(out) <= room and not self._obj.can_accept_more_data():
+            out += self._obj.process(b"", output_buffer_limit=DECODE_CHUNK)
+        if len(out) > room:
+            raise _Full
+        return bytes(out)
+
+    def finish(self) -> bytes:
+        if self._fed and not self._obj.is_finished():
+            raise brotli.error("truncated br stream")
+        return b""
+
+
+_Stage = _ZlibStage | _BrotliStage
+
+
+def _content_codings(headers: httpx.Headers) -> list[str]:
+    codings: list[str] = []
+    for value in headers.get_list("content-encoding"):
+        for coding in value.split(","):
+            coding = coding.strip().lower()
+            if coding and coding != "identity":
+                codings.append("gzip" if coding == "x-gzip" else coding)
+    return codings
+
+
+class _BodyDecoder:
+    """Raw response bytes in, decoded bytes out, at most ``limit`` bytes at every stage."""
+
+    def __init__(self, codings: list[str], limit: int) -> None:
+        if len(codings) > MAX_ENCODINGS:
+            raise DecodingFailed(f"{len(codings)} stacked content encodings: {codings}")
+        stages: list[_Stage] = []
+        for coding in reversed(codings):  # the last listed encoding was applied last
+            if coding in ("gzip", "deflate"):
+                stages.append(_ZlibStage(coding))
+            elif coding == "br":
+                stages.append(_BrotliStage())
+            else:
+                raise DecodingFailed(f"unsupported content encoding {coding!r}")
+        self._stages = stages
+        self._produced = [0] * len(stages)
+        self._limit = limit
+        self._parts: list[bytes] = []
+        self.size = 0
+
+    def feed(self, data: bytes) -> None:
+        """Decode *data*; raises _Full when a stage (or the body) would exceed the limit."""
+        try:
+            for i, stage in enumerate(self._stages):
+                data = stage.feed(data, self._limit - self._produced[i])
+                self._produced[i] += len(data)
+        except (zlib.error, brotli.error) as exc:
+            raise DecodingFailed(f"corrupt compressed body: {exc}") from exc
+        if data:
+            self.size += len(data)
+            self._parts.append(data)
+            if self.size > self._limit:
+                raise _Full
+
+    def finish(self) -> bytes:
+        try:
+            for stage in self._stages:
+                stage.finish()
+        except (zlib.error, brotli.error) as exc:
+            raise DecodingFailed(str(exc)) from exc
+        return self.body()
+
+    def body(self) -> bytes:
+        return b"".join(self._parts)[: self._limit]
+
+
+# --- content type ------------------------------------------------------------------------------
+
+_BINARY_MAGIC = (
+    b"%PDF-",
+    b"\x89PNG\r\n\x1a\n",
+    b"GIF87a",
+    b"GIF89a",
+    b"\xff\xd8\xff",  # JPEG
+    b"PK\x03\x04",  # zip, docx, epub
+    b"\x1f\x8b",  # gzip
+    b"BZh",
+    b"\xfd7zXZ\x00",
+    b"7z\xbc\xaf\x27\x1c",
+    b"Rar!\x1a\x07",
+    b"OggS",
+    b"ID3",
+    b"fLaC",
+    b"wOFF",
+    b"wOF2",
+    b"\x00\x00\x01\x00",  # ico
+    b"\x7fELF",
+    b"MZ",
+    b"\x00asm",
+    b"%!PS",
+    b"\xd0\xcf\x11\xe0",  # OLE (doc, xls)
+)
+_FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")
+_HTML_MARKERS = (
+    b"<!doctype html",
+    b"<html",
+    b"<head",
+    b"<body",
+    b"<title",
+    b"<script",
+    b"<iframe",
+    b"<h1",
+    b"<div",
+    b"<table",
+    b"<p",
+    b"<a ",
+    b"<!--",
+)
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _is_binary(head: bytes) -> bool:
+    if head.startswith(_BINARY_MAGIC) or head[4:8] == b"ftyp":  # ftyp: mp4, heic, avif
+        return True
+    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
+        return True
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs, legitimately
+        return False
+    return b"\x00" in head
+
+
+def looks_like_html(content_type: str | None, body: bytes) -> bool:
+    """Whether a body should be parsed as HTML: by its type AND by its first bytes.
+
+    A PDF or PNG served as ``text/html`` is not HTML; nor is an RSS feed served as text/html.
+    A response without a usable type is HTML when it starts like HTML (WHATWG sniffing).
+    """
+    head = body[:1024]
+    if _is_binary(head):
+        return False
+    media = _media_type(content_type)
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n\x0c").lower()
+    if media in HTML_TYPES:
+        return not (start.startswith(b"<?xml") and any(m in start for m in _FEED_MARKERS))
+    if media in SNIFFED_TYPES:
+        return start.startswith(_HTML_MARKERS)
+    return False
+
+
+# --- retries -------------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(int(value))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+# --- politeness --------------------------------------------------------------------------------
+
+
+class _HostGate:
+    """One host's share: ``concurrency`` requests in flight, starts spaced by ``delay``."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self._next_start = 0.0
+
+    @asynccontextmanager
+    async def slot(self, delay: float) -> AsyncIterator[None]:
+        async with self._semaphore:
+            if delay > 0:
+                now = time.monotonic()
+                start = max(now, self._next_start)
+                self._next_start = start + delay
+                if start > now:
+                    await asyncio.sleep(start - now)
+            yield
+
+
+# --- the fetcher -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Hop:
+    """One request/response exchange, body already decoded."""
+
+    url: httpx.URL
+    status: int
+    headers: httpx.Headers
+    request_headers: httpx.Headers
+    body: bytes
+    http_version: str
+    location: str | None
+    attempts: int
+    remote_address: str | None
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Fetcher:
+    """One Fetcher is shared by all concurrent site crawls: politeness state lives here."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        resolver: Resolver | None = None,
+        sleep: Sleep | None = None,
+    ) -> None:
+        self.settings = settings
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._backend = GuardedBackend(resolver, settings.allow_hosts)
+        limits = httpx.Limits(
+            max_connections=None,
+            max_keepalive_connections=max(20, settings.global_concurrency * 2),
+            keepalive_expiry=10.0,
+        )
+        self._client = httpx.AsyncClient(
+            transport=guarded_transport(self._backend, limits),
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": ACCEPT_ENCODING,
+            },
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=settings.read_timeout,
+                write=settings.read_timeout,
+                pool=settings.total_timeout,
+            ),
+            follow_redirects=False,
+            trust_env=False,  # an environment proxy would bypass the address guard
+        )
+        self._global = asyncio.Semaphore(max(1, settings.global_concurrency))
+        self._robots_slots = asyncio.Semaphore(max(1, settings.global_concurrency))
+        self._gates: dict[str, _HostGate] = {}
+        self._robots = RobotsCache(
+            self._download_robots, ttl=settings.robots_ttl, error_ttl=settings.robots_error_ttl
+        )
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    # -- public ---------------------------------------------------------------------------
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        """GET *url* politely and safely; see the module docstring for the outcomes."""
+        settings = self.settings
+        target = _check_url(url, url)
+        delay = settings.per_host_delay
+        if settings.obey_robots:
+            delay = max(delay, await self._robots_delay(target, url))
+        conditional: dict[str, str] = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+
+        async with self._gate(target).slot(delay), self._global:
+            fetched_at = datetime.now(UTC)
+            started = time.monotonic()
+            try:
+                async with asyncio.timeout(settings.total_timeout):
+                    hops, final = await self._follow(url, target, conditional, started)
+            except TimeoutError as exc:
+                raise FetchTimeout(
+                    f"no complete response within {settings.total_timeout:g} s", url=url
+                ) from exc
+            elapsed = time.monotonic() - started
+        return _result(url, final, hops, fetched_at, elapsed)
+
+    async def sitemaps_from_robots(self, url: str) -> list[str]:
+        """The ``Sitemap:`` URLs of the robots.txt for *url*'s host (cached like the rules)."""
+        target = _check_url(url, url)
+        rules = await self._robots.rules(str(target))
+        return list(rules.sitemaps)
+
+    # -- politeness -------------------------------------------------------------------------
+
+    def _gate(self, url: httpx.URL) -> _HostGate:
+        key = f"{url.host}:{url.port or _default_port(url.scheme)}"
+        gate = self._gates.get(key)
+        if gate is None:
+            gate = self._gates[key] = _HostGate(self.settings.per_host_concurrency)
+        return gate
+
+    async def _robots_delay(self, target: httpx.URL, url: str) -> float:
+        """Raise RobotsDisallowed or return the host's Crawl-delay (0 when none)."""
+        rules = await self._robots.rules(str(target))
+        if not rules.can_fetch(str(target), self.settings.user_agent):
+            raise RobotsDisallowed(f"robots.txt ({rules.kind}) disallows {target}", url=url)
+        crawl_delay = rules.crawl_delay(self.settings.user_agent) or 0.0
+        return min(crawl_delay, self.settings.max_crawl_delay)
+
+    async def _download_robots(self, robots_url: str) -> RobotsResponse:
+        origin = origin_of(robots_url)
+        async with self._robots_slots:
+            try:
+                async with asyncio.timeout(self.settings.total_timeout):
+                    current = _check_url(robots_url, robots_url)
+                    for _ in range(6):  # RFC 9309: follow at least five redirects
+                        hop = await self._exchange(current, {}, MAX_ROBOTS_BYTES, truncate=True)
+                        if hop.status not in REDIRECT_STATUSES or hop.location is None:
+                            return RobotsResponse(hop.status, hop.body)
+                        current = _resolve_location(current, hop.location, robots_url)
+                    return RobotsResponse(404)
+            except (SSRFBlocked, BadScheme, InvalidURL) as exc:
+                if exc.url is None or origin_of(exc.url) == origin:
+                    raise  # the host itself is off limits; say so rather than "robots"
+                return RobotsResponse(404)  # a robots.txt redirected somewhere unusable
+            except (FetchError, TimeoutError):
+                return RobotsResponse(None)
+
+    # -- redirects and retries --------------------------------------------------------------
+
+    async def _follow(
+        self, url: str, target: httpx.URL, conditional: dict[str, str], started: float
+    ) -> tuple[list[tuple[int, str]], _Hop]:
+        settings = self.settings
+        hops: list[tuple[int, str]] = []
+        seen = {_visit_key(target)}
+        current = target
+        while True:
+            hop = await self._with_retries(current, conditional, started)
+            if hop.status not in REDIRECT_STATUSES or hop.location is None:
+                return hops, hop
+            nxt = _resolve_location(current, hop.location, url)
+            hops.append((hop.status, str(nxt)))
+            if len(hops) > settings.max_redirects:
+                raise TooManyRedirects(f"more than {settings.max_redirects} redirects", url=url)
+            key = _visit_key(nxt)
+            if key in seen:
+                raise RedirectLoop(f"redirect back to {nxt}", url=url)
+            seen.add(key)
+            if settings.obey_robots and origin_of(str(nxt)) != origin_of(str(current)):
+                await self._robots_delay(nxt, str(nxt))
+            current = nxt
+
+    async def _with_retries(
+        self, url: httpx.URL, conditional: dict[str, str], started: float
+    ) -> _Hop:
+        settings = self.settings
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt > settings.retries
+            try:
+                hop = await self._exchange(url, conditional, settings.max_bytes)
+            except FetchError as exc:
+                if last or not _is_retryable_error(exc):
+                    raise
+                wait = self._backoff(attempt)
+                if not self._fits(wait, started):
+                    raise
+            else:
+                if last or hop.status not in RETRY_STATUSES:
+                    return _with_attempts(hop, attempt)
+                retry_after = parse_retry_after(hop.headers.get("retry-after"))
+                if retry_after is not None:
+                    wait = min(retry_after, settings.retry_after_cap)
+                else:
+                    wait = self._backoff(attempt)
+                if not self._fits(wait, started):
+                    return _with_attempts(hop, attempt)
+            await self._sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with jitter: base * 2**(n-1), capped, times 0.5..1."""
+        base = min(self.settings.backoff_cap, self.settings.backoff_base * 2 ** (attempt - 1))
+        return base * random.uniform(0.5, 1.0)
+
+    def _fits(self, wait: float, started: float) -> bool:
+        """Whether sleeping *wait* still leaves room for one more attempt before the deadline."""
+        remaining = self.settings.total_timeout - (time.monotonic() - started)
+        return wait < remaining * 0.9
+
+    # -- one exchange ----------------------------------------------------------------------
+
+    async def _exchange(
+        self, url: httpx.URL, extra: dict[str, str], limit: int, *, truncate: bool = False
+    ) -> _Hop:
+        """One request; the body is read (bounded) unless the response is a redirect."""
+        request = self._client.build_request("GET", url, headers=extra)
+        try:
+            response = await self._client.send(request, stream=True)
+        except (httpx.HTTPError, AddressBlocked, TimeoutError) as exc:
+            raise _translate(exc, str(url)) from exc
+        try:
+            location = response.headers.get("location")
+            is_redirect = response.status_code in REDIRECT_STATUSES and location is not None
+            if is_redirect or response.status_code == 304:
+                body = b""
+            else:
+                body = await self._read_body(response, url, limit, truncate)
+            return _Hop(
+                url=url,
+                status=response.status_code,
+                headers=response.headers,
+                request_headers=response.request.headers,
+                body=body,
+                http_version=response.http_version,
+                location=location,
+                attempts=1,
+                remote_address=_peer(response),
+            )
+        except (httpx.HTTPError, AddressBlocked) as exc:
+            raise _translate(exc, str(url)) from exc
+        finally:
+            await response.aclose()
+
+    async def _read_body(
+        self, response: httpx.Response, url: httpx.URL, limit: int, truncate: bool
+    ) -> bytes:
+        codings = _content_codings(response.headers)
+        decoder = _BodyDecoder(codings, limit)
+        declared = response.headers.get("content-length", "")
+        if not codings and declared.isdigit() and int(declared) > limit and not truncate:
+            raise TooLarge(f"Content-Length {declared} > {limit} bytes", url=str(url))
+        try:
+            async for chunk in response.aiter_raw():
+                decoder.feed(chunk)
+        except _Full:
+            if truncate:
+                return decoder.body()
+            raise TooLarge(f"decoded body over {limit} bytes", url=str(url)) from None
+        except DecodingFailed as exc:
+            exc.url = str(url)
+            raise
+        try:
+            return decoder.finish()
+        except DecodingFailed as exc:
+            exc.url = str(url)
+            raise
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _check_url(raw: str | httpx.URL, original: str) -> httpx.URL:
+    try:
+        url = raw if isinstance(raw, httpx.URL) else httpx.URL(raw)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise InvalidURL(f"invalid URL {raw!r}: {exc}", url=original) from exc
+    if url.scheme not in ("http", "https"):
+        raise BadScheme(f"scheme {url.scheme!r} is not http(s): {raw}", url=str(raw))
+    if not url.host:
+        raise InvalidURL(f"no host in {raw!r}", url=original)
+    return url.copy_with(fragment=None)
+
+
+def _resolve_location(current: httpx.URL, location: str, original: str) -> httpx.URL:
+    try:
+        nxt = current.join(location.strip())
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise InvalidURL(f"bad Location {location!r}: {exc}", url=original) from exc
+    return _check_url(nxt, original)
+
+
+def _visit_key(url: httpx.URL) -> str:
+    return str(url.copy_with(fragment=None))
+
+
+def _peer(response: httpx.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    address = stream.get_extra_info("server_addr")
+    return str(address[0]) if address else None
+
+
+def _with_attempts(hop: _Hop, attempts: int) -> _Hop:
+    return dataclasses.replace(hop, attempts=attempts)
+
+
+def _pairs(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers.raw)
+
+
+def _result(
+    url: str, hop: _Hop, hops: list[tuple[int, str]], fetched_at: datetime, elapsed: float
+) -> FetchResult:
+    content_type = hop.headers.get("content-type")
+    is_html = hop.status != 304 and looks_like_html(content_type, hop.body)
+    text, encoding = decode_html(hop.body, content_type) if is_html else (None, None)
+    return FetchResult(
+        url=url,
+        final_url=str(hop.url),
+        status=hop.status,
+        headers=_pairs(hop.headers),
+        request_headers=_pairs(hop.request_headers),
+        body=hop.body,
+        text=text,
+        encoding=encoding,
+        content_type=content_type,
+        is_html=is_html,
+        redirects=tuple(hops),
+        permanent_redirect=bool(hops) and all(status in (301, 308) for status, _ in hops),
+        fetched_at=fetched_at,
+        elapsed=elapsed,
+        http_version=hop.http_version,
+        etag=hop.headers.get("etag"),
+        last_modified=hop.headers.get("last-modified"),
+        attempts=hop.attempts,
+        remote_address=hop.remote_address,
+    )
