@@ -67,7 +67,9 @@ class PageServer:
         self.port = self.httpd.server_address[1]
         self.host_port = f"127.0.0.1:{self.port}"
         self.base = f"http://{self.host_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def html(self, path: str, body: str | bytes, status: int = 200, **headers: str) -> str:
