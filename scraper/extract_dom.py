@@ -188,7 +188,8 @@ def selector_candidate(body: LexborNode) -> Candidate | None:
         matches = [
             n
             for n in body.css(selector)
-            if not rules.NEGATIVE.search(
+            if n.tag not in ("body", "html")
+            and not rules.NEGATIVE.search(
                 ((n.attributes.get("class") or "") + " " + (n.attributes.get("id") or "")).replace(
                     "_", "-"
                 )
@@ -202,14 +203,11 @@ def selector_candidate(body: LexborNode) -> Candidate | None:
         best = max(size for size, _ in sized)
         if best < 200:
             continue
-        # Bodies split by ads or paywall markers are several sibling containers of one rule.
-        kept = [n for size, n in sized if size >= max(best * 0.15, 200)]
-        if len(kept) > 1 and index >= rules.GENERIC_FROM:
+        # Bodies split by ads, embeds or paywall markers are several containers of one rule.
+        if index >= rules.GENERIC_FROM:
             kept = [n for size, n in sized if size == best][:1]
-        if len(kept) > 1:
-            parent = kept[0].parent
-            if not all(k.parent is not None and k.parent.mem_id == parent.mem_id for k in kept):
-                kept = [n for size, n in sized if size == best][:1]
+        else:
+            kept = [n for size, n in sized if size >= min(best * 0.15, 200)]
         total = sum(size for size, n in sized if n in kept)
         label = selector if len(kept) == 1 else f"{selector} (x{len(kept)})"
         return Candidate(kept, "article", f"{label} -> {describe(kept[0])}", float(total), total)

@@ -88,6 +88,7 @@ _NEGATIVE_WORDS = (
     "|toc|table-of-contents|inline-related|story-related|rail|right-rail"
     "|left-rail|aside|complementary|follow|donate|donation|shop|affiliate|card-list"
     "|newsletter-signup|email-signup|trust|feedback|video-player|player|gallery-thumbs"
+    "|standfirst|dek|subheadline|sub-headline|subtitle|strapline|kicker|eyebrow|headline"
 )
 NEGATIVE = re.compile(rf"(?:^|[\s_-])(?:{_NEGATIVE_WORDS})(?:$|[\s_-]|\d)", re.IGNORECASE)
 
@@ -117,6 +118,8 @@ FURNITURE_TEXT = re.compile(
     r"|recommended(?: for you)?|you might also like|more from \w+|follow us"
     r"|sign up|subscribe(?: now)?|log in|login|comments?|\d+ comments?|leave a reply"
     r"|skip to (?:main )?content|back to top|scroll to continue|text size|font size"
+    r"|(?:published|updated|posted|last updated|publicado|atualizado|actualizado|publié"
+    r"|mis à jour|veröffentlicht|aktualisiert|pubblicato|aggiornato)\b.{0,80}"
     r"|advertisement - scroll to continue|story continues below advertisement"
     r"|(?:image|photo|picture)(?: credit)?:.*|getty images|ap photo|reuters)\W*$",
     re.IGNORECASE,
@@ -177,6 +180,6 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 STRONG_POSITIVE = re.compile(
     r"(?:^|[\s_-])(?:article-?body|article-?content|article-?text|entry-content|post-?content"
     r"|post-?body|story-?body|story-?content|main-?content|content-?body|body-?text"
-    r"|articlebody|hentry)(?:$|[\s_-])",
+    r"|articlebody|hentry|embed|twitter-tweet|instagram-media)(?:$|[\s_-])",
     re.IGNORECASE,
 )

@@ -104,6 +104,8 @@ def discard_reason(node: LexborNode, tag: str, root_chars: int) -> str | None:
         return None
     if tag == "figcaption":
         return "caption"
+    if tag == "header" and node.css_first("h1") is not None:
+        return "article header (headline, byline)"
     words = _class_id(node)
     if words and rules.NEGATIVE.search(words) and not rules.STRONG_POSITIVE.search(words):
         # A wrapper holding most of the article is layout, whatever its name ("has-sidebar").
