@@ -287,21 +287,7 @@ def parse_config(
     return Config(path=None, db_path=db_path, crawl=crawl, sites=tuple(sites))
 
 
-_CRAWL_KEYS = {
-    "user_agent",
-    "connect_timeout",
-    "read_timeout",
-    "total_timeout",
-    "max_page_size",
-    "max_redirects",
-    "retries",
-    "per_host_delay",
-    "per_host_concurrency",
-    "global_concurrency",
-    "obey_robots",
-    "allow_hosts",
-    "max_articles_per_run",
-}
+_CRAWL_KEYS = set(CrawlSettings.__dataclass_fields__)  # every setting is a config key
 _CONTACT = re.compile(r"https?://[^\s/]+\.[^\s]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})")
 
