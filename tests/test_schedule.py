@@ -579,3 +579,220 @@ async def test_max_crawls_zero_and_bad_arguments(db_path: Path) -> None:
         await run_service(config, crawl=recorder, max_crawls=-1)
     with pytest.raises(ValueError, match="grace"):
         await run_service(config, crawl=recorder, grace=-1)
+
+
+# --- the real crawl, a real archive, a local site -------------------------------------------------
+
+
+class NewsServer:
+    """A local news site whose article pages take *delay* seconds (``slow`` ones: until closed).
+
+    It counts concurrent requests, so the test can check per-host politeness across sites.
+    """
+
+    def __init__(self, delay: float = 0.05) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.delay = delay
+        self.release = threading.Event()
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (stdlib name)
+                with server.lock:
+                    server.requests.append(self.path)
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    status, ctype, body = server.page(self.path)
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                finally:
+                    with server.lock:
+                        server.active -= 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host_port = f"127.0.0.1:{self.httpd.server_address[1]}"
+        self.base = f"http://{self.host_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def page(self, path: str) -> tuple[int, str, bytes]:
+        if path.endswith("/feed.xml"):
+            section = path.split("/")[1]
+            names = ["fast-1", "fast-2", "slow-1"] if section == "mixed" else ["1", "2", "3"]
+            items = "".join(
+                f"<item><title>{n}</title><link>{self.base}/news/{section}-{n}/</link></item>"
+                for n in names
+            )
+            rss = f'<?xml version="1.0"?><rss version="2.0"><channel>{items}</channel></rss>'
+            return 200, "application/rss+xml", rss.encode()
+        if path.startswith("/news/"):
+            if "slow" in path:
+                self.release.wait(10)
+            else:
+                time.sleep(self.delay)
+            name = path.strip("/").split("/")[-1]
+            paragraphs = "".join(
+                f"<p>Paragraph {i} of the story {name}, long enough to be the article text of a "
+                f"news page with several sentences. The council met again on day {i}.</p>"
+                for i in range(6)
+            )
+            page = (
+                f"<!doctype html><html><head><title>{name}</title></head><body><main><article>"
+                f"<h1>Story {name}</h1>{paragraphs}</article></main></body></html>"
+            )
+            return 200, "text/html; charset=utf-8", page.encode()
+        return 404, "text/plain", b"not found"
+
+    def close(self) -> None:
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def news_server() -> Iterator[NewsServer]:
+    server = NewsServer()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def news_config(server: NewsServer, db_path: Path, sections: list[str]) -> Config:
+    return parse_config(
+        {
+            "archive": {"db": str(db_path)},
+            "crawl": {
+                "user_agent": "newsarchive-test/0.1 (+https://example.org/contact)",
+                "per_host_delay": 0,
+                "per_host_concurrency": 1,
+                "retries": 0,
+                "total_timeout": 15,
+                "allow_hosts": [server.host_port],
+            },
+            "sites": [
+                {
+                    "name": section,
+                    "feeds": [f"{server.base}/{section}/feed.xml"],
+                    "include": ["/news/"],
+                    "use_robots_sitemaps": False,
+                    "schedule": {"every": "30m"},
+                }
+                for section in sections
+            ],
+        }
+    )
+
+
+def assert_consistent(db_path: Path) -> None:
+    """The archive file is sound and every capture is whole (nothing half-written)."""
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        q = conn.execute
+        assert q(
+            "select count(*) from captures where article_id is null or fetched_at is null "
+            "or outcome is null or url is null"
+        ).fetchone() == (0,)
+        # A new version's capture points at its version and raw page, and they exist.
+        assert q(
+            "select count(*) from captures c left join versions v on v.id = c.version_id "
+            "left join raw_pages r on r.id = c.raw_page_id "
+            "where c.outcome = 'new-version' and (v.id is null or r.id is null)"
+        ).fetchone() == (0,)
+        # The articles' counters agree with the rows.
+        assert q(
+            "select count(*) from articles a where a.capture_count != "
+            "(select count(*) from captures c where c.article_id = a.id) "
+            "or a.version_count != (select count(*) from versions v where v.article_id = a.id)"
+        ).fetchone() == (0,)
+        assert q("select count(*) from crawls where finished is null").fetchone() == (0,)
+    finally:
+        conn.close()
+
+
+async def test_real_crawls_of_two_sites_overlap_politely(
+    news_server: NewsServer, db_path: Path, log: tuple[logging.Logger, ListHandler]
+) -> None:
+    from archive.store import Archive
+
+    logger, handler = log
+    config = news_config(news_server, db_path, ["alpha", "beta"])
+    summary = await asyncio.wait_for(
+        run_service(config, max_crawls=2, log=logger),  # the real Archive, Fetcher, crawl_site
+        timeout=30,
+    )
+    assert summary.stopped_by == "max-crawls"
+    assert sorted((c.site, c.status) for c in summary.crawls) == [
+        ("alpha", "done"),
+        ("beta", "done"),
+    ]
+    # Both crawls ran at the same time, yet the shared fetcher sent one request at a time.
+    first, second = sorted(summary.crawls, key=lambda c: c.started)
+    assert second.started < first.started + timedelta(seconds=first.duration)
+    assert news_server.max_active == 1
+    assert {c.report.counts.new_versions for c in summary.crawls} == {3}  # type: ignore[union-attr]
+    lines = [line for line in handler.lines if line.startswith("crawl site=")]
+    assert len(lines) == 2 and all("fetched=3 new_versions=3" in line for line in lines)
+
+    assert_consistent(db_path)
+    with Archive(db_path) as archive:
+        rows = archive.crawls()
+        assert sorted((r["site"], r["status"], r["fetched"]) for r in rows) == [
+            ("alpha", "done", 3),
+            ("beta", "done", 3),
+        ]
+        assert archive.counts()["versions"] == 6
+
+
+async def test_sigterm_mid_crawl_leaves_whole_captures(
+    news_server: NewsServer,
+    db_path: Path,
+    log: tuple[logging.Logger, ListHandler],
+    safe_sigterm: Any,
+) -> None:
+    from archive.store import Archive
+
+    logger, _ = log
+    config = news_config(news_server, db_path, ["mixed"])
+
+    async def stop_on_the_slow_page() -> None:
+        while not any("slow" in path for path in news_server.requests):
+            await asyncio.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = asyncio.create_task(stop_on_the_slow_page())
+    started = time.monotonic()
+    try:
+        summary = await asyncio.wait_for(run_service(config, grace=0.3, log=logger), timeout=30)
+    finally:
+        stopper.cancel()
+    assert time.monotonic() - started < 8
+    assert summary.stopped_by == "SIGTERM"
+    assert [c.status for c in summary.crawls] == ["cancelled"]
+    assert read_holder(db_path) is None
+
+    assert_consistent(db_path)
+    with Archive(db_path) as archive:
+        (row,) = archive.crawls()
+        assert row["status"] == "cancelled"
+        fetched = {c["url"].split("/")[-2] for c in archive.db.query("select url from captures")}
+        # The two fast pages were recorded whole; the abandoned slow fetch left nothing.
+        assert fetched == {"mixed-fast-1", "mixed-fast-2"}
+        assert archive.counts()["versions"] == 2
