@@ -725,6 +725,7 @@ class Fetcher:
         except (httpx.HTTPError, AddressBlocked, TimeoutError) as exc:
             raise _translate(exc, str(url)) from exc
         try:
+            peer = _peer(response)  # before the body: a closed socket forgets its peer
             location = response.headers.get("location")
             is_redirect = response.status_code in REDIRECT_STATUSES and location is not None
             if is_redirect or response.status_code == 304:
@@ -740,7 +741,7 @@ class Fetcher:
                 http_version=response.http_version,
                 location=location,
                 attempts=1,
-                remote_address=_peer(response),
+                remote_address=peer,
             )
         except (httpx.HTTPError, AddressBlocked) as exc:
             raise _translate(exc, str(url)) from exc
