@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper import extract_rules as rules
-from scraper.extract_text import describe, link_density
+from scraper.extract_text import ELLIPSES, describe, link_density
 
 _MIN_PARAGRAPH = 25
 _MAX_SCORED = 5_000
@@ -101,9 +101,9 @@ def paragraph_chars(node: LexborNode) -> int:
     """Characters in the paragraph-like blocks of a subtree (a cheap text-mass measure)."""
     total = 0
     for p in node.css("p, pre, h2, h3, li, blockquote"):
-        n = len(p.text(strip=True))
-        if n >= _MIN_PARAGRAPH:
-            total += n
+        text = p.text(strip=True)
+        if len(text) >= _MIN_PARAGRAPH and not text.endswith(ELLIPSES):
+            total += len(text)
     if total == 0:
         total = len(node.text(strip=True)) // 3
     return total
@@ -122,7 +122,7 @@ def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
             paras.append((div, holder))
     for p, ancestor in paras:
         text = p.text(strip=True) if ancestor is not p else p.text(deep=False, strip=True)
-        if len(text) < _MIN_PARAGRAPH:
+        if len(text) < _MIN_PARAGRAPH or text.endswith(ELLIPSES):
             continue
         score = _paragraph_score(text)
         level = 0

@@ -88,6 +88,7 @@ _NEGATIVE_WORDS = (
     "|toc|table-of-contents|inline-related|story-related|rail|right-rail"
     "|left-rail|aside|complementary|follow|donate|donation|shop|affiliate|card-list"
     "|newsletter-signup|email-signup|trust|feedback|video-player|player|gallery-thumbs"
+    "|breaking|breaking-news|ticker|news-ticker"
     "|standfirst|dek|subheadline|sub-headline|subtitle|strapline|kicker|eyebrow|headline"
 )
 NEGATIVE = re.compile(rf"(?:^|[\s_-])(?:{_NEGATIVE_WORDS})(?:$|[\s_-]|\d)", re.IGNORECASE)

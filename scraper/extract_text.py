@@ -35,6 +35,8 @@ _KIND_OF_TAG = {
 }
 _LIST_TAGS = frozenset({"ul", "ol", "dl", "menu"})
 _CONTAINER_TAGS = frozenset({"div", "section", "table", "aside", "header", "footer", "form"})
+_TEASER_TAGS = frozenset({"li", "article", "div"})
+ELLIPSES = ("...", "…", "[…]", "[...]", "…)")
 _NEVER_DISCARD = frozenset({"html", "body", "main"})
 _MAX_BLOCKS = 20_000
 
@@ -98,6 +100,14 @@ def link_density(node: LexborNode, text_len: int | None = None) -> float:
     return min(linked / text_len, 1.0)
 
 
+def _is_teaser(node: LexborNode, text: str) -> bool:
+    """A link to another story followed by a cut-off excerpt ("... the index r...")."""
+    if not text.endswith(ELLIPSES) or len(text) > 1500:
+        return False
+    link = node.css_first("a")
+    return link is not None and len(link.text(strip=True)) >= 15
+
+
 def discard_reason(node: LexborNode, tag: str, root_chars: int) -> str | None:
     """Why this element is boilerplate, or None to keep it."""
     if tag in _NEVER_DISCARD:
@@ -106,29 +116,37 @@ def discard_reason(node: LexborNode, tag: str, root_chars: int) -> str | None:
         return "caption"
     if tag == "header" and node.css_first("h1") is not None:
         return "article header (headline, byline)"
+    text: str | None = None
     words = _class_id(node)
     if words and rules.NEGATIVE.search(words) and not rules.STRONG_POSITIVE.search(words):
+        text = node.text(strip=True)
         # A wrapper holding most of the article is layout, whatever its name ("has-sidebar").
-        if len(node.text(strip=True)) <= root_chars * 0.5:
+        if len(text) <= root_chars * 0.5:
             return "boilerplate class/id"
     role = node.attributes.get("role")
     if role in ("navigation", "complementary", "banner", "contentinfo", "dialog", "alert"):
         return f"role={role}"
-    if tag in _LIST_TAGS or tag in _CONTAINER_TAGS or tag == "p":
-        if node.css_first("a") is None:
-            return None
-        text_len = len(node.text(strip=True))
-        if text_len == 0:
-            return None
-        density = link_density(node, text_len)
-        if tag in _LIST_TAGS:
-            if density > 0.5:
-                return f"link list (density {density:.2f})"
-        elif tag == "p":
-            if density > 0.8 and text_len < 200:
-                return f"link paragraph (density {density:.2f})"
-        elif density > 0.6 or (density > 0.35 and text_len < 300):
-            return f"link block (density {density:.2f})"
+    checks_links = tag in _LIST_TAGS or tag in _CONTAINER_TAGS or tag == "p"
+    if tag not in _TEASER_TAGS and not checks_links:
+        return None
+    if node.css_first("a") is None:
+        return None
+    if text is None:
+        text = node.text(strip=True)
+    if tag in _TEASER_TAGS and _is_teaser(node, text):
+        return "teaser (linked headline + truncated excerpt)"
+    if not checks_links or not text:
+        return None
+    text_len = len(text)
+    density = link_density(node, text_len)
+    if tag in _LIST_TAGS:
+        if density > 0.5:
+            return f"link list (density {density:.2f})"
+    elif tag == "p":
+        if density > 0.8 and text_len < 200:
+            return f"link paragraph (density {density:.2f})"
+    elif density > 0.6 or (density > 0.35 and text_len < 300):
+        return f"link block (density {density:.2f})"
     return None
 
 
