@@ -1,0 +1,1498 @@
+"""A bundled news site on 127.0.0.1 whose articles change as its own clock advances.
+
+The demo and the crawl tests need a news site that behaves like a real one, offline and
+repeatable: feeds, sitemaps and section pages to discover articles from, several page layouts
+to extract from, boilerplate that changes on every request, and articles that get corrected,
+updated, moved and unpublished after they first appear. ``DemoSite`` is that site.
+
+Time is virtual. The site has its own clock (``now``); ``advance(delta)`` moves it forward,
+which publishes new articles and applies the scheduled events that fall due. Nothing depends
+on the wall clock, so the same ``seed``, ``start`` and sequence of ``advance`` calls always give
+the same site (the rotating boilerplate depends on the request count as well, never on the
+editorial content).
+
+Sources served::
+
+    /robots.txt               allows all but /private/, names /sitemap.xml
+    /feed.xml                 RSS 2.0, newest 10 articles (links carry utm_* parameters)
+    /atom.xml                 Atom 1.0, newest 10 articles (published and updated)
+    /sitemap.xml              sitemap index -> /sitemap-news.xml, /sitemap-articles.xml
+    /sitemap-news.xml         Google News sitemap: articles of the last 2 days
+    /sitemap-articles.xml     every live article with <lastmod>
+    /  /world/  /business/  /culture/   listing pages (20 a page, /world/page/2/, ...)
+    /tag/<tag>/  /author/<name>/  /about/  /contact/  /newsletter/   non-article pages
+    /YYYY/MM/DD/<slug>/       articles
+    /private/YYYY/MM/DD/<slug>/  one article, linked from / and /world/, disallowed by robots
+    /media/<id>.png  /media/annual-report.pdf   non-HTML resources
+
+Article pages come in three layouts (``TEMPLATES``, chosen by ``id % 3``): a WordPress-like
+theme with a sidebar of teasers and a comment thread, a broadsheet ``<article>`` with a
+"Related" aside in the middle of the body, and a minimal page whose JSON-LD carries the body.
+Every layout has a byline, ``<time datetime>``, ``article:published_time``, ``og:title``,
+``<link rel=canonical>`` and JSON-LD ``NewsArticle``. The editorial text of an article is its
+headline plus its body blocks (paragraphs, subheadings, blockquotes) joined by a blank line;
+``DemoArticleState.text`` is the ground truth an extractor should recover.
+
+Boilerplate rotates on every request: the header timestamp, the ad slot id, the CSRF token and
+cookie, the "Latest news" / "Must read" / "Most read" / "Related" teasers, the comment count and
+the comments. The editorial text never changes between requests unless an edit happened.
+
+Conditional GET: articles with an even ``id`` send ``ETag`` and ``Last-Modified`` derived from
+the editorial content only and answer ``If-None-Match`` / ``If-Modified-Since`` with 304 while
+it is unchanged. Articles with an odd ``id`` send neither, like most sites whose pages are
+rebuilt on every request. Every response is gzip-compressed when the client accepts it.
+
+Lifecycle schedule, relative to ``start`` (articles 1..12 exist at ``start``, id 1 the oldest;
+article 13 is the robots-disallowed one; newer ids are published every 35-95 minutes)::
+
+    +0:20  article 12  edit: one-word correction (the weekday in the first paragraph)
+    +0:40  article 11  edit: an "Update: ..." paragraph is appended
+    +1:00  article 10  edit: headline change
+    +1:00  article 4   unpublished: 404
+    +1:20  article 9   moved: 301 from its URL to a new slug (same text)
+    +1:40  article 8   unpublished: 404
+    +2:00  article 7   unpublished: 410
+    +2:20  article 6   soft-404: 301 to its section page
+    +2:40  article 5   edit: a paragraph reworded
+    +3:00  article 12  edit: an "Update: ..." paragraph is appended
+    +3:30  article 4   revived: 200 again, same text
+
+Articles published after ``start`` get zero to two edits in their first hours (seeded).
+``DemoSite.events()`` lists all of it with exact times and URLs.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import hashlib
+import html
+import json
+import random
+import re
+import socket
+import threading
+import time
+import tomllib
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
+
+__all__ = [
+    "SECTIONS",
+    "TEMPLATES",
+    "Block",
+    "Boilerplate",
+    "DemoArticleState",
+    "DemoEvent",
+    "DemoRequest",
+    "DemoSite",
+    "DemoSiteError",
+    "ServedRequest",
+    "load_corpus",
+]
+
+SECTIONS: tuple[str, ...] = ("world", "business", "culture")
+TEMPLATES: tuple[str, ...] = ("wordpress", "broadsheet", "minimal")
+EDIT_KINDS: tuple[str, ...] = ("correction", "update", "headline", "reword")
+
+INITIAL_ARTICLES = 12
+PRIVATE_ARTICLE_ID = INITIAL_ARTICLES + 1
+INITIAL_SPAN_MINUTES = (30, 36 * 60)  # initial articles were published this long before start
+NEW_ARTICLE_GAP_MINUTES = (35, 95)
+FEED_SIZE = 10
+LISTING_SIZE = 20
+SITEMAP_LIMIT = 1000
+NEWS_SITEMAP_WINDOW = timedelta(days=2)
+REQUEST_LOG_SIZE = 2000
+LOOKAHEAD = timedelta(days=1)  # the timeline is generated this far past the clock
+
+# (offset from start, article id, kind, detail); see the module docstring.
+LIFECYCLE_SCHEDULE: tuple[tuple[timedelta, int, str, str], ...] = (
+    (timedelta(minutes=20), 12, "edit", "correction"),
+    (timedelta(minutes=40), 11, "edit", "update"),
+    (timedelta(hours=1), 10, "edit", "headline"),
+    (timedelta(hours=1), 4, "gone", "404"),
+    (timedelta(hours=1, minutes=20), 9, "moved", "301"),
+    (timedelta(hours=1, minutes=40), 8, "gone", "404"),
+    (timedelta(hours=2), 7, "gone", "410"),
+    (timedelta(hours=2, minutes=20), 6, "soft-404", "301"),
+    (timedelta(hours=2, minutes=40), 5, "edit", "reword"),
+    (timedelta(hours=3), 12, "edit", "update"),
+    (timedelta(hours=3, minutes=30), 4, "revived", "200"),
+)
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class DemoSiteError(ValueError):
+    """The demo site was used in a way that cannot work (naive datetime, clock going back...)."""
+
+
+# --- corpus ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Topic:
+    """One story: alternative headlines, a lede containing {weekday}, body paragraphs."""
+
+    headlines: tuple[str, ...]
+    lede: str
+    body: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SectionText:
+    label: str
+    topics: tuple[Topic, ...]
+    extra: tuple[str, ...]
+    quotes: tuple[str, ...]
+    subheads: tuple[str, ...]
+    updates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The text the site writes its articles from (``scraper/demo_site/corpus.toml``)."""
+
+    site_name: str
+    pools: Mapping[str, tuple[str, ...]]
+    sections: Mapping[str, SectionText]
+    rewording: tuple[tuple[str, str], ...]
+    comments: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+@cache
+def load_corpus() -> Corpus:
+    """Read the bundled corpus once; it is package data so the demo works from a wheel."""
+    raw = tomllib.loads(
+        resources.files("scraper").joinpath("demo_site/corpus.toml").read_text("utf-8")
+    )
+    sections = {
+        name: SectionText(
+            label=data["label"],
+            topics=tuple(
+                Topic(tuple(t["headlines"]), t["lede"], tuple(t["body"])) for t in data["topics"]
+            ),
+            extra=tuple(data["extra"]),
+            quotes=tuple(data["quotes"]),
+            subheads=tuple(data["subheads"]),
+            updates=tuple(data["updates"]),
+        )
+        for name, data in raw["sections"].items()
+    }
+    return Corpus(
+        site_name=raw["site_name"],
+        pools={key: tuple(values) for key, values in raw["pools"].items()},
+        sections=sections,
+        rewording=tuple((old, new) for old, new in raw["rewording"]["pairs"]),
+        comments=tuple(raw["boilerplate"]["comments"]),
+        tags=tuple(raw["boilerplate"]["tags"]),
+    )
+
+
+# --- editorial content (pure) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """A body block: ``kind`` is "p" (paragraph), "h2" (subheading) or "quote" (blockquote)."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """The editorial part of a page: what an archive should version, nothing else."""
+
+    title: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(block.text for block in self.blocks)
+
+
+@dataclass(frozen=True)
+class ArticleSpec:
+    """An article as first published, with the material its later edits need."""
+
+    id: int
+    section: str
+    template: str
+    path: str
+    published: datetime
+    author: str
+    tags: tuple[str, ...]
+    content: Content
+    alt_title: str  # the "headline" edit
+    alt_path: str  # where a "moved" event sends it
+    update_text: str  # the "update" edit
+    correction: tuple[str, str]  # the "correction" edit: (word, replacement)
+    private: bool = False
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the article answers conditional GETs (see the module docstring)."""
+        return self.id % 2 == 0
+
+
+@dataclass(frozen=True)
+class DemoEvent:
+    """A scheduled happening. ``url``/``location`` are absolute once the site is started.
+
+    ``kind``: "published", "edit" (``detail``: correction, update, headline, reword), "moved"
+    (``location``: the new URL), "gone" (``detail``: "404" or "410"), "soft-404" (``location``:
+    the section page it redirects to), "revived".
+    """
+
+    at: datetime
+    article_id: int
+    kind: str
+    detail: str
+    url: str
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class DemoArticleState:
+    """Ground truth about one article at the site's current time.
+
+    ``url`` is the article's first URL; ``moved_to`` its new URL after a move (where it is then
+    served). ``status`` is "live", "edited" (live, edited at least once), "moved", "gone"
+    (``http_status`` 404 or 410) or "soft-404" (301 to ``moved_to``, its section page).
+    ``http_status`` is what a GET of ``url`` answers before following redirects.
+    """
+
+    id: int
+    url: str
+    path: str
+    section: str
+    template: str
+    author: str
+    tags: tuple[str, ...]
+    content: Content
+    published: datetime
+    modified: datetime
+    status: str
+    http_status: int
+    edits: int
+    moved_to: str | None
+    conditional: bool
+    robots_allowed: bool
+    served_path: str | None  # where the page is served with 200, None when it is not
+
+    @property
+    def title(self) -> str:
+        return self.content.title
+
+    @property
+    def text(self) -> str:
+        return self.content.text
+
+    @property
+    def served(self) -> bool:
+        return self.served_path is not None
+
+    @property
+    def etag(self) -> str:
+        """A strong validator over the editorial content only."""
+        editorial = "\x00".join(
+            (
+                self.title,
+                self.text,
+                self.author,
+                self.published.isoformat(),
+                self.modified.isoformat(),
+            )
+        )
+        return '"' + hashlib.sha256(editorial.encode()).hexdigest()[:24] + '"'
+
+
+def _slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].rstrip("-")
+
+
+def _article_path(published: datetime, slug: str, *, private: bool = False) -> str:
+    prefix = "/private" if private else ""
+    return f"{prefix}/{published:%Y/%m/%d}/{slug}/"
+
+
+def _slots(rng: random.Random, corpus: Corpus, published: datetime) -> dict[str, str]:
+    """Names, places and numbers for one article's templates."""
+    pools = corpus.pools
+
+    def person() -> str:
+        return f"{rng.choice(pools['first_names'])} {rng.choice(pools['surnames'])}"
+
+    artist = person()
+    country, country2 = rng.sample(pools["countries"], 2)
+    company, company2 = rng.sample(pools["companies"], 2)
+    venue = rng.choice(pools["venues"])
+    return {
+        "person": person(),
+        "artist": artist,
+        "artist_surname": artist.split()[-1],
+        "city": rng.choice(pools["cities"]),
+        "country": country,
+        "country2": country2,
+        "org": rng.choice(pools["orgs"]),
+        "company": company,
+        "company2": company2,
+        "venue": f"the {venue}",
+        "venue_title": f"The {venue}",
+        "venue_name": venue,
+        "work": rng.choice(pools["works"]),
+        "n": str(rng.randint(3, 60)),
+        "n2": str(rng.randint(2, 12)),
+        "pct": f"{rng.randint(11, 95) / 10:.1f}",
+        "amount": f"{rng.randint(12, 480) / 10:.1f}",
+        "weekday": WEEKDAYS[published.weekday()],
+    }
+
+
+def build_article(
+    corpus: Corpus,
+    seed: int,
+    article_id: int,
+    published: datetime,
+    *,
+    private: bool = False,
+    taken: Iterable[str] = (),
+) -> ArticleSpec:
+    """Write article ``article_id`` of the site with this ``seed``; pure and deterministic.
+
+    ``taken`` are paths already in use: a colliding slug gets the id appended.
+    """
+    rng = random.Random(f"{seed}:article:{article_id}")
+    section = SECTIONS[(article_id + seed) % len(SECTIONS)]
+    text = corpus.sections[section]
+    topic = rng.choice(text.topics)
+    slots = _slots(rng, corpus, published)
+    headline_index = rng.randrange(len(topic.headlines))
+    title = topic.headlines[headline_index].format_map(slots)
+    alt_title = topic.headlines[(headline_index + 1) % len(topic.headlines)].format_map(slots)
+
+    body_count = rng.randint(2, len(topic.body))
+    body = sorted(rng.sample(range(len(topic.body)), body_count))
+    extras = rng.sample(text.extra, rng.randint(0, min(4, len(text.extra))))
+    blocks = [Block("p", topic.lede.format_map(slots))]
+    blocks += [Block("p", topic.body[i].format_map(slots)) for i in body]
+    if rng.random() < 0.4:
+        blocks.insert(2, Block("quote", rng.choice(text.quotes).format_map(slots)))
+    if extras and rng.random() < 0.5:
+        blocks.append(Block("h2", rng.choice(text.subheads)))
+    blocks += [Block("p", paragraph.format_map(slots)) for paragraph in extras]
+
+    taken = set(taken)
+    slug = _slugify(title)
+    path = _article_path(published, slug, private=private)
+    if path in taken:
+        path = _article_path(published, f"{slug}-{article_id}", private=private)
+    alt_path = _article_path(published, _slugify(alt_title))
+    if alt_path in taken or alt_path == path:
+        alt_path = _article_path(published, f"{_slugify(alt_title)}-{article_id}")
+
+    weekday = slots["weekday"]
+    pools = corpus.pools
+    return ArticleSpec(
+        id=article_id,
+        section=section,
+        template=TEMPLATES[article_id % len(TEMPLATES)],
+        path=path,
+        published=published,
+        author=f"{rng.choice(pools['first_names'])} {rng.choice(pools['surnames'])}",
+        tags=tuple(rng.sample(corpus.tags, 2)),
+        content=Content(title, tuple(blocks)),
+        alt_title=alt_title,
+        alt_path=alt_path,
+        update_text=rng.choice(text.updates).format_map(slots),
+        correction=(weekday, WEEKDAYS[WEEKDAYS.index(weekday) - 1]),
+        private=private,
+    )
+
+
+def _reword(text: str, pairs: Sequence[tuple[str, str]]) -> str:
+    reworded = text
+    for old, new in pairs:
+        reworded = reworded.replace(old, new, 1)
+    if reworded != text:
+        return reworded
+    sentences = re.split(r"(?<=[.”])\s+(?=[A-Z“])", text)
+    if len(sentences) > 1:
+        return " ".join(sentences[1:] + sentences[:1])
+    return f"{text} Officials confirmed the details later."
+
+
+def apply_edit(spec: ArticleSpec, content: Content, kind: str, corpus: Corpus) -> Content:
+    """The content after one editorial edit of ``kind`` (see ``EDIT_KINDS``)."""
+    blocks = list(content.blocks)
+    if kind == "headline":
+        title = spec.alt_title if content.title != spec.alt_title else spec.content.title
+        return Content(title, content.blocks)
+    if kind == "update":
+        return Content(content.title, (*content.blocks, Block("p", spec.update_text)))
+    if kind == "correction":
+        word, replacement = spec.correction
+        pattern = re.compile(rf"\b{word}\b")
+        for i, block in enumerate(blocks):
+            if pattern.search(block.text):
+                blocks[i] = Block(block.kind, pattern.sub(replacement, block.text, count=1))
+                return Content(content.title, tuple(blocks))
+        raise DemoSiteError(f"article {spec.id} has no {word!r} to correct")
+    if kind == "reword":
+        candidates = [i for i, b in enumerate(blocks) if b.kind == "p" and i > 0] or [0]
+        matching = [
+            i for i in candidates if any(old in blocks[i].text for old, _ in corpus.rewording)
+        ]
+        i = (matching or candidates)[0]
+        blocks[i] = Block("p", _reword(blocks[i].text, corpus.rewording))
+        return Content(content.title, tuple(blocks))
+    raise DemoSiteError(f"unknown edit kind {kind!r}")
+
+
+def article_state(
+    spec: ArticleSpec, events: Sequence[DemoEvent], now: datetime, base: str, corpus: Corpus
+) -> DemoArticleState:
+    """Replay the article's events up to ``now``: its content, status and where it is served."""
+    content, modified, edits = spec.content, spec.published, 0
+    moved: str | None = None
+    gone: int | None = None
+    soft: str | None = None
+    for event in events:
+        if event.at > now:
+            break
+        if event.kind == "edit":
+            content = apply_edit(spec, content, event.detail, corpus)
+            modified, edits = event.at, edits + 1
+        elif event.kind == "moved":
+            moved = event.location
+        elif event.kind == "gone":
+            gone = int(event.detail)
+        elif event.kind == "soft-404":
+            soft = event.location
+        elif event.kind == "revived":
+            gone = soft = None
+    served_path: str | None = moved or spec.path
+    if gone is not None:
+        status, http_status, served_path = "gone", gone, None
+    elif soft is not None:
+        status, http_status, served_path = "soft-404", 301, None
+    elif moved is not None:
+        status, http_status = "moved", 301
+    else:
+        status, http_status = ("edited" if edits else "live"), 200
+    target = soft if soft is not None and gone is None else moved
+    return DemoArticleState(
+        id=spec.id,
+        url=base + spec.path,
+        path=spec.path,
+        section=spec.section,
+        template=spec.template,
+        author=spec.author,
+        tags=spec.tags,
+        content=content,
+        published=spec.published,
+        modified=modified,
+        status=status,
+        http_status=http_status,
+        edits=edits,
+        moved_to=None if target is None else base + target,
+        conditional=spec.conditional,
+        robots_allowed=not spec.private,
+        served_path=served_path,
+    )
+
+
+class Timeline:
+    """Articles and events of one site, generated lazily in a fixed order (deterministic)."""
+
+    def __init__(self, corpus: Corpus, seed: int, start: datetime) -> None:
+        self.corpus, self.seed, self.start = corpus, seed, start
+        self.specs: list[ArticleSpec] = []
+        self.events: list[DemoEvent] = []
+        self.events_by_article: dict[int, list[DemoEvent]] = {}
+        self._paths: set[str] = set()
+        self._next_published = start
+        self._generated_until = start - timedelta(days=365)
+        self._initial()
+
+    def _add(self, spec: ArticleSpec, events: Iterable[DemoEvent]) -> None:
+        self.specs.append(spec)
+        self._paths.update((spec.path, spec.alt_path))
+        published = DemoEvent(spec.published, spec.id, "published", "", spec.path)
+        for event in (published, *events):
+            self.events.append(event)
+            self.events_by_article.setdefault(spec.id, []).append(event)
+        self.events.sort(key=lambda e: (e.at, e.article_id))
+
+    def _initial(self) -> None:
+        rng = random.Random(f"{self.seed}:initial")
+        offsets = sorted(rng.sample(range(*INITIAL_SPAN_MINUTES), INITIAL_ARTICLES), reverse=True)
+        for article_id, minutes in enumerate(offsets, start=1):
+            published = self.start - timedelta(minutes=minutes)
+            spec = build_article(self.corpus, self.seed, article_id, published, taken=self._paths)
+            events = []
+            for offset, target, kind, detail in LIFECYCLE_SCHEDULE:
+                if target != article_id:
+                    continue
+                location = {"moved": spec.alt_path, "soft-404": f"/{spec.section}/"}.get(kind)
+                events.append(
+                    DemoEvent(self.start + offset, article_id, kind, detail, spec.path, location)
+                )
+            self._add(spec, sorted(events, key=lambda e: e.at))
+        published = self.start - timedelta(hours=5, minutes=10)
+        private = build_article(
+            self.corpus, self.seed, PRIVATE_ARTICLE_ID, published, private=True, taken=self._paths
+        )
+        self._add(private, ())
+
+    def extend_to(self, until: datetime) -> None:
+        """Publish (in the timeline) every article due by ``until``."""
+        while self._next_published <= until:
+            article_id = len(self.specs) + 1
+            rng = random.Random(f"{self.seed}:gap:{article_id}")
+            published = self._next_published + timedelta(
+                minutes=rng.randint(*NEW_ARTICLE_GAP_MINUTES)
+            )
+            self._next_published = published
+            spec = build_article(self.corpus, self.seed, article_id, published, taken=self._paths)
+            self._add(spec, self._edits_for(spec))
+
+    def _edits_for(self, spec: ArticleSpec) -> list[DemoEvent]:
+        rng = random.Random(f"{self.seed}:edits:{spec.id}")
+        events: list[DemoEvent] = []
+        at = spec.published
+        for chance in (0.5, 0.25):
+            if rng.random() >= chance:
+                break
+            at += timedelta(minutes=rng.randint(15, 180))
+            events.append(DemoEvent(at, spec.id, "edit", rng.choice(EDIT_KINDS), spec.path))
+        return events
+
+
+# --- boilerplate and rendering (pure) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comment:
+    author: str
+    text: str
+    minutes_ago: int
+
+
+@dataclass(frozen=True)
+class Boilerplate:
+    """Everything on a page that changes per request and must never make a new version."""
+
+    request_no: int
+    stamp: datetime
+    csrf: str
+    ad_slot: str
+    latest: tuple[DemoArticleState, ...]
+    must_read: tuple[DemoArticleState, ...]
+    most_read: tuple[DemoArticleState, ...]
+    comment_count: int
+    comments: tuple[Comment, ...]
+
+
+def make_boilerplate(
+    rng: random.Random,
+    request_no: int,
+    now: datetime,
+    live: Sequence[DemoArticleState],
+    corpus: Corpus,
+) -> Boilerplate:
+    """Draw one request's rotating page furniture from ``rng``."""
+
+    def pick(k: int) -> tuple[DemoArticleState, ...]:
+        return tuple(rng.sample(list(live), min(k, len(live))))
+
+    names = corpus.pools["first_names"]
+    comments = tuple(
+        Comment(
+            f"{rng.choice(names)}{rng.randint(1, 99)}",
+            rng.choice(corpus.comments),
+            rng.randint(1, 300),
+        )
+        for _ in range(rng.randint(2, 4))
+    )
+    return Boilerplate(
+        request_no=request_no,
+        stamp=now + timedelta(seconds=request_no),
+        csrf=rng.randbytes(16).hex(),
+        ad_slot=f"{rng.randint(10**8, 10**9 - 1)}-{rng.randint(0, 9)}",
+        latest=pick(5),
+        must_read=pick(3),
+        most_read=pick(5),
+        comment_count=rng.randint(3, 400) + request_no,
+        comments=comments,
+    )
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _human(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B %Y, %H:%M} UTC"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _author_path(author: str) -> str:
+    return f"/author/{_slugify(author)}/"
+
+
+def _first_sentence(text: str) -> str:
+    return re.split(r"(?<=[.”])\s+", text, maxsplit=1)[0]
+
+
+def _render_blocks(blocks: Sequence[Block]) -> list[str]:
+    out = []
+    for block in blocks:
+        if block.kind == "h2":
+            out.append(f"<h2>{_e(block.text)}</h2>")
+        elif block.kind == "quote":
+            out.append(f"<blockquote><p>{_e(block.text)}</p></blockquote>")
+        else:
+            out.append(f"<p>{_e(block.text)}</p>")
+    return out
+
+
+def _json_ld(article: DemoArticleState, base: str, site_name: str, *, with_body: bool) -> str:
+    data: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "datePublished": _iso(article.published),
+        "dateModified": _iso(article.modified),
+        "author": [
+            {"@type": "Person", "name": article.author, "url": base + _author_path(article.author)}
+        ],
+        "publisher": {"@type": "Organization", "name": site_name},
+        "mainEntityOfPage": {
+            "@type": "WebPage",
+            "@id": base + (article.served_path or article.path),
+        },
+        "articleSection": article.section.title(),
+        "keywords": list(article.tags),
+        "image": f"{base}/media/{article.id}.png",
+        "description": _first_sentence(article.content.blocks[0].text),
+        "inLanguage": "en",
+    }
+    if with_body:
+        data["articleBody"] = article.text
+    encoded = json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/")
+    return f'<script type="application/ld+json">{encoded}</script>'
+
+
+def _head(
+    article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str, *, body_in_ld: bool
+) -> str:
+    url = base + (article.served_path or article.path)
+    description = _first_sentence(article.content.blocks[0].text)
+    tags = "".join(f'<meta property="article:tag" content="{_e(t)}">' for t in article.tags)
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(article.title)} | {_e(site_name)}</title>"
+        f'<meta name="description" content="{_e(description)}">'
+        f'<link rel="canonical" href="{_e(url)}">'
+        '<meta property="og:type" content="article">'
+        f'<meta property="og:title" content="{_e(article.title)}">'
+        f'<meta property="og:url" content="{_e(url)}">'
+        f'<meta property="og:image" content="{_e(base)}/media/{article.id}.png">'
+        f'<meta property="og:site_name" content="{_e(site_name)}">'
+        f'<meta property="article:published_time" content="{_iso(article.published)}">'
+        f'<meta property="article:modified_time" content="{_iso(article.modified)}">'
+        f'<meta property="article:section" content="{_e(article.section.title())}">{tags}'
+        f'<meta name="author" content="{_e(article.author)}">'
+        f'<meta name="csrf-token" content="{boiler.csrf}">'
+        f"{_json_ld(article, base, site_name, with_body=body_in_ld)}"
+        f'<link rel="stylesheet" href="/static/site.css?v={boiler.request_no % 7}">'
+        "</head>\n"
+    )
+
+
+def _nav() -> str:
+    links = "".join(f'<li><a href="/{s}/">{s.title()}</a></li>' for s in SECTIONS)
+    return f'<nav class="main-navigation"><ul><li><a href="/">Home</a></li>{links}<li><a href="/about/">About</a></li></ul></nav>'
+
+
+def _teaser_items(articles: Iterable[DemoArticleState], *, excerpt: bool = False) -> str:
+    items = []
+    for a in articles:
+        extra = (
+            f' <span class="excerpt">{_e(_first_sentence(a.content.blocks[0].text))}</span>'
+            if excerpt
+            else ""
+        )
+        items.append(f'<li><a href="{_e(a.served_path or a.path)}">{_e(a.title)}</a>{extra}</li>')
+    return "".join(items)
+
+
+def _byline_time(article: DemoArticleState, css: str) -> str:
+    published = f'<time class="{css} published" datetime="{_iso(article.published)}">{_human(article.published)}</time>'
+    if article.modified != article.published:
+        published += f' <time class="updated" datetime="{_iso(article.modified)}">Updated {_human(article.modified)}</time>'
+    return published
+
+
+def render_wordpress(
+    article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str
+) -> str:
+    """A WordPress-like theme: sidebar teasers, tags, a comment thread with a form."""
+    comments = "".join(
+        f'<li class="comment"><div class="comment-author"><b>{_e(c.author)}</b> '
+        f'<span class="says">says:</span></div><div class="comment-metadata">{c.minutes_ago} minutes ago</div>'
+        f'<div class="comment-content"><p>{_e(c.text)}</p></div></li>'
+        for c in boiler.comments
+    )
+    tags = ", ".join(f'<a href="/tag/{_e(t)}/" rel="tag">{_e(t)}</a>' for t in article.tags)
+    return (
+        _head(article, boiler, base, site_name, body_in_ld=False)
+        + f'<body class="post-template-default single single-post postid-{article.id}">'
+        '<div id="page" class="site">'
+        f'<div class="top-bar"><span class="current-time">{_human(boiler.stamp)}:{boiler.stamp:%S}</span> '
+        '<a href="/newsletter/">Newsletter</a> <a href="/contact/">Contact</a></div>'
+        f'<header id="masthead" class="site-header"><p class="site-title"><a href="/" rel="home">{_e(site_name)}</a></p>{_nav()}</header>'
+        f'<div class="ad-slot" id="div-gpt-ad-{boiler.ad_slot}" data-ad-slot="{boiler.ad_slot}">Advertisement</div>'
+        '<div id="content" class="site-content"><main id="main" class="site-main">'
+        f'<article id="post-{article.id}" class="post-{article.id} post type-post status-publish category-{article.section}">'
+        f'<header class="entry-header"><h1 class="entry-title">{_e(article.title)}</h1>'
+        f'<div class="entry-meta"><span class="byline">By <span class="author vcard"><a class="url fn n" href="{_author_path(article.author)}">{_e(article.author)}</a></span></span> '
+        f"{_byline_time(article, 'entry-date')}</div></header>"
+        f'<div class="entry-content">{"".join(_render_blocks(article.content.blocks))}</div>'
+        f'<footer class="entry-footer"><span class="tags-links">Tagged {tags}</span></footer>'
+        "</article>"
+        f'<div id="comments" class="comments-area"><h2 class="comments-title">{boiler.comment_count} comments</h2>'
+        f'<ol class="comment-list">{comments}</ol>'
+        '<form id="commentform" class="comment-form" method="post" action="/wp-comments-post.php">'
+        f'<input type="hidden" name="csrf_token" value="{boiler.csrf}">'
+        '<p><label for="comment">Leave a reply</label><textarea id="comment" name="comment"></textarea></p>'
+        '<p><button type="submit">Post comment</button></p></form></div>'
+        "</main>"
+        '<aside id="secondary" class="widget-area">'
+        f'<section class="widget widget_recent_entries"><h2 class="widget-title">Latest news</h2><ul>{_teaser_items(boiler.latest, excerpt=True)}</ul></section>'
+        f'<section class="widget widget_must_read"><h2 class="widget-title">Must read</h2><ul>{_teaser_items(boiler.must_read)}</ul></section>'
+        "</aside></div>"
+        f'<footer id="colophon" class="site-footer"><p>&copy; {boiler.stamp.year} {_e(site_name)} &middot; '
+        '<a href="/about/">About us</a> &middot; <a href="/contact/">Contact</a></p></footer>'
+        "</div></body></html>\n"
+    )
+
+
+def render_broadsheet(
+    article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str
+) -> str:
+    """A broadsheet layout: ``<article>``, a "Related" aside in the middle of the body."""
+    blocks = _render_blocks(article.content.blocks)
+    middle = max(1, len(blocks) // 2)
+    related = f'<aside class="related" aria-label="Related"><h3>Related</h3><ul>{_teaser_items(boiler.must_read)}</ul></aside>'
+    body = "".join(blocks[:middle]) + related + "".join(blocks[middle:])
+    most_read = "".join(
+        f'<li><span class="rank">{i}</span> <a href="{_e(a.served_path or a.path)}">{_e(a.title)}</a></li>'
+        for i, a in enumerate(boiler.most_read, start=1)
+    )
+    return (
+        _head(article, boiler, base, site_name, body_in_ld=False) + '<body class="broadsheet">'
+        f'<header class="masthead"><div class="edition">Last updated {_human(boiler.stamp)}:{boiler.stamp:%S}</div>'
+        f'<a class="logo" href="/">{_e(site_name)}</a>{_nav()}</header>'
+        f'<div class="ad ad-leaderboard" data-slot="{boiler.ad_slot}"></div>'
+        "<main>"
+        '<article class="story">'
+        f'<header><p class="kicker"><a href="/{article.section}/">{article.section.title()}</a></p>'
+        f'<h1 class="headline">{_e(article.title)}</h1>'
+        f'<p class="byline">By <a rel="author" href="{_author_path(article.author)}">{_e(article.author)}</a> &middot; '
+        f"{_byline_time(article, 'dateline')} &middot; "
+        f'<a class="comment-count" href="#comments">{boiler.comment_count} comments</a></p></header>'
+        f'<div class="story-body">{body}</div>'
+        "</article>"
+        f'<section class="most-read"><h2>Most read</h2><ol>{most_read}</ol></section>'
+        "</main>"
+        '<form class="newsletter" action="/newsletter/" method="post">'
+        f'<input type="hidden" name="_csrf" value="{boiler.csrf}">'
+        '<label for="email">Get the morning briefing</label><input id="email" type="email" name="email">'
+        "<button>Sign up</button></form>"
+        f'<footer class="site-footer"><a href="/about/">About</a> &middot; <a href="/contact/">Contact</a> &middot; &copy; {_e(site_name)}</footer>'
+        "</body></html>\n"
+    )
+
+
+def render_minimal(
+    article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str
+) -> str:
+    """A minimal page: no ``<article>``; the JSON-LD carries the metadata and the body."""
+    trending = " &middot; ".join(
+        f'<a href="{_e(a.served_path or a.path)}">{_e(a.title)}</a>' for a in boiler.latest[:3]
+    )
+    return (
+        _head(article, boiler, base, site_name, body_in_ld=True) + "<body>"
+        f'<div class="bar"><a href="/">{_e(site_name)}</a> <span class="clock">{boiler.stamp:%H:%M:%S} UTC</span></div>'
+        '<div class="wrap">'
+        f"<h1>{_e(article.title)}</h1>"
+        f'<div class="meta"><span class="author">{_e(article.author)}</span> &middot; '
+        f"{_byline_time(article, 'date')} &middot; "
+        f'<span class="comments">{boiler.comment_count} comments</span></div>'
+        f'<div class="story">{"".join(_render_blocks(article.content.blocks))}</div>'
+        f'<div class="trending"><b>Trending:</b> {trending}</div>'
+        '<form class="subscribe" method="post" action="/newsletter/">'
+        f'<input type="hidden" name="token" value="{boiler.csrf}"><button>Subscribe</button></form>'
+        f'<div class="ad" data-ad-id="{boiler.ad_slot}"></div>'
+        "</div></body></html>\n"
+    )
+
+
+RENDERERS: Mapping[str, Callable[[DemoArticleState, Boilerplate, str, str], str]] = {
+    "wordpress": render_wordpress,
+    "broadsheet": render_broadsheet,
+    "minimal": render_minimal,
+}
+
+
+def render_article(
+    article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str
+) -> str:
+    return RENDERERS[article.template](article, boiler, base, site_name)
+
+
+def _page(title: str, body: str, boiler: Boilerplate, site_name: str) -> str:
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<title>{_e(title)} | {_e(site_name)}</title><meta name="csrf-token" content="{boiler.csrf}"></head>'
+        f'<body><header><div class="edition">{_human(boiler.stamp)}:{boiler.stamp:%S}</div>'
+        f'<a class="logo" href="/">{_e(site_name)}</a>{_nav()}</header>'
+        f'<div class="ad" data-slot="{boiler.ad_slot}"></div>'
+        f"<main><h1>{_e(title)}</h1>{body}</main>"
+        '<footer><a href="/about/">About</a> &middot; <a href="/contact/">Contact</a> &middot; '
+        '<a href="/newsletter/">Newsletter</a></footer></body></html>\n'
+    )
+
+
+def render_listing(
+    title: str,
+    articles: Sequence[DemoArticleState],
+    boiler: Boilerplate,
+    site_name: str,
+    *,
+    extra_links: str = "",
+    next_page: str | None = None,
+) -> str:
+    """A section / tag / author page: article links mixed with tag, author and other links."""
+    rng = random.Random(boiler.request_no)
+    items = []
+    for a in articles:
+        link = _e(a.served_path or a.path)
+        tags = " ".join(f'<a class="tag" href="/tag/{_e(t)}/">#{_e(t)}</a>' for t in a.tags)
+        items.append(
+            f'<article class="teaser"><h2><a href="{link}">{_e(a.title)}</a></h2>'
+            f"<p>{_e(_first_sentence(a.content.blocks[0].text))}</p>"
+            f'<p class="meta">By <a href="{_author_path(a.author)}">{_e(a.author)}</a> &middot; '
+            f'<time datetime="{_iso(a.published)}">{_human(a.published)}</time> &middot; '
+            f'<a href="{link}#comments">{rng.randint(0, 300)} comments</a> {tags}</p></article>'
+        )
+    pager = f'<a class="next" rel="next" href="{next_page}">Older stories</a>' if next_page else ""
+    return _page(title, "".join(items) + extra_links + pager, boiler, site_name)
+
+
+def render_rss(
+    articles: Sequence[DemoArticleState], base: str, site_name: str, now: datetime
+) -> str:
+    items = []
+    for a in articles:
+        link = f"{base}{a.served_path}?utm_source=rss&amp;utm_medium=feed"
+        items.append(
+            f"<item><title>{_e(a.title)}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">demo-courier-article-{a.id}</guid>'
+            f"<pubDate>{format_datetime(a.published, usegmt=True)}</pubDate>"
+            f"<dc:creator>{_e(a.author)}</dc:creator><category>{a.section.title()}</category>"
+            f"<description>{_e(_first_sentence(a.content.blocks[0].text))}</description></item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>{_e(site_name)}</title><link>{base}/</link>"
+        "<description>The latest stories from the demo newsroom</description><language>en</language>"
+        f"<lastBuildDate>{format_datetime(now, usegmt=True)}</lastBuildDate>"
+        f'<atom:link href="{base}/feed.xml" rel="self" type="application/rss+xml"/>'
+        + "".join(items)
+        + "</channel></rss>\n"
+    )
+
+
+def render_atom(
+    articles: Sequence[DemoArticleState], base: str, site_name: str, now: datetime
+) -> str:
+    updated = max((a.modified for a in articles), default=now)
+    entries = []
+    for a in articles:
+        entries.append(
+            f"<entry><title>{_e(a.title)}</title>"
+            f'<link rel="alternate" type="text/html" href="{base}{a.served_path}"/>'
+            f"<id>tag:demo-courier.test,2026:article-{a.id}</id>"
+            f"<published>{_iso(a.published)}</published><updated>{_iso(a.modified)}</updated>"
+            f"<author><name>{_e(a.author)}</name></author>"
+            f'<category term="{a.section}"/>'
+            f"<summary>{_e(_first_sentence(a.content.blocks[0].text))}</summary></entry>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{_e(site_name)}</title><id>tag:demo-courier.test,2026:feed</id>"
+        f'<link rel="self" href="{base}/atom.xml"/><link rel="alternate" href="{base}/"/>'
+        f"<updated>{_iso(updated)}</updated>" + "".join(entries) + "</feed>\n"
+    )
+
+
+def render_sitemap_index(base: str, lastmod: datetime) -> str:
+    maps = "".join(
+        f"<sitemap><loc>{base}/{name}</loc><lastmod>{_iso(lastmod)}</lastmod></sitemap>"
+        for name in ("sitemap-news.xml", "sitemap-articles.xml")
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{maps}</sitemapindex>\n'
+    )
+
+
+def render_news_sitemap(articles: Sequence[DemoArticleState], base: str, site_name: str) -> str:
+    urls = "".join(
+        f"<url><loc>{base}{a.served_path}</loc><news:news><news:publication>"
+        f"<news:name>{_e(site_name)}</news:name><news:language>en</news:language></news:publication>"
+        f"<news:publication_date>{_iso(a.published)}</news:publication_date>"
+        f"<news:title>{_e(a.title)}</news:title></news:news></url>"
+        for a in articles
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>\n'
+    )
+
+
+def render_articles_sitemap(articles: Sequence[DemoArticleState], base: str) -> str:
+    urls = "".join(
+        f"<url><loc>{base}{a.served_path}</loc><lastmod>{_iso(a.modified)}</lastmod></url>"
+        for a in articles
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>\n'
+    )
+
+
+def render_robots(base: str) -> str:
+    return f"User-agent: *\nDisallow: /private/\nAllow: /\n\nSitemap: {base}/sitemap.xml\n"
+
+
+@cache
+def _png() -> bytes:
+    return base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    )
+
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+# --- HTTP (side effects) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The site at one moment: computed once per clock value, shared by concurrent requests."""
+
+    now: datetime
+    base: str
+    articles: tuple[DemoArticleState, ...]  # every published article, by id
+    by_path: Mapping[str, DemoArticleState]  # original and moved-to paths
+    listed: tuple[DemoArticleState, ...]  # served and public, newest first
+
+    def section(self, name: str) -> list[DemoArticleState]:
+        return [a for a in self.listed if a.section == name]
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes = b""
+
+
+class DemoRequest(NamedTuple):
+    """A request the site answered: its path (with query) and headers (lower-case names)."""
+
+    path: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ServedRequest:
+    """The fuller record: method, status and a monotonic timestamp, for politeness checks."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str]
+    status: int
+    at: float  # time.monotonic()
+
+
+def _accepts_gzip(value: str) -> bool:
+    for part in value.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+    return False
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _not_modified(article: DemoArticleState, headers: Mapping[str, str]) -> bool:
+    if "if-none-match" in headers:
+        return _etag_matches(headers["if-none-match"], article.etag)
+    since = headers.get("if-modified-since")
+    if since:
+        try:
+            moment = parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return article.modified.replace(microsecond=0) <= moment
+    return False
+
+
+ARTICLE_PATH = re.compile(r"^(/private)?/\d{4}/\d{2}/\d{2}/[a-z0-9-]+/$")
+
+
+class DemoSite:
+    """The simulated news site: a real HTTP server on 127.0.0.1 with a virtual clock.
+
+    Use as a context manager (``with DemoSite(start=...) as site: site.base_url``) or call
+    ``start()`` / ``stop()``. ``advance()`` moves the clock; ``articles()`` and ``events()`` are
+    the ground truth to check a crawl against; ``requests`` lists what was served.
+    """
+
+    def __init__(self, *, start: datetime | None = None, seed: int = 1) -> None:
+        if start is None:
+            start = datetime.now(UTC).replace(second=0, microsecond=0)
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise DemoSiteError("start must be a timezone-aware datetime")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise DemoSiteError(f"seed must be a non-negative int, not {seed!r}")
+        self.seed = seed
+        self.start_time = start.astimezone(UTC)
+        self._corpus = load_corpus()
+        self._lock = threading.RLock()
+        self._now = self.start_time
+        self._timeline = Timeline(self._corpus, seed, self.start_time)
+        self._timeline.extend_to(self._now + LOOKAHEAD)
+        self._snapshot: Snapshot | None = None
+        self._request_no = 0
+        self._log: deque[ServedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # clock
+
+    @property
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move the site's clock forward: articles get published, scheduled events happen."""
+        if not isinstance(delta, timedelta) or delta < timedelta(0):
+            raise DemoSiteError(f"advance needs a non-negative timedelta, not {delta!r}")
+        with self._lock:
+            self._now += delta
+            self._timeline.extend_to(self._now + LOOKAHEAD)
+            self._snapshot = None
+
+    # server lifecycle
+
+    def start(self) -> str:
+        """Serve on 127.0.0.1 on a free port; returns the base URL. Idempotent."""
+        with self._lock:
+            if self._server is None:
+                server = _Server(("127.0.0.1", 0), _Handler)
+                server.site = self
+                self._server = server
+                self._snapshot = None
+                self._thread = threading.Thread(
+                    target=server.serve_forever,
+                    kwargs={"poll_interval": 0.05},
+                    name="demo-site",
+                    daemon=True,
+                )
+                self._thread.start()
+            return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving and drop open connections; the clock and content are kept."""
+        with self._lock:
+            server, thread = self._server, self._thread
+            self._server = self._thread = None
+            self._snapshot = None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> DemoSite:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def host_port(self) -> str:
+        """``127.0.0.1:PORT``, for the fetcher's allow list."""
+        server = self._server
+        if server is None:
+            raise DemoSiteError("the demo site is not started")
+        host, port = server.server_address[:2]
+        return f"{host}:{port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host_port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    # ground truth
+
+    def _base(self) -> str:
+        return self.base_url if self._server is not None else ""
+
+    def _current(self) -> Snapshot:
+        with self._lock:
+            if self._snapshot is None:
+                self._snapshot = self._build_snapshot()
+            return self._snapshot
+
+    def _build_snapshot(self) -> Snapshot:
+        base, now, timeline = self._base(), self._now, self._timeline
+        articles = tuple(
+            article_state(spec, timeline.events_by_article[spec.id], now, base, self._corpus)
+            for spec in timeline.specs
+            if spec.published <= now
+        )
+        by_path: dict[str, DemoArticleState] = {}
+        for a in articles:
+            by_path[a.path] = a
+            if a.served_path is not None:
+                by_path[a.served_path] = a
+        listed = tuple(
+            sorted(
+                (a for a in articles if a.served and a.robots_allowed),
+                key=lambda a: (a.published, a.id),
+                reverse=True,
+            )
+        )
+        return Snapshot(now, base, articles, by_path, listed)
+
+    def articles(self) -> list[DemoArticleState]:
+        """Every article published by ``now`` (gone ones too), by id. URLs are absolute once
+        the site is started, paths before."""
+        return list(self._current().articles)
+
+    def article(self, article_id: int) -> DemoArticleState:
+        for a in self._current().articles:
+            if a.id == article_id:
+                return a
+        raise DemoSiteError(f"no article {article_id} published by {self.now.isoformat()}")
+
+    def events(self, until: datetime | None = None) -> list[DemoEvent]:
+        """Scheduled events up to ``until`` (default: now; pass a later time to see the plan)."""
+        with self._lock:
+            if until is None:
+                until = self._now
+            if until.tzinfo is None:
+                raise DemoSiteError("until must be a timezone-aware datetime")
+            self._timeline.extend_to(until)
+            base = self._base()
+            return [
+                replace(
+                    e,
+                    url=base + e.url,
+                    location=None if e.location is None else base + e.location,
+                )
+                for e in self._timeline.events
+                if e.at <= until
+            ]
+
+    @property
+    def requests(self) -> list[DemoRequest]:
+        with self._lock:
+            return [DemoRequest(r.path, dict(r.headers)) for r in self._log]
+
+    def request_log(self) -> list[ServedRequest]:
+        with self._lock:
+            return list(self._log)
+
+    def clear_requests(self) -> None:
+        with self._lock:
+            self._log.clear()
+
+    # HTTP
+
+    def respond(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
+        """Answer one request (``headers`` with lower-case names); used by the HTTP handler."""
+        with self._lock:
+            self._request_no += 1
+            request_no = self._request_no
+            snapshot = self._current()
+        response = self._route(urlsplit(target).path, headers, snapshot, request_no)
+        if (
+            response.body
+            and response.status != 304
+            and _accepts_gzip(headers.get("accept-encoding", ""))
+        ):
+            body = gzip.compress(response.body, compresslevel=5, mtime=0)
+            response = Response(
+                response.status, (*response.headers, ("Content-Encoding", "gzip")), body
+            )
+        with self._lock:
+            self._log.append(
+                ServedRequest(method, target, dict(headers), response.status, time.monotonic())
+            )
+        return response
+
+    def _route(
+        self, path: str, headers: Mapping[str, str], snap: Snapshot, request_no: int
+    ) -> Response:
+        path = unquote(path)
+        corpus = self._corpus
+
+        def boiler() -> Boilerplate:
+            rng = random.Random(f"{self.seed}:request:{request_no}")
+            return make_boilerplate(rng, request_no, snap.now, snap.listed[:40], corpus)
+
+        def page(text: str, status: int = 200, *extra: tuple[str, str]) -> Response:
+            b = boiler()
+            return Response(
+                status,
+                (
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Vary", "Accept-Encoding"),
+                    ("Set-Cookie", f"csrftoken={b.csrf}; Path=/; SameSite=Lax"),
+                    *extra,
+                ),
+                text.encode(),
+            )
+
+        def xml(text: str, kind: str = "application/xml") -> Response:
+            return Response(
+                200,
+                (("Content-Type", f"{kind}; charset=utf-8"), ("Vary", "Accept-Encoding")),
+                text.encode(),
+            )
+
+        def redirect(location: str, status: int = 301) -> Response:
+            return Response(
+                status,
+                (("Location", location), ("Content-Type", "text/html; charset=utf-8")),
+                f'<a href="{_e(location)}">Moved</a>\n'.encode(),
+            )
+
+        def not_found(status: int = 404) -> Response:
+            b = boiler()
+            message = (
+                "This article has been removed."
+                if status == 410
+                else "Sorry, we could not find that page."
+            )
+            title = "Gone" if status == 410 else "Page not found"
+            return page(_page(title, f"<p>{message}</p>", b, corpus.site_name), status)
+
+        base, name = snap.base, corpus.site_name
+        feed = [a for a in snap.listed][:FEED_SIZE]
+        if path == "/robots.txt":
+            return Response(
+                200, (("Content-Type", "text/plain; charset=utf-8"),), render_robots(base).encode()
+            )
+        if path == "/feed.xml":
+            return xml(render_rss(feed, base, name, snap.now), "application/rss+xml")
+        if path == "/atom.xml":
+            return xml(render_atom(feed, base, name, snap.now), "application/atom+xml")
+        if path == "/sitemap.xml":
+            lastmod = max((a.modified for a in snap.listed), default=snap.now)
+            return xml(render_sitemap_index(base, lastmod))
+        if path == "/sitemap-news.xml":
+            recent = [a for a in snap.listed if snap.now - a.published <= NEWS_SITEMAP_WINDOW]
+            return xml(render_news_sitemap(recent, base, name))
+        if path == "/sitemap-articles.xml":
+            return xml(render_articles_sitemap(snap.listed[:SITEMAP_LIMIT], base))
+        if path.startswith("/media/"):
+            if path == "/media/annual-report.pdf":
+                return Response(200, (("Content-Type", "application/pdf"),), PDF)
+            if re.fullmatch(r"/media/\d+\.png", path):
+                return Response(200, (("Content-Type", "image/png"),), _png())
+            return not_found()
+        if path in ("/about/", "/contact/", "/newsletter/"):
+            title = {"/about/": "About us", "/contact/": "Contact", "/newsletter/": "Newsletter"}[
+                path
+            ]
+            text = (
+                "<p>The Demo Courier is a small newsroom that exists only on this machine.</p>"
+                '<p><a href="/media/annual-report.pdf">Read our annual report (PDF)</a></p>'
+            )
+            return page(_page(title, text, boiler(), name))
+        listing = re.fullmatch(r"/(?:(world|business|culture)/)?(?:page/(\d+)/)?", path)
+        if listing:
+            section, number = listing.group(1), int(listing.group(2) or 1)
+            items = snap.section(section) if section else list(snap.listed)
+            chunk = items[(number - 1) * LISTING_SIZE : number * LISTING_SIZE]
+            if number > 1 and not chunk:
+                return not_found()
+            prefix = f"/{section}/" if section else "/"
+            more = f"{prefix}page/{number + 1}/" if len(items) > number * LISTING_SIZE else None
+            extra = ""
+            if number == 1 and section in (None, "world"):
+                private = [a for a in snap.articles if not a.robots_allowed and a.served]
+                extra += "".join(
+                    f'<p class="members">Members\' briefing: <a href="{_e(a.path)}">{_e(a.title)}</a></p>'
+                    for a in private
+                )
+            if section == "business":
+                extra += '<p><a href="/media/annual-report.pdf">Annual report 2026 (PDF)</a></p>'
+            extra += '<p><a href="/about/">About us</a> &middot; <a href="/newsletter/">Newsletter</a></p>'
+            title = corpus.sections[section].label if section else name
+            return page(
+                render_listing(title, chunk, boiler(), name, extra_links=extra, next_page=more)
+            )
+        if path in ("/world", "/business", "/culture"):
+            return redirect(path + "/")
+        tag = re.fullmatch(r"/tag/([a-z0-9-]+)/", path)
+        if tag:
+            items = [a for a in snap.listed if tag.group(1) in a.tags][:LISTING_SIZE]
+            return page(render_listing(f"Tagged: {tag.group(1)}", items, boiler(), name))
+        author = re.fullmatch(r"/author/([a-z0-9-]+)/", path)
+        if author:
+            items = [a for a in snap.listed if _slugify(a.author) == author.group(1)]
+            if not items:
+                return not_found()
+            return page(
+                render_listing(
+                    f"Stories by {items[0].author}", items[:LISTING_SIZE], boiler(), name
+                )
+            )
+        if not path.endswith("/") and ARTICLE_PATH.match(path + "/") and path + "/" in snap.by_path:
+            return redirect(path + "/")
+        article = snap.by_path.get(path)
+        if article is None or not ARTICLE_PATH.match(path):
+            return not_found()
+        if article.status == "gone":
+            return not_found(article.http_status)
+        if article.status == "soft-404" or (article.status == "moved" and path == article.path):
+            assert article.moved_to is not None
+            return redirect(article.moved_to)
+        validators: tuple[tuple[str, str], ...] = (("Cache-Control", "private, max-age=0"),)
+        if article.conditional:
+            validators = (
+                ("Cache-Control", "no-cache"),
+                ("ETag", article.etag),
+                (
+                    "Last-Modified",
+                    format_datetime(article.modified.replace(microsecond=0), usegmt=True),
+                ),
+            )
+            if _not_modified(article, headers):
+                return Response(304, validators)
+        return page(render_article(article, boiler(), base, name), 200, *validators)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    site: DemoSite
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def track(self, connection: socket.socket, *, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """Cut keep-alive connections, so a stopped site stops answering at once."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "DemoCourier/1.0"
+    sys_version = ""
+    timeout = 10  # idle keep-alive connections are closed after this many seconds
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.track(self.connection, open_=False)
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_HEAD(self) -> None:
+        self._serve("HEAD")
+
+    def _serve(self, method: str) -> None:
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        response = self.server.site.respond(method, self.path, headers)
+        self.send_response(response.status)
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if response.status != 304:
+            self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if method != "HEAD" and response.status != 304:
+            self.wfile.write(response.body)
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header follows the site's virtual clock, like every other time."""
+        return format_datetime(self.server.site.now.replace(microsecond=0), usegmt=True)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silence: the site's request log is ``DemoSite.requests``."""
