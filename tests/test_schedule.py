@@ -614,6 +614,8 @@ class NewsServer:
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up on the slow page: that is the test
                 finally:
                     with server.lock:
                         server.active -= 1
@@ -796,3 +798,131 @@ async def test_sigterm_mid_crawl_leaves_whole_captures(
         # The two fast pages were recorded whole; the abandoned slow fetch left nothing.
         assert fetched == {"mixed-fast-1", "mixed-fast-2"}
         assert archive.counts()["versions"] == 2
+
+
+# --- `newsarchive run` as a user starts it ----------------------------------------------------------
+
+
+class RunProcess:
+    """``newsarchive run`` in a child process, its stderr collected line by line."""
+
+    def __init__(self, *args: str) -> None:
+        import subprocess
+        import sys
+
+        script = Path(sys.executable).with_name("newsarchive")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "scraper.cli"]
+        self.proc = subprocess.Popen(
+            [*command, "run", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.changed = threading.Condition()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self.changed:
+                self.lines.append(line.rstrip("\n"))
+                self.changed.notify_all()
+        with self.changed:
+            self.changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for line in self.lines:
+                    if text in line:
+                        return line
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None and not self.reader.is_alive():
+                    raise AssertionError(f"{text!r} not seen; output:\n" + "\n".join(self.lines))
+                self.changed.wait(min(left, 0.2))
+
+    def stop(self, timeout: float = 15) -> int:
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def write_config(server: NewsServer, db_path: Path, sections: list[str], tmp_path: Path) -> Path:
+    sites = "".join(
+        f"""
+[[sites]]
+name = "{section}"
+feeds = ["{server.base}/{section}/feed.xml"]
+include = ["/news/"]
+use_robots_sitemaps = false
+schedule = {{ every = "30m" }}
+"""
+        for section in sections
+    )
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f"""
+[archive]
+db = "{db_path}"
+
+[crawl]
+user_agent = "newsarchive-test/0.1 (+https://example.org/contact)"
+per_host_delay = 0
+retries = 0
+total_timeout = 15
+allow_hosts = ["{server.host_port}"]
+{sites}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_newsarchive_run_stops_cleanly_on_sigterm(
+    news_server: NewsServer, db_path: Path, tmp_path: Path
+) -> None:
+    from archive.store import Archive
+
+    config = write_config(news_server, db_path, ["alpha", "mixed"], tmp_path)
+    run = RunProcess("--config", str(config))
+    try:
+        run.wait_for("service started")
+        # A second service on the same archive is refused at once, naming the first.
+        second = RunProcess("--config", str(config))
+        try:
+            assert second.proc.wait(timeout=20) != 0
+            second.reader.join(timeout=5)
+            assert f"in use by newsarchive run (pid {run.proc.pid}, since" in "\n".join(
+                second.lines
+            )
+        finally:
+            second.kill()
+        run.wait_for("crawl site=alpha status=done")
+        deadline = time.monotonic() + 20
+        while not any("slow" in path for path in news_server.requests):
+            assert time.monotonic() < deadline, "the slow page was never requested"
+            time.sleep(0.02)
+        started = time.monotonic()
+        code = run.stop()
+        assert time.monotonic() - started < 10
+    finally:
+        run.kill()
+    output = "\n".join(run.lines)
+    assert code == 0, output
+    assert "crawl site=mixed status=cancelled" in output
+    assert "stopped_by=SIGTERM" in output
+    assert read_holder(db_path) is None
+    assert_consistent(db_path)
+    with Archive(db_path) as archive:
+        statuses = sorted((r["site"], r["status"]) for r in archive.crawls())
+        assert statuses == [("alpha", "done"), ("mixed", "cancelled")]
+        assert archive.counts()["versions"] == 5  # 3 alpha + the 2 fast mixed pages
