@@ -25,6 +25,7 @@ import json
 import socket
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Request:
     method: str
     target: str
     headers: dict[str, str]
+    received: float = field(default_factory=time.monotonic)  # comparable across threads
 
     @property
     def path(self) -> str:
@@ -125,6 +127,19 @@ def gzip_member() -> bytes:
 
 async def ok(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
     await respond(w, body=PAGE.encode("utf-8"))
+
+
+async def slow(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
+    """Answers after ``?seconds=`` (default 0.2), tracking how many requests overlap."""
+    with s.lock:
+        s.inflight += 1
+        s.max_inflight = max(s.max_inflight, s.inflight)
+    try:
+        await asyncio.sleep(float(req.query.get("seconds", "0.2")))
+    finally:
+        with s.lock:
+            s.inflight -= 1
+    await ok(req, w, s)
 
 
 async def echo_headers(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
@@ -405,6 +420,7 @@ async def robots_silent(req: Request, w: asyncio.StreamWriter, s: HostileServer)
 def default_routes() -> dict[str, Handler]:
     return {
         "/ok": ok,
+        "/slow": slow,
         "/headers": echo_headers,
         "/robots.txt": not_found,
         "/gzip-bomb": gzip_bomb_route,
@@ -465,6 +481,8 @@ class HostileServer:
     hits: list[Request] = field(default_factory=list)
     counters: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    inflight: int = 0
+    max_inflight: int = 0
 
     def __post_init__(self) -> None:
         self._table = {**default_routes(), **self.routes}

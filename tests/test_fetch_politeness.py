@@ -1,0 +1,87 @@
+"""Politeness inside the shared Fetcher: per-host in-flight limit and delay, global bound."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+from hostile_server import HostileServer
+
+from scraper.fetch import Fetcher, FetchSettings
+
+
+@pytest.fixture
+def servers() -> Iterator[list[HostileServer]]:
+    with ExitStack() as stack:
+        yield [stack.enter_context(HostileServer()) for _ in range(4)]
+
+
+def settings(servers: list[HostileServer], **overrides: object) -> FetchSettings:
+    values: dict[str, object] = {
+        "allow_hosts": frozenset(s.host_port for s in servers),
+        "per_host_delay": 0.0,
+        "obey_robots": False,
+        "total_timeout": 5.0,
+    }
+    values.update(overrides)
+    return FetchSettings(**values)  # type: ignore[arg-type]
+
+
+async def test_one_request_in_flight_per_host_by_default(servers: list[HostileServer]):
+    server = servers[0]
+    async with Fetcher(settings(servers)) as fetcher:
+        started = time.monotonic()
+        await asyncio.gather(*(fetcher.fetch(server.url(f"/slow?n={i}")) for i in range(4)))
+        elapsed = time.monotonic() - started
+    assert server.max_inflight == 1
+    assert elapsed >= 4 * 0.2 - 0.05
+
+
+async def test_per_host_concurrency_setting(servers: list[HostileServer]):
+    server = servers[0]
+    async with Fetcher(settings(servers, per_host_concurrency=2)) as fetcher:
+        await asyncio.gather(*(fetcher.fetch(server.url(f"/slow?n={i}")) for i in range(6)))
+    assert server.max_inflight == 2
+
+
+async def test_hosts_are_fetched_concurrently(servers: list[HostileServer]):
+    async with Fetcher(settings(servers)) as fetcher:
+        started = time.monotonic()
+        await asyncio.gather(*(fetcher.fetch(s.url("/slow?seconds=0.4")) for s in servers))
+        elapsed = time.monotonic() - started
+    assert elapsed < 0.4 * 2  # four hosts in parallel, not one after another
+
+
+async def test_global_concurrency_bound(servers: list[HostileServer]):
+    async with Fetcher(settings(servers, global_concurrency=2)) as fetcher:
+        started = time.monotonic()
+        await asyncio.gather(*(fetcher.fetch(s.url("/slow?seconds=0.3")) for s in servers))
+        elapsed = time.monotonic() - started
+    assert 0.6 - 0.05 <= elapsed < 1.2  # two waves of two
+
+
+async def test_per_host_delay_spaces_request_starts(servers: list[HostileServer]):
+    server, other = servers[0], servers[1]
+    async with Fetcher(settings(servers, per_host_delay=0.3)) as fetcher:
+        started = time.monotonic()
+        await asyncio.gather(
+            *(fetcher.fetch(server.url(f"/ok?n={i}")) for i in range(3)),
+            fetcher.fetch(other.url("/ok")),
+        )
+    starts = [hit.received for hit in server.hits]
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) == 3 and all(gap >= 0.28 for gap in gaps), gaps
+    # the delay is per host: the other host was not held back by it
+    assert other.hits[0].received - started < 0.25
+
+
+async def test_no_delay_when_politeness_is_off(servers: list[HostileServer]):
+    server = servers[0]
+    async with Fetcher(settings(servers, per_host_concurrency=8)) as fetcher:
+        started = time.monotonic()
+        await asyncio.gather(*(fetcher.fetch(server.url(f"/ok?n={i}")) for i in range(20)))
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0
