@@ -82,6 +82,7 @@ TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_")
 # Characters that never belong in a URL typed or scraped by anyone meaning well.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_URL_LENGTH = 8192
+_ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
 _HOST = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*$")
 _IPV6 = re.compile(r"^\[[0-9a-f:.]+(?:%[0-9a-z]+)?\]$")
 
@@ -140,7 +141,7 @@ def normalize_url(url: str, base: str | None = None) -> str:
         raise BadURL(f"URL longer than {_MAX_URL_LENGTH} characters")
     if _CONTROL.search(text):
         raise BadURL(f"control character in URL: {text[:200]!r}")
-    if base is not None:
+    if base is not None and not _ABSOLUTE.match(text):
         if not isinstance(base, str) or _CONTROL.search(base):
             raise BadURL(f"bad base URL: {base!r}")
         try:
