@@ -514,3 +514,38 @@ async def test_discover_site_over_http(news_server: str) -> None:
     assert [(e.url, e.reason) for e in report.errors] == [
         (f"{news_server}/nothing.xml", "http-404")
     ]
+
+
+async def test_discover_site_with_the_fetcher_built_from_config(news_server: str) -> None:
+    from scraper.config import parse_config
+    from scraper.fetch import Fetcher
+
+    host_port = news_server.removeprefix("http://")
+    cfg = parse_config(
+        {
+            "crawl": {
+                "user_agent": "newsarchive-test/1 (+https://example.org/contact)",
+                "allow_hosts": [host_port],
+                "per_host_delay": 0,
+                "total_timeout": 10,
+                "retries": 0,
+            },
+            "sites": [
+                {
+                    "name": "local",
+                    "feeds": [f"{news_server}/old-feed"],
+                    "sitemaps": [f"{news_server}/sitemap.xml.gz"],
+                    "listing_pages": [f"{news_server}/world/"],
+                    "include": [r"/(world|a)/"],
+                }
+            ],
+        }
+    )
+    async with Fetcher(cfg.crawl.fetch_settings()) as fetcher:
+        report = await asyncio.wait_for(discover_site(cfg.sites[0], fetcher.fetch), timeout=20)
+    assert report.errors == []
+    assert report.fetched == 3
+    sources = {d.url: d.source for d in report.found}
+    assert sources[f"{news_server}/world/2026/11/storm"] == "feed"
+    assert sources[f"{news_server}/a/two"] == "news-sitemap"
+    assert sources[f"{news_server}/world/2026/11/relative-story"] == "listing"
