@@ -926,3 +926,61 @@ def test_newsarchive_run_stops_cleanly_on_sigterm(
         statuses = sorted((r["site"], r["status"]) for r in archive.crawls())
         assert statuses == [("alpha", "done"), ("mixed", "cancelled")]
         assert archive.counts()["versions"] == 5  # 3 alpha + the 2 fast mixed pages
+
+
+def test_newsarchive_run_on_the_demo_site_stopped_by_sigterm(db_path: Path, tmp_path: Path) -> None:
+    import re
+
+    from archive.store import Archive
+    from scraper.demo_site import DemoSite
+
+    article = re.compile(r"^/20\d\d/\d\d/\d\d/[a-z0-9-]+/$")
+    with DemoSite(start=datetime(2026, 11, 26, 6, 0, tzinfo=UTC)) as site:
+        base = site.base_url
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f"""
+[archive]
+db = "{db_path}"
+
+[crawl]
+user_agent = "newsarchive-test/0.1 (+https://example.org/contact)"
+per_host_delay = 0.02
+per_host_concurrency = 4
+retries = 0
+total_timeout = 10
+allow_hosts = ["{site.host_port}"]
+
+[[sites]]
+name = "demo-news"
+feeds = ["{base}/feed.xml"]
+sitemaps = ["{base}/sitemap.xml"]
+listing_pages = ["{base}/world/", "{base}/business/", "{base}/culture/"]
+include = ['/20\\d\\d/\\d\\d/\\d\\d/[a-z0-9-]+/$']
+schedule = {{ every = "30m", jitter = "1m" }}
+""",
+            encoding="utf-8",
+        )
+        run = RunProcess("--config", str(config))
+        try:
+            run.wait_for("service started")
+            deadline = time.monotonic() + 20
+            # Stop it in the middle of its first crawl, once it has fetched a few articles.
+            while sum(bool(article.match(r.path)) for r in site.request_log()) < 3:
+                assert time.monotonic() < deadline, "\n".join(run.lines)
+                time.sleep(0.01)
+            started = time.monotonic()
+            code = run.stop()
+            assert time.monotonic() - started < 10
+        finally:
+            run.kill()
+    output = "\n".join(run.lines)
+    assert code == 0, output
+    assert "stopped_by=SIGTERM" in output
+    assert re.search(r"crawl site=demo-news status=(done|cancelled)", output), output
+    assert read_holder(db_path) is None
+    assert_consistent(db_path)
+    with Archive(db_path) as archive:
+        (row,) = archive.crawls()
+        assert row["status"] in ("done", "cancelled")
+        assert archive.counts()["versions"] >= 3
