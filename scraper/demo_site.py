@@ -64,6 +64,7 @@ Articles published after ``start`` get zero to two edits in their first hours (s
 from __future__ import annotations
 
 import base64
+import bisect
 import contextlib
 import gzip
 import hashlib
@@ -514,6 +515,10 @@ def article_state(
     )
 
 
+def _event_order(event: DemoEvent) -> tuple[datetime, int]:
+    return event.at, event.article_id
+
+
 class Timeline:
     """Articles and events of one site, generated lazily in a fixed order (deterministic)."""
 
@@ -532,9 +537,8 @@ class Timeline:
         self._paths.update((spec.path, spec.alt_path))
         published = DemoEvent(spec.published, spec.id, "published", "", spec.path)
         for event in (published, *events):
-            self.events.append(event)
+            bisect.insort(self.events, event, key=_event_order)
             self.events_by_article.setdefault(spec.id, []).append(event)
-        self.events.sort(key=lambda e: (e.at, e.article_id))
 
     def _initial(self) -> None:
         rng = random.Random(f"{self.seed}:initial")
@@ -573,11 +577,13 @@ class Timeline:
         rng = random.Random(f"{self.seed}:edits:{spec.id}")
         events: list[DemoEvent] = []
         at = spec.published
+        kinds = list(EDIT_KINDS)
         for chance in (0.5, 0.25):
             if rng.random() >= chance:
                 break
             at += timedelta(minutes=rng.randint(15, 180))
-            events.append(DemoEvent(at, spec.id, "edit", rng.choice(EDIT_KINDS), spec.path))
+            kind = kinds.pop(rng.randrange(len(kinds)))  # never the same edit twice
+            events.append(DemoEvent(at, spec.id, "edit", kind, spec.path))
         return events
 
 
@@ -1464,6 +1470,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        # headers and body go out in two writes; without this, Nagle's algorithm and the
+        # client's delayed ACK add 40 ms to every response
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, open_=True)
 
     def finish(self) -> None:
@@ -1480,7 +1489,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, method: str) -> None:
         headers = {name.lower(): value for name, value in self.headers.items()}
-        response = self.server.site.respond(method, self.path, headers)
+        try:
+            response = self.server.site.respond(method, self.path, headers)
+        except Exception:  # a bug in the site must show as a 500, not a dropped connection
+            response = Response(500, (("Content-Type", "text/plain; charset=utf-8"),), b"error\n")
         self.send_response(response.status)
         for name, value in response.headers:
             self.send_header(name, value)
