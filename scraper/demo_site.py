@@ -84,7 +84,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
@@ -1018,7 +1018,7 @@ PDF = (
 )
 
 
-# --- HTTP (side effects) -----------------------------------------------------------------------
+# --- snapshots, requests, responses (pure) -----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -1065,7 +1065,12 @@ def _accepts_gzip(value: str) -> bool:
         name, _, params = part.strip().partition(";")
         if name.strip().lower() in ("gzip", "*"):
             q = params.strip()
-            return not (q.startswith("q=") and float(q[2:] or 0) == 0)
+            if not q.startswith("q="):
+                return True
+            try:
+                return float(q[2:]) > 0
+            except ValueError:
+                return False
     return False
 
 
@@ -1090,6 +1095,217 @@ def _not_modified(article: DemoArticleState, headers: Mapping[str, str]) -> bool
 
 
 ARTICLE_PATH = re.compile(r"^(/private)?/\d{4}/\d{2}/\d{2}/[a-z0-9-]+/$")
+
+
+# --- routing (pure: a snapshot and a request in, a response out) -------------------------------
+
+
+class Exchange:
+    """One request being answered: the snapshot it sees and its own draw of boilerplate."""
+
+    def __init__(
+        self,
+        snap: Snapshot,
+        corpus: Corpus,
+        seed: int,
+        request_no: int,
+        headers: Mapping[str, str],
+    ) -> None:
+        self.snap, self.corpus, self.headers = snap, corpus, headers
+        self.request_no = request_no
+        self._rng = random.Random(f"{seed}:request:{request_no}")
+        self._boiler: Boilerplate | None = None
+
+    @property
+    def boiler(self) -> Boilerplate:
+        if self._boiler is None:
+            live = self.snap.listed[:40]
+            self._boiler = make_boilerplate(
+                self._rng, self.request_no, self.snap.now, live, self.corpus
+            )
+        return self._boiler
+
+    @property
+    def base(self) -> str:
+        return self.snap.base
+
+    @property
+    def name(self) -> str:
+        return self.corpus.site_name
+
+    def html(self, text: str, status: int = 200, *extra: tuple[str, str]) -> Response:
+        cookie = f"csrftoken={self.boiler.csrf}; Path=/; SameSite=Lax"
+        headers = (
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Vary", "Accept-Encoding"),
+            ("Set-Cookie", cookie),
+            *extra,
+        )
+        return Response(status, headers, text.encode())
+
+    def xml(self, text: str, kind: str = "application/xml") -> Response:
+        headers = (("Content-Type", f"{kind}; charset=utf-8"), ("Vary", "Accept-Encoding"))
+        return Response(200, headers, text.encode())
+
+    def redirect(self, location: str) -> Response:
+        headers = (("Location", location), ("Content-Type", "text/html; charset=utf-8"))
+        return Response(301, headers, f'<a href="{_e(location)}">Moved</a>\n'.encode())
+
+    def not_found(self, status: int = 404) -> Response:
+        if status == 410:
+            title, message = "Gone", "This article has been removed."
+        else:
+            title, message = "Page not found", "Sorry, we could not find that page."
+        return self.html(_page(title, f"<p>{message}</p>", self.boiler, self.name), status)
+
+    def listing(self, title: str, items: Sequence[DemoArticleState], **kwargs: Any) -> Response:
+        return self.html(render_listing(title, items, self.boiler, self.name, **kwargs))
+
+
+def _robots(ex: Exchange) -> Response:
+    body = render_robots(ex.base).encode()
+    return Response(200, (("Content-Type", "text/plain; charset=utf-8"),), body)
+
+
+def _rss(ex: Exchange) -> Response:
+    feed = ex.snap.listed[:FEED_SIZE]
+    return ex.xml(render_rss(feed, ex.base, ex.name, ex.snap.now), "application/rss+xml")
+
+
+def _atom(ex: Exchange) -> Response:
+    feed = ex.snap.listed[:FEED_SIZE]
+    return ex.xml(render_atom(feed, ex.base, ex.name, ex.snap.now), "application/atom+xml")
+
+
+def _sitemap_index(ex: Exchange) -> Response:
+    lastmod = max((a.modified for a in ex.snap.listed), default=ex.snap.now)
+    return ex.xml(render_sitemap_index(ex.base, lastmod))
+
+
+def _news_sitemap(ex: Exchange) -> Response:
+    now = ex.snap.now
+    recent = [a for a in ex.snap.listed if now - a.published <= NEWS_SITEMAP_WINDOW]
+    return ex.xml(render_news_sitemap(recent, ex.base, ex.name))
+
+
+def _articles_sitemap(ex: Exchange) -> Response:
+    return ex.xml(render_articles_sitemap(ex.snap.listed[:SITEMAP_LIMIT], ex.base))
+
+
+def _pdf(ex: Exchange) -> Response:
+    return Response(200, (("Content-Type", "application/pdf"),), PDF)
+
+
+def _static_page(title: str) -> Callable[[Exchange], Response]:
+    text = (
+        "<p>The Demo Courier is a small newsroom that exists only on this machine.</p>"
+        '<p><a href="/media/annual-report.pdf">Read our annual report (PDF)</a></p>'
+    )
+    return lambda ex: ex.html(_page(title, text, ex.boiler, ex.name))
+
+
+def _section_listing(ex: Exchange, match: re.Match[str]) -> Response:
+    section, number = match.group(1), int(match.group(2) or 1)
+    items = ex.snap.section(section) if section else list(ex.snap.listed)
+    chunk = items[(number - 1) * LISTING_SIZE : number * LISTING_SIZE]
+    if number > 1 and not chunk:
+        return ex.not_found()
+    prefix = f"/{section}/" if section else "/"
+    more = f"{prefix}page/{number + 1}/" if len(items) > number * LISTING_SIZE else None
+    extra = ""
+    if number == 1 and section in (None, "world"):
+        for a in ex.snap.articles:
+            if not a.robots_allowed and a.served:
+                link = f'<a href="{_e(a.path)}">{_e(a.title)}</a>'
+                extra += f'<p class="members">Members\' briefing: {link}</p>'
+    if section == "business":
+        extra += '<p><a href="/media/annual-report.pdf">Annual report 2026 (PDF)</a></p>'
+    extra += '<p><a href="/about/">About us</a> &middot; <a href="/newsletter/">Newsletter</a></p>'
+    title = ex.corpus.sections[section].label if section else ex.name
+    return ex.listing(title, chunk, extra_links=extra, next_page=more)
+
+
+def _tag_listing(ex: Exchange, match: re.Match[str]) -> Response:
+    tag = match.group(1)
+    items = [a for a in ex.snap.listed if tag in a.tags][:LISTING_SIZE]
+    return ex.listing(f"Tagged: {tag}", items)
+
+
+def _author_listing(ex: Exchange, match: re.Match[str]) -> Response:
+    items = [a for a in ex.snap.listed if _slugify(a.author) == match.group(1)]
+    if not items:
+        return ex.not_found()
+    return ex.listing(f"Stories by {items[0].author}", items[:LISTING_SIZE])
+
+
+def _png_response(ex: Exchange, match: re.Match[str]) -> Response:
+    return Response(200, (("Content-Type", "image/png"),), _png())
+
+
+def _add_slash(ex: Exchange, match: re.Match[str]) -> Response:
+    return ex.redirect(match.group(0) + "/")
+
+
+def _article(ex: Exchange, path: str) -> Response:
+    article = ex.snap.by_path.get(path)
+    if article is None or not ARTICLE_PATH.match(path):
+        if path + "/" in ex.snap.by_path:
+            return ex.redirect(path + "/")
+        return ex.not_found()
+    if article.status == "gone":
+        return ex.not_found(article.http_status)
+    if article.moved_to is not None and path == article.path:  # moved or soft-404
+        return ex.redirect(article.moved_to)
+    validators: tuple[tuple[str, str], ...] = (("Cache-Control", "private, max-age=0"),)
+    if article.conditional:
+        modified = format_datetime(article.modified.replace(microsecond=0), usegmt=True)
+        validators = (
+            ("Cache-Control", "no-cache"),
+            ("ETag", article.etag),
+            ("Last-Modified", modified),
+        )
+        if _not_modified(article, ex.headers):
+            return Response(304, validators)
+    return ex.html(render_article(article, ex.boiler, ex.base, ex.name), 200, *validators)
+
+
+EXACT_ROUTES: Mapping[str, Callable[[Exchange], Response]] = {
+    "/robots.txt": _robots,
+    "/feed.xml": _rss,
+    "/atom.xml": _atom,
+    "/sitemap.xml": _sitemap_index,
+    "/sitemap-news.xml": _news_sitemap,
+    "/sitemap-articles.xml": _articles_sitemap,
+    "/media/annual-report.pdf": _pdf,
+    "/about/": _static_page("About us"),
+    "/contact/": _static_page("Contact"),
+    "/newsletter/": _static_page("Newsletter"),
+}
+
+PATTERN_ROUTES: tuple[
+    tuple[re.Pattern[str], Callable[[Exchange, re.Match[str]], Response]], ...
+] = (
+    (re.compile(r"/(?:(world|business|culture)/)?(?:page/(\d{1,4})/)?"), _section_listing),
+    (re.compile(r"/(?:world|business|culture)"), _add_slash),
+    (re.compile(r"/tag/([a-z0-9-]+)/"), _tag_listing),
+    (re.compile(r"/author/([a-z0-9-]+)/"), _author_listing),
+    (re.compile(r"/media/\d+\.png"), _png_response),
+)
+
+
+def route(ex: Exchange, path: str) -> Response:
+    """Answer ``path``: exact routes, then patterns, then articles (the rest is a 404)."""
+    exact = EXACT_ROUTES.get(path)
+    if exact is not None:
+        return exact(ex)
+    for pattern, handler in PATTERN_ROUTES:
+        match = pattern.fullmatch(path)
+        if match:
+            return handler(ex, match)
+    return _article(ex, path)
+
+
+# --- the server (side effects) -------------------------------------------------------------------
 
 
 class DemoSite:
@@ -1275,7 +1491,8 @@ class DemoSite:
             self._request_no += 1
             request_no = self._request_no
             snapshot = self._current()
-        response = self._route(urlsplit(target).path, headers, snapshot, request_no)
+        exchange = Exchange(snapshot, self._corpus, self.seed, request_no, headers)
+        response = route(exchange, unquote(urlsplit(target).path))
         if (
             response.body
             and response.status != 304
@@ -1290,149 +1507,6 @@ class DemoSite:
                 ServedRequest(method, target, dict(headers), response.status, time.monotonic())
             )
         return response
-
-    def _route(
-        self, path: str, headers: Mapping[str, str], snap: Snapshot, request_no: int
-    ) -> Response:
-        path = unquote(path)
-        corpus = self._corpus
-
-        def boiler() -> Boilerplate:
-            rng = random.Random(f"{self.seed}:request:{request_no}")
-            return make_boilerplate(rng, request_no, snap.now, snap.listed[:40], corpus)
-
-        def page(text: str, status: int = 200, *extra: tuple[str, str]) -> Response:
-            b = boiler()
-            return Response(
-                status,
-                (
-                    ("Content-Type", "text/html; charset=utf-8"),
-                    ("Vary", "Accept-Encoding"),
-                    ("Set-Cookie", f"csrftoken={b.csrf}; Path=/; SameSite=Lax"),
-                    *extra,
-                ),
-                text.encode(),
-            )
-
-        def xml(text: str, kind: str = "application/xml") -> Response:
-            return Response(
-                200,
-                (("Content-Type", f"{kind}; charset=utf-8"), ("Vary", "Accept-Encoding")),
-                text.encode(),
-            )
-
-        def redirect(location: str, status: int = 301) -> Response:
-            return Response(
-                status,
-                (("Location", location), ("Content-Type", "text/html; charset=utf-8")),
-                f'<a href="{_e(location)}">Moved</a>\n'.encode(),
-            )
-
-        def not_found(status: int = 404) -> Response:
-            b = boiler()
-            message = (
-                "This article has been removed."
-                if status == 410
-                else "Sorry, we could not find that page."
-            )
-            title = "Gone" if status == 410 else "Page not found"
-            return page(_page(title, f"<p>{message}</p>", b, corpus.site_name), status)
-
-        base, name = snap.base, corpus.site_name
-        feed = [a for a in snap.listed][:FEED_SIZE]
-        if path == "/robots.txt":
-            return Response(
-                200, (("Content-Type", "text/plain; charset=utf-8"),), render_robots(base).encode()
-            )
-        if path == "/feed.xml":
-            return xml(render_rss(feed, base, name, snap.now), "application/rss+xml")
-        if path == "/atom.xml":
-            return xml(render_atom(feed, base, name, snap.now), "application/atom+xml")
-        if path == "/sitemap.xml":
-            lastmod = max((a.modified for a in snap.listed), default=snap.now)
-            return xml(render_sitemap_index(base, lastmod))
-        if path == "/sitemap-news.xml":
-            recent = [a for a in snap.listed if snap.now - a.published <= NEWS_SITEMAP_WINDOW]
-            return xml(render_news_sitemap(recent, base, name))
-        if path == "/sitemap-articles.xml":
-            return xml(render_articles_sitemap(snap.listed[:SITEMAP_LIMIT], base))
-        if path.startswith("/media/"):
-            if path == "/media/annual-report.pdf":
-                return Response(200, (("Content-Type", "application/pdf"),), PDF)
-            if re.fullmatch(r"/media/\d+\.png", path):
-                return Response(200, (("Content-Type", "image/png"),), _png())
-            return not_found()
-        if path in ("/about/", "/contact/", "/newsletter/"):
-            title = {"/about/": "About us", "/contact/": "Contact", "/newsletter/": "Newsletter"}[
-                path
-            ]
-            text = (
-                "<p>The Demo Courier is a small newsroom that exists only on this machine.</p>"
-                '<p><a href="/media/annual-report.pdf">Read our annual report (PDF)</a></p>'
-            )
-            return page(_page(title, text, boiler(), name))
-        listing = re.fullmatch(r"/(?:(world|business|culture)/)?(?:page/(\d+)/)?", path)
-        if listing:
-            section, number = listing.group(1), int(listing.group(2) or 1)
-            items = snap.section(section) if section else list(snap.listed)
-            chunk = items[(number - 1) * LISTING_SIZE : number * LISTING_SIZE]
-            if number > 1 and not chunk:
-                return not_found()
-            prefix = f"/{section}/" if section else "/"
-            more = f"{prefix}page/{number + 1}/" if len(items) > number * LISTING_SIZE else None
-            extra = ""
-            if number == 1 and section in (None, "world"):
-                private = [a for a in snap.articles if not a.robots_allowed and a.served]
-                extra += "".join(
-                    f'<p class="members">Members\' briefing: <a href="{_e(a.path)}">{_e(a.title)}</a></p>'
-                    for a in private
-                )
-            if section == "business":
-                extra += '<p><a href="/media/annual-report.pdf">Annual report 2026 (PDF)</a></p>'
-            extra += '<p><a href="/about/">About us</a> &middot; <a href="/newsletter/">Newsletter</a></p>'
-            title = corpus.sections[section].label if section else name
-            return page(
-                render_listing(title, chunk, boiler(), name, extra_links=extra, next_page=more)
-            )
-        if path in ("/world", "/business", "/culture"):
-            return redirect(path + "/")
-        tag = re.fullmatch(r"/tag/([a-z0-9-]+)/", path)
-        if tag:
-            items = [a for a in snap.listed if tag.group(1) in a.tags][:LISTING_SIZE]
-            return page(render_listing(f"Tagged: {tag.group(1)}", items, boiler(), name))
-        author = re.fullmatch(r"/author/([a-z0-9-]+)/", path)
-        if author:
-            items = [a for a in snap.listed if _slugify(a.author) == author.group(1)]
-            if not items:
-                return not_found()
-            return page(
-                render_listing(
-                    f"Stories by {items[0].author}", items[:LISTING_SIZE], boiler(), name
-                )
-            )
-        if not path.endswith("/") and ARTICLE_PATH.match(path + "/") and path + "/" in snap.by_path:
-            return redirect(path + "/")
-        article = snap.by_path.get(path)
-        if article is None or not ARTICLE_PATH.match(path):
-            return not_found()
-        if article.status == "gone":
-            return not_found(article.http_status)
-        if article.status == "soft-404" or (article.status == "moved" and path == article.path):
-            assert article.moved_to is not None
-            return redirect(article.moved_to)
-        validators: tuple[tuple[str, str], ...] = (("Cache-Control", "private, max-age=0"),)
-        if article.conditional:
-            validators = (
-                ("Cache-Control", "no-cache"),
-                ("ETag", article.etag),
-                (
-                    "Last-Modified",
-                    format_datetime(article.modified.replace(microsecond=0), usegmt=True),
-                ),
-            )
-            if _not_modified(article, headers):
-                return Response(304, validators)
-        return page(render_article(article, boiler(), base, name), 200, *validators)
 
 
 class _Server(ThreadingHTTPServer):
