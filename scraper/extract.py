@@ -31,9 +31,9 @@ EXTRACTOR_VERSION = "1.0.0"
 
 MAX_INPUT_CHARS = 16_000_000
 MAX_TAGS = 400_000
-MAX_DEPTH = 5_000
+MAX_DEPTH = 2_000
 MAX_ATTRIBUTES = 1_000
-_SAFE_TAG_COUNT = 8_000
+_SAFE_TAG_COUNT = 3_000
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,8 @@ def _decode(body: bytes) -> tuple[str, str]:
     return body.decode(encoding, errors="replace"), encoding
 
 
+_WORDS = re.compile(r"\w+")
+_MARKUP = re.compile(r"</?(?:p|br|div|h[1-6]|ul|li|strong|em|a)\b", re.IGNORECASE)
 _LONG_TAG = re.compile(r"<[A-Za-z][^<>]{8000,}>?")
 _ATTRIBUTE = re.compile(r"""([^\s"'=<>/]+)(\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?""")
 _BLOCK_TAG = re.compile(
@@ -292,10 +294,21 @@ def _prefer_jsonld_body(
     if not body or method == "site-rule":
         return blocks, method
     found = sum(len(b.text) for b in blocks)
-    if len(body) > max(2 * found, found + 500):
+    if len(body) < 1.3 * found + 100:
+        return blocks, method
+    # Only when the page's own text is (mostly) the start of the structured body: some sites
+    # put a summary or an unrelated text in articleBody.
+    body_words = set(_WORDS.findall(body.casefold()))
+    page_words = _WORDS.findall(" ".join(b.text for b in blocks).casefold())
+    shared = sum(1 for w in page_words if w in body_words) / max(len(page_words), 1)
+    if shared >= 0.6:
         notes.append(
             f"JSON-LD articleBody ({len(body)} chars) is longer than the page text ({found})"
         )
+        if _MARKUP.search(body):  # some CMSs put the body's HTML in articleBody
+            fragment = LexborHTMLParser(f"<body>{body}</body>").body
+            if fragment is not None:
+                return extract_text.render([fragment], RenderOptions(prune=False)), "json-ld"
         paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n", body)]
         return [Block("p", p) for p in paragraphs if p], "json-ld"
     return blocks, method

@@ -250,10 +250,13 @@ def choose(body: LexborNode, body_selector: str | None) -> Choice:
     else:
         choice.winner = selected or top
 
-    if top is not None and choice.winner is not None:
-        # The densest block is never pruned as boilerplate, nor is anything that wraps it.
-        if any(_contains(n, top.nodes[0]) for n in choice.winner.nodes):
-            choice.core = top.nodes[0]
+    # The densest block is never pruned as boilerplate, nor is anything that wraps it.
+    if (
+        top is not None
+        and choice.winner is not None
+        and any(_contains(n, top.nodes[0]) for n in choice.winner.nodes)
+    ):
+        choice.core = top.nodes[0]
     if choice.winner is top and top is not None:
         choice.winner = _widen(top)
     if choice.winner is None:

@@ -88,7 +88,7 @@ _NEGATIVE_WORDS = (
     "|toc|table-of-contents|inline-related|story-related|rail|right-rail"
     "|left-rail|aside|complementary|follow|donate|donation|shop|affiliate|card-list"
     "|newsletter-signup|email-signup|trust|feedback|video-player|player|gallery-thumbs"
-    "|breaking|breaking-news|ticker|news-ticker"
+    "|breaking|breaking-news|ticker|news-ticker|author|authors|upsell|offer|cta"
     "|standfirst|dek|subheadline|sub-headline|subtitle|strapline|kicker|eyebrow|headline"
 )
 NEGATIVE = re.compile(rf"(?:^|[\s_-])(?:{_NEGATIVE_WORDS})(?:$|[\s_-]|\d)", re.IGNORECASE)
@@ -121,6 +121,8 @@ FURNITURE_TEXT = re.compile(
     r"|skip to (?:main )?content|back to top|scroll to continue|text size|font size"
     r"|(?:published|updated|posted|last updated|publicado|atualizado|actualizado|publié"
     r"|mis à jour|veröffentlicht|aktualisiert|pubblicato|aggiornato)\b.{0,80}"
+    r"|\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?"
+    r"|\d+\s*(?:min|mins|minutes?|hours?|hrs?|h|days?)\s+ago"
     r"|advertisement - scroll to continue|story continues below advertisement"
     r"|(?:image|photo|picture)(?: credit)?:.*|getty images|ap photo|reuters)\W*$",
     re.IGNORECASE,
