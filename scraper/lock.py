@@ -16,6 +16,7 @@ would let a third process lock a fresh file, and two writers would each believe 
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import fcntl
 import json
@@ -149,28 +150,52 @@ class ArchiveLock:
         *wait* is how many seconds to keep trying while another process holds it (``crawl``
         waits for a ``run`` to finish its cycle); None or 0 refuses at once (``run``).
         """
+        fd, deadline = self._start(wait)
+        try:
+            while not _try_flock(fd, fcntl.LOCK_EX):
+                self._check_deadline(fd, deadline)
+                time.sleep(_POLL)
+        except BaseException:
+            os.close(fd)
+            raise
+        return self._won(fd)
+
+    async def acquire_async(self, wait: float | None = None) -> ArchiveLock:
+        """:meth:`acquire` for a running event loop: waiting does not block the loop."""
+        fd, deadline = self._start(wait)
+        try:
+            while not _try_flock(fd, fcntl.LOCK_EX):
+                self._check_deadline(fd, deadline)
+                await asyncio.sleep(_POLL)
+        except BaseException:  # cancelled while waiting: leave nothing behind
+            os.close(fd)
+            raise
+        return self._won(fd)
+
+    def _start(self, wait: float | None) -> tuple[int, float]:
         if self._fd is not None:
             raise LockError(f"{self.path} is already held by this lock object")
         if wait is not None and wait < 0:
             raise ValueError(f"wait must be None or >= 0 seconds, got {wait!r}")
-        fd = _open(self.path)
-        deadline = time.monotonic() + max(wait or 0.0, _IMMEDIATE)
+        return _open(self.path), time.monotonic() + max(wait or 0.0, _IMMEDIATE)
+
+    def _check_deadline(self, fd: int, deadline: float) -> None:
+        if time.monotonic() >= deadline:
+            raise ArchiveBusy(self.db_path, _parse_holder(_read_all(fd)))
+
+    def _won(self, fd: int) -> ArchiveLock:
+        info = {
+            "pid": os.getpid(),
+            "command": self.command,
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "host": socket.gethostname(),
+        }
         try:
-            while not _try_flock(fd, fcntl.LOCK_EX):
-                if time.monotonic() >= deadline:
-                    raise ArchiveBusy(self.db_path, _parse_holder(_read_all(fd)))
-                time.sleep(_POLL)
-            info = {
-                "pid": os.getpid(),
-                "command": self.command,
-                "since": datetime.now(UTC).isoformat(timespec="seconds"),
-                "host": socket.gethostname(),
-            }
             os.ftruncate(fd, 0)
             os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
-        except BaseException:
-            os.close(fd)  # closing the descriptor also drops a lock taken above
-            raise
+        except OSError as exc:
+            os.close(fd)  # closing the descriptor also drops the lock
+            raise LockError(f"cannot write lock file {self.path}: {exc.strerror or exc}") from exc
         self._fd = fd
         return self
 

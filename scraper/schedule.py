@@ -269,19 +269,22 @@ def next_runs(
 
 @dataclass(frozen=True)
 class CrawlOutcome:
-    """One crawl the service ran: ``done``, ``failed`` (raised) or ``cancelled`` (at stop)."""
+    """One crawl the service ran: ``done``, ``failed`` (raised) or ``cancelled`` (at stop).
+
+    Times here are the real clock's, even when crawls get an accelerated ``now``.
+    """
 
     site: str
     status: str
     started: datetime
-    duration: float  # seconds, real time
+    duration: float  # seconds
     report: object | None = None
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class ServiceSummary:
-    """What a ``run`` did, from start to stop."""
+    """What a ``run`` did, from start to stop (real clock)."""
 
     started: datetime
     finished: datetime
@@ -407,7 +410,7 @@ class _Service:
                 raise
 
     async def _crawl(self, site: Any) -> None:
-        started_at = self.now()
+        started_at = _utcnow()
         t0 = time.monotonic()
         status, report, error = "failed", None, None
         try:
@@ -544,13 +547,10 @@ async def run_service(
     fetcher_factory = fetcher_factory or _default_fetcher(config)
     stop = stop if stop is not None else asyncio.Event()
     loop = asyncio.get_running_loop()
-    started = now()
+    started = _utcnow()
 
     lock = ArchiveLock(config.db_path, command="run")
-    if lock_wait:
-        await asyncio.to_thread(lock.acquire, lock_wait)  # waiting must not block the loop
-    else:
-        lock.acquire(None)
+    await lock.acquire_async(lock_wait)
     try:
         async with contextlib.AsyncExitStack() as stack:
             archive = archive_factory()
@@ -583,7 +583,7 @@ async def run_service(
                 await service.stop_crawls(grace)
             summary = ServiceSummary(
                 started=started,
-                finished=now(),
+                finished=_utcnow(),
                 stopped_by=service.stopped_by,
                 crawls=tuple(service.outcomes),
             )

@@ -185,3 +185,44 @@ def test_the_lock_object_is_reusable_after_release(db_path: Path) -> None:
         lock.acquire()
         lock.release()
     assert read_holder(db_path) is None
+
+
+async def test_acquire_async_waits_without_blocking_the_loop(db_path: Path) -> None:
+    import asyncio
+
+    holder_lock = ArchiveLock(db_path, command="run").acquire()
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    asyncio.get_running_loop().call_later(0.3, holder_lock.release)
+    try:
+        lock = await ArchiveLock(db_path, command="crawl").acquire_async(wait=10)
+    finally:
+        ticker.cancel()
+    assert ticks >= 10  # the loop kept running while we waited
+    assert lock.held
+    lock.release()
+
+
+async def test_acquire_async_refuses_and_can_be_cancelled(db_path: Path) -> None:
+    import asyncio
+
+    with holder(db_path, "run") as proc:
+        with pytest.raises(ArchiveBusy, match=f"pid {proc.pid}"):
+            await ArchiveLock(db_path).acquire_async(wait=0.3)
+        waiter = ArchiveLock(db_path)
+        task = asyncio.create_task(waiter.acquire_async(wait=30))
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not waiter.held
+    # Nothing of the cancelled wait lingers: the lock is free once the holder is gone.
+    with ArchiveLock(db_path).acquire() as lock:
+        assert lock.held

@@ -984,3 +984,26 @@ schedule = {{ every = "30m", jitter = "1m" }}
         (row,) = archive.crawls()
         assert row["status"] in ("done", "cancelled")
         assert archive.counts()["versions"] >= 3
+
+
+async def test_crawls_get_the_given_clock_while_the_summary_keeps_real_time(
+    db_path: Path,
+) -> None:
+    config = make_config(db_path, {"every": "30m"})
+    recorder = Recorder()
+    site_clock = datetime(2031, 1, 1, 12, 0, tzinfo=UTC)
+    before = datetime.now(UTC)
+    summary = await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=FakeArchive,
+            fetcher_factory=FakeFetcher,
+            crawl=recorder,
+            now=lambda: site_clock,
+            max_crawls=1,
+        ),
+        timeout=20,
+    )
+    assert recorder.calls[0][1]["now"]() == site_clock
+    assert before <= summary.started <= summary.crawls[0].started <= summary.finished
+    assert summary.finished <= datetime.now(UTC)
