@@ -16,9 +16,12 @@ Sources served::
     /robots.txt               allows all but /private/, names /sitemap.xml
     /feed.xml                 RSS 2.0, newest 10 articles (links carry utm_* parameters)
     /atom.xml                 Atom 1.0, newest 10 articles (published and updated)
-    /sitemap.xml              sitemap index -> /sitemap-news.xml, /sitemap-articles.xml
+    /feed.rdf                 RSS 1.0, the same articles
+    /feed.json                JSON Feed 1.1, the same articles
+    /sitemap.xml              sitemap index -> the three sitemaps below
     /sitemap-news.xml         Google News sitemap: articles of the last 2 days
     /sitemap-articles.xml     every live article with <lastmod>
+    /sitemap-archive.xml.gz   gzip-compressed urlset: articles older than 1 day
     /  /world/  /business/  /culture/   listing pages (20 a page, /world/page/2/, ...)
     /tag/<tag>/  /author/<name>/  /about/  /contact/  /newsletter/   non-article pages
     /YYYY/MM/DD/<slug>/       articles
@@ -113,6 +116,7 @@ FEED_SIZE = 10
 LISTING_SIZE = 20
 SITEMAP_LIMIT = 1000
 NEWS_SITEMAP_WINDOW = timedelta(days=2)
+ARCHIVE_SITEMAP_AGE = timedelta(days=1)  # /sitemap-archive.xml.gz lists articles older than this
 REQUEST_LOG_SIZE = 2000
 LOOKAHEAD = timedelta(days=1)  # the timeline is generated this far past the clock
 
@@ -962,10 +966,57 @@ def render_atom(
     )
 
 
+def render_json_feed(articles: Sequence[DemoArticleState], base: str, site_name: str) -> str:
+    items = [
+        {
+            "id": f"demo-courier-article-{a.id}",
+            "url": base + (a.served_path or a.path),
+            "title": a.title,
+            "summary": _first_sentence(a.content.blocks[0].text),
+            "date_published": _iso(a.published),
+            "date_modified": _iso(a.modified),
+            "authors": [{"name": a.author}],
+            "tags": list(a.tags),
+        }
+        for a in articles
+    ]
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": site_name,
+        "home_page_url": f"{base}/",
+        "feed_url": f"{base}/feed.json",
+        "items": items,
+    }
+    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+
+
+def render_rdf(articles: Sequence[DemoArticleState], base: str, site_name: str) -> str:
+    """RSS 1.0 (RDF), which some older news CMSes still publish."""
+    refs = "".join(f'<rdf:li rdf:resource="{base}{a.served_path}"/>' for a in articles)
+    items = "".join(
+        f'<item rdf:about="{base}{a.served_path}"><title>{_e(a.title)}</title>'
+        f"<link>{base}{a.served_path}</link><dc:date>{_iso(a.published)}</dc:date>"
+        f"<dc:creator>{_e(a.author)}</dc:creator>"
+        f"<description>{_e(_first_sentence(a.content.blocks[0].text))}</description></item>"
+        for a in articles
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f'<channel rdf:about="{base}/feed.rdf"><title>{_e(site_name)}</title><link>{base}/</link>'
+        f"<description>The latest stories from the demo newsroom</description>"
+        f"<items><rdf:Seq>{refs}</rdf:Seq></items></channel>{items}</rdf:RDF>\n"
+    )
+
+
+SITEMAPS = ("sitemap-news.xml", "sitemap-articles.xml", "sitemap-archive.xml.gz")
+
+
 def render_sitemap_index(base: str, lastmod: datetime) -> str:
     maps = "".join(
         f"<sitemap><loc>{base}/{name}</loc><lastmod>{_iso(lastmod)}</lastmod></sitemap>"
-        for name in ("sitemap-news.xml", "sitemap-articles.xml")
+        for name in SITEMAPS
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -1074,6 +1125,12 @@ def _accepts_gzip(value: str) -> bool:
     return False
 
 
+def _compressible(response: Response) -> bool:
+    """Text is gzipped on the wire; images, PDFs and .gz files are sent as they are."""
+    kind = dict(response.headers).get("Content-Type", "")
+    return kind.startswith("text/") or "xml" in kind or "json" in kind
+
+
 def _etag_matches(header: str, etag: str) -> bool:
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
     return "*" in tags or etag in tags
@@ -1144,6 +1201,7 @@ class Exchange:
         return Response(status, headers, text.encode())
 
     def xml(self, text: str, kind: str = "application/xml") -> Response:
+        """A text document of type ``kind`` (XML, or JSON for the JSON Feed)."""
         headers = (("Content-Type", f"{kind}; charset=utf-8"), ("Vary", "Accept-Encoding"))
         return Response(200, headers, text.encode())
 
@@ -1190,6 +1248,21 @@ def _news_sitemap(ex: Exchange) -> Response:
 
 def _articles_sitemap(ex: Exchange) -> Response:
     return ex.xml(render_articles_sitemap(ex.snap.listed[:SITEMAP_LIMIT], ex.base))
+
+
+def _archive_sitemap(ex: Exchange) -> Response:
+    old = [a for a in ex.snap.listed if ex.snap.now - a.published > ARCHIVE_SITEMAP_AGE]
+    body = gzip.compress(render_articles_sitemap(old[:SITEMAP_LIMIT], ex.base).encode(), mtime=0)
+    return Response(200, (("Content-Type", "application/gzip"),), body)
+
+
+def _json_feed(ex: Exchange) -> Response:
+    text = render_json_feed(ex.snap.listed[:FEED_SIZE], ex.base, ex.name)
+    return ex.xml(text, "application/feed+json")
+
+
+def _rdf(ex: Exchange) -> Response:
+    return ex.xml(render_rdf(ex.snap.listed[:FEED_SIZE], ex.base, ex.name), "application/rdf+xml")
 
 
 def _pdf(ex: Exchange) -> Response:
@@ -1276,6 +1349,9 @@ EXACT_ROUTES: Mapping[str, Callable[[Exchange], Response]] = {
     "/sitemap.xml": _sitemap_index,
     "/sitemap-news.xml": _news_sitemap,
     "/sitemap-articles.xml": _articles_sitemap,
+    "/sitemap-archive.xml.gz": _archive_sitemap,
+    "/feed.json": _json_feed,
+    "/feed.rdf": _rdf,
     "/media/annual-report.pdf": _pdf,
     "/about/": _static_page("About us"),
     "/contact/": _static_page("Contact"),
@@ -1496,6 +1572,7 @@ class DemoSite:
         if (
             response.body
             and response.status != 304
+            and _compressible(response)
             and _accepts_gzip(headers.get("accept-encoding", ""))
         ):
             body = gzip.compress(response.body, compresslevel=5, mtime=0)

@@ -258,6 +258,18 @@ def test_feeds_parse_with_the_newest_articles(site: DemoSite, client: httpx.Clie
     gone = [a.url for a in site.articles() if a.status in ("gone", "soft-404")]
     assert gone and not set(gone) & {e.link for e in atom.entries}
 
+    rdf = feedparser.parse(client.get(site.url("/feed.rdf")).content)
+    assert not rdf.bozo and rdf.version == "rss10"
+    assert [e.link for e in rdf.entries] == expected
+
+    json_feed = client.get(site.url("/feed.json"))
+    assert json_feed.headers["content-type"].startswith("application/feed+json")
+    items = json_feed.json()["items"]
+    assert [item["url"] for item in items] == expected
+    assert [datetime.fromisoformat(i["date_published"]) for i in items] == [
+        a.published for a in listed[:10]
+    ]
+
 
 def test_sitemaps_parse(site: DemoSite, client: httpx.Client) -> None:
     robots = client.get(site.url("/robots.txt")).text
@@ -267,7 +279,8 @@ def test_sitemaps_parse(site: DemoSite, client: httpx.Client) -> None:
     index = ET.fromstring(client.get(site.url("/sitemap.xml")).content)
     assert index.tag == SM + "sitemapindex"
     locs = [e.text for e in index.iter(SM + "loc")]
-    assert locs == [site.url("/sitemap-news.xml"), site.url("/sitemap-articles.xml")]
+    names = ["/sitemap-news.xml", "/sitemap-articles.xml", "/sitemap-archive.xml.gz"]
+    assert locs == [site.url(name) for name in names]
 
     news = ET.fromstring(client.get(locs[0]).content)
     recent = {
@@ -285,6 +298,17 @@ def test_sitemaps_parse(site: DemoSite, client: httpx.Client) -> None:
     full = ET.fromstring(client.get(locs[1]).content)
     lastmods = {u.findtext(SM + "loc"): u.findtext(SM + "lastmod") for u in full.iter(SM + "url")}
     assert set(lastmods) == {a.url for a in site.articles() if a.robots_allowed}
+
+    archive = client.get(locs[2], headers={"Accept-Encoding": "gzip"})
+    assert archive.headers["content-type"] == "application/gzip"
+    assert "content-encoding" not in archive.headers  # the file is gzip, not the transfer
+    older = {
+        a.url
+        for a in site.articles()
+        if a.robots_allowed and START - a.published > timedelta(days=1)
+    }
+    archived = ET.fromstring(gzip.decompress(archive.content))
+    assert older and {u.findtext(SM + "loc") for u in archived.iter(SM + "url")} == older
 
 
 def test_robots_disallow_the_private_article(site: DemoSite, client: httpx.Client) -> None:
