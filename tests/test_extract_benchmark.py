@@ -8,6 +8,7 @@ The metric is the dataset's own, implemented once in bench/extraction.py.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from types import ModuleType
 
 import pytest
@@ -26,6 +27,7 @@ def _bench_module() -> ModuleType:
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_extraction"] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
