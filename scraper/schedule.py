@@ -348,8 +348,6 @@ class _Service:
     def __init__(
         self,
         config: ConfigLike,
-        archive: Any,
-        fetcher: Any,
         crawl: Callable[..., Awaitable[object]],
         now: Callable[[], datetime],
         stop: asyncio.Event,
@@ -357,8 +355,8 @@ class _Service:
         log: logging.Logger,
     ) -> None:
         self.config = config
-        self.archive = archive
-        self.fetcher = fetcher
+        self.archive: Any = None  # opened by run_service once the lock is held
+        self.fetcher: Any = None
         self.crawl = crawl
         self.now = now
         self.stop = stop
@@ -549,15 +547,17 @@ async def run_service(
     loop = asyncio.get_running_loop()
     started = _utcnow()
 
+    service = _Service(config, crawl, now, stop, max_crawls, log)
     lock = ArchiveLock(config.db_path, command="run")
     await lock.acquire_async(lock_wait)
+    restore_signals: Callable[[], None] | None = None
     try:
+        # Handlers first, so a signal while opening or closing still means "stop cleanly".
+        restore_signals = _install_signals(loop, service.on_signal, log)
         async with contextlib.AsyncExitStack() as stack:
-            archive = archive_factory()
-            stack.callback(archive.close)
-            fetcher = await stack.enter_async_context(fetcher_factory())
-            service = _Service(config, archive, fetcher, crawl, now, stop, max_crawls, log)
-            stack.callback(_install_signals(loop, service.on_signal, log))
+            service.archive = archive_factory()
+            stack.callback(service.archive.close)
+            service.fetcher = await stack.enter_async_context(fetcher_factory())
             scheduler = build_scheduler(
                 config, service.run_site, interval_override=interval_override
             )
@@ -590,4 +590,6 @@ async def run_service(
             log.info("%s", summary.line())
             return summary
     finally:
+        if restore_signals is not None:
+            restore_signals()
         lock.release()

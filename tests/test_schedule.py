@@ -1007,3 +1007,27 @@ async def test_crawls_get_the_given_clock_while_the_summary_keeps_real_time(
     assert recorder.calls[0][1]["now"]() == site_clock
     assert before <= summary.started <= summary.crawls[0].started <= summary.finished
     assert summary.finished <= datetime.now(UTC)
+
+
+async def test_jobs_run_on_the_loop_thread_even_for_a_plain_function(db_path: Path) -> None:
+    # A plain function would be sent to a thread pool by APScheduler; the archive must only be
+    # written from the loop's thread, so every job is wrapped in a coroutine.
+    config = make_config(db_path, {"every": "30m"}, {"cron": "*/5 * * * *"})
+    seen: list[tuple[str, int]] = []
+    done = asyncio.Event()
+
+    def run_site(site: Any) -> Any:
+        seen.append((site.name, threading.get_ident()))
+        if len(seen) == 2:
+            done.set()
+        return asyncio.sleep(0)  # an awaitable, awaited by the wrapper
+
+    scheduler = build_scheduler(config, run_site)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(done.wait(), timeout=10)
+    finally:
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)
+    assert sorted(name for name, _ in seen) == ["site0", "site1"]
+    assert {ident for _, ident in seen} == {threading.get_ident()}
