@@ -28,13 +28,13 @@ Sources served::
     /private/YYYY/MM/DD/<slug>/  one article, linked from / and /world/, disallowed by robots
     /media/<id>.png  /media/annual-report.pdf   non-HTML resources
 
-Article pages come in three layouts (``TEMPLATES``, chosen by ``id % 3``): a WordPress-like
+Article pages come in three layouts (``TEMPLATES``, see ``template_for``): a WordPress-like
 theme with a sidebar of teasers and a comment thread, a broadsheet ``<article>`` with a
 "Related" aside in the middle of the body, and a minimal page whose JSON-LD carries the body.
 Every layout has a byline, ``<time datetime>``, ``article:published_time``, ``og:title``,
-``<link rel=canonical>`` and JSON-LD ``NewsArticle``. The editorial text of an article is its
-headline plus its body blocks (paragraphs, subheadings, blockquotes) joined by a blank line;
-``DemoArticleState.text`` is the ground truth an extractor should recover.
+``<link rel=canonical>`` and JSON-LD ``NewsArticle``. An article's editorial content is its
+headline and its body blocks (paragraphs, subheadings, blockquotes): ``DemoArticleState.title``
+and ``.text`` (the blocks joined by a blank line) are what an extractor should recover.
 
 Boilerplate rotates on every request: the header timestamp, the ad slot id, the CSRF token and
 cookie, the "Latest news" / "Must read" / "Most read" / "Related" teasers, the comment count and
@@ -43,7 +43,8 @@ the comments. The editorial text never changes between requests unless an edit h
 Conditional GET: articles with an even ``id`` send ``ETag`` and ``Last-Modified`` derived from
 the editorial content only and answer ``If-None-Match`` / ``If-Modified-Since`` with 304 while
 it is unchanged. Articles with an odd ``id`` send neither, like most sites whose pages are
-rebuilt on every request. Every response is gzip-compressed when the client accepts it.
+rebuilt on every request. Text responses are gzip-compressed when the client accepts it; the
+``Date`` header, like every time the site shows, follows the virtual clock.
 
 Lifecycle schedule, relative to ``start`` (articles 1..12 exist at ``start``, id 1 the oldest;
 article 13 is the robots-disallowed one; newer ids are published every 35-95 minutes)::
@@ -76,6 +77,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 import time
 import tomllib
@@ -366,6 +368,11 @@ def _slots(rng: random.Random, corpus: Corpus, published: datetime) -> dict[str,
     }
 
 
+def template_for(article_id: int) -> str:
+    """The page layout of an article: rotates with the id, out of step with the section."""
+    return TEMPLATES[(article_id + article_id // len(SECTIONS)) % len(TEMPLATES)]
+
+
 def build_article(
     corpus: Corpus,
     seed: int,
@@ -382,7 +389,8 @@ def build_article(
     rng = random.Random(f"{seed}:article:{article_id}")
     section = SECTIONS[(article_id + seed) % len(SECTIONS)]
     text = corpus.sections[section]
-    topic = rng.choice(text.topics)
+    # consecutive articles of a section cover different stories: ids of one section step by 3
+    topic = text.topics[(article_id // len(SECTIONS) + seed) % len(text.topics)]
     slots = _slots(rng, corpus, published)
     headline_index = rng.randrange(len(topic.headlines))
     title = topic.headlines[headline_index].format_map(slots)
@@ -413,7 +421,7 @@ def build_article(
     return ArticleSpec(
         id=article_id,
         section=section,
-        template=TEMPLATES[article_id % len(TEMPLATES)],
+        template=template_for(article_id),
         path=path,
         published=published,
         author=f"{rng.choice(pools['first_names'])} {rng.choice(pools['surnames'])}",
@@ -1602,6 +1610,11 @@ class _Server(ThreadingHTTPServer):
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client hanging up is normal for a news site; anything else is worth a traceback."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
     def close_connections(self) -> None:
         """Cut keep-alive connections, so a stopped site stops answering at once."""
