@@ -400,7 +400,7 @@ class _Service:
         task.add_done_callback(self.inflight.discard)
         try:
             # Shielded: shutting the scheduler down cancels its jobs, but a crawl in flight
-            # gets the grace period, which _stop_crawls manages.
+            # gets the grace period, which stop_crawls manages.
             await asyncio.shield(task)
         except asyncio.CancelledError:
             if not self.stopping:
@@ -410,7 +410,7 @@ class _Service:
     async def _crawl(self, site: Any) -> None:
         started_at = _utcnow()
         t0 = time.monotonic()
-        status, report, error = "failed", None, None
+        status, report, error, failure = "failed", None, None, None
         try:
             report = await self.crawl(
                 site, self.archive, self.fetcher, now=self.now, **self.crawl_options
@@ -419,16 +419,18 @@ class _Service:
         except asyncio.CancelledError:
             status = "cancelled"
             raise
-        except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            self.log.error("crawl site=%s status=failed error=%r", site.name, error, exc_info=exc)
+        except Exception as exc:  # one site's failure must not stop the service
+            error, failure = f"{type(exc).__name__}: {exc}", exc
         finally:
             duration = time.monotonic() - t0
             self.outcomes.append(
                 CrawlOutcome(site.name, status, started_at, duration, report, error)
             )
-            if status != "failed":
-                self.log.info("%s", crawl_line(site.name, status, duration, report))
+            line = crawl_line(site.name, status, duration, report)
+            if failure is not None:
+                self.log.error("%s error=%r", line, error, exc_info=failure)
+            else:
+                self.log.info("%s", line)
             self.ended += 1
             if self.max_crawls is not None and self.ended >= self.max_crawls:
                 self.request_stop("max-crawls")
