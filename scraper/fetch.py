@@ -789,7 +789,7 @@ def _check_url(raw: str | httpx.URL, original: str) -> httpx.URL:
         raise BadScheme(f"scheme {url.scheme!r} is not http(s): {raw}", url=str(raw))
     if not url.host:
         raise InvalidURL(f"no host in {raw!r}", url=original)
-    return url.copy_with(fragment=None)
+    return url.copy_with(fragment=None) if url.fragment else url
 
 
 def _resolve_location(current: httpx.URL, location: str, original: str) -> httpx.URL:
@@ -801,7 +801,7 @@ def _resolve_location(current: httpx.URL, location: str, original: str) -> httpx
 
 
 def _visit_key(url: httpx.URL) -> str:
-    return str(url.copy_with(fragment=None))
+    return str(url)  # fragments were dropped by _check_url
 
 
 def _peer(response: httpx.Response) -> str | None:

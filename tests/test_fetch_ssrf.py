@@ -152,3 +152,14 @@ async def test_named_host_opted_in_by_allow_hosts():
         assert result.status == 200
         assert server.hits[-1].headers["host"] == f"news.test:{server.port}"
         assert result.remote_address == "127.0.0.1"
+
+
+async def test_robots_fetch_for_a_blocked_host_is_blocked_too(sentinel: HostileServer):
+    """With robots on, even the robots.txt request must not reach an unlisted local port."""
+    settings = FetchSettings(per_host_delay=0, obey_robots=True, total_timeout=1.5, retries=0)
+    async with Fetcher(settings) as fetcher:
+        with pytest.raises(SSRFBlocked):
+            await fetcher.fetch(sentinel.url("/article"))
+        with pytest.raises(SSRFBlocked):
+            await fetcher.sitemaps_from_robots(sentinel.url("/"))
+    assert sentinel.hits == []
