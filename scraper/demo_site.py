@@ -60,6 +60,8 @@ article 13 is the robots-disallowed one; newer ids are published every 35-95 min
     +2:40  article 5   edit: a paragraph reworded
     +3:00  article 12  edit: an "Update: ..." paragraph is appended
     +3:30  article 4   revived: 200 again, same text
+    +4:00  article 3   failing: 503 on every request (still listed in feeds and sitemaps)
+    +6:00  article 3   recovered: 200 again, same text
 
 Articles published after ``start`` get zero to two edits in their first hours (seeded).
 ``DemoSite.events()`` lists all of it with exact times and URLs.
@@ -135,6 +137,8 @@ LIFECYCLE_SCHEDULE: tuple[tuple[timedelta, int, str, str], ...] = (
     (timedelta(hours=2, minutes=40), 5, "edit", "reword"),
     (timedelta(hours=3), 12, "edit", "update"),
     (timedelta(hours=3, minutes=30), 4, "revived", "200"),
+    (timedelta(hours=4), 3, "failing", "503"),
+    (timedelta(hours=6), 3, "recovered", "200"),
 )
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -260,7 +264,7 @@ class DemoEvent:
 
     ``kind``: "published", "edit" (``detail``: correction, update, headline, reword), "moved"
     (``location``: the new URL), "gone" (``detail``: "404" or "410"), "soft-404" (``location``:
-    the section page it redirects to), "revived".
+    the section page it redirects to), "revived", "failing" (503 until "recovered").
     """
 
     at: datetime
@@ -277,7 +281,8 @@ class DemoArticleState:
 
     ``url`` is the article's first URL; ``moved_to`` its new URL after a move (where it is then
     served). ``status`` is "live", "edited" (live, edited at least once), "moved", "gone"
-    (``http_status`` 404 or 410) or "soft-404" (301 to ``moved_to``, its section page).
+    (``http_status`` 404 or 410), "soft-404" (301 to ``moved_to``, its section page) or
+    "failing" (503 for now; it keeps its place in feeds, sitemaps and listings).
     ``http_status`` is what a GET of ``url`` answers before following redirects.
     """
 
@@ -482,6 +487,7 @@ def article_state(
     moved: str | None = None
     gone: int | None = None
     soft: str | None = None
+    failing = False
     for event in events:
         if event.at > now:
             break
@@ -496,6 +502,8 @@ def article_state(
             soft = event.location
         elif event.kind == "revived":
             gone = soft = None
+        elif event.kind in ("failing", "recovered"):
+            failing = event.kind == "failing"
     served_path: str | None = moved or spec.path
     if gone is not None:
         status, http_status, served_path = "gone", gone, None
@@ -503,6 +511,8 @@ def article_state(
         status, http_status, served_path = "soft-404", 301, None
     elif moved is not None:
         status, http_status = "moved", 301
+    elif failing:
+        status, http_status = "failing", 503
     else:
         status, http_status = ("edited" if edits else "live"), 200
     target = soft if soft is not None and gone is None else moved
@@ -1335,6 +1345,9 @@ def _article(ex: Exchange, path: str) -> Response:
         return ex.not_found()
     if article.status == "gone":
         return ex.not_found(article.http_status)
+    if article.status == "failing":
+        text = _page("Service unavailable", "<p>Please try again later.</p>", ex.boiler, ex.name)
+        return ex.html(text, 503)
     if article.moved_to is not None and path == article.path:  # moved or soft-404
         return ex.redirect(article.moved_to)
     validators: tuple[tuple[str, str], ...] = (("Cache-Control", "private, max-age=0"),)

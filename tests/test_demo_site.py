@@ -184,25 +184,35 @@ def test_scheduled_lifecycle_over_the_clock(site: DemoSite) -> None:
         assert revived.status_code == 200
         assert editorial(revived.text, original[4].template)[1] == original[4].text
 
+        # a run of server errors, then the same page again
+        site.advance(timedelta(minutes=10))
+        assert client.get(original[3].url).status_code == 503
+        assert by_id(site, 3).status == "failing"
+        assert original[3].url in client.get(site.url("/sitemap-articles.xml")).text
+        site.advance(timedelta(hours=2))
+        recovered = client.get(original[3].url)
+        assert recovered.status_code == 200 and by_id(site, 3).status == "live"
+        assert editorial(recovered.text, original[3].template)[1] == original[3].text
+
     assert (state[9].status, state[8].status, state[7].status) == ("moved", "gone", "gone")
     assert (state[8].http_status, state[7].http_status, state[6].status) == (404, 410, "soft-404")
     assert state[4].status == "live"
-    untouched = [state[i] for i in (1, 2, 3)]
+    untouched = [state[i] for i in (1, 2)]
     assert all(a.status == "live" and a.text == original[a.id].text for a in untouched)
 
 
 def test_events_list_the_schedule(site: DemoSite) -> None:
     assert {e.kind for e in site.events()} == {"published"}
-    plan = site.events(until=START + timedelta(hours=4))
+    plan = site.events(until=START + timedelta(hours=6))
     lifecycle = [
         (e.at - START, e.article_id, e.kind, e.detail) for e in plan if e.kind != "published"
     ]
     scheduled = [entry for entry in lifecycle if entry[1] <= 12]
     assert sorted(scheduled) == sorted(LIFECYCLE_SCHEDULE)
     moved = next(e for e in plan if e.kind == "moved")
-    site.advance(timedelta(hours=4))
+    site.advance(timedelta(hours=6))
     assert moved.location == by_id(site, moved.article_id).moved_to
-    assert [e for e in site.events() if e.at <= START + timedelta(hours=4)] == plan
+    assert [e for e in site.events() if e.at <= START + timedelta(hours=6)] == plan
 
 
 def test_new_articles_appear_and_some_get_edited(site: DemoSite) -> None:
