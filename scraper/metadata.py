@@ -104,7 +104,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         meta.get("parsely-pub-date"),
         art.get("dateCreated"),
         page.get("datePublished"),
-        _time_element(tree, "datePublished"),
+        lambda: _time_element(tree, "datePublished"),
     )
     modified = _first_date(
         art.get("dateModified"),
@@ -114,7 +114,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         meta.get("last-modified"),
         meta.get("dcterms.modified"),
         page.get("dateModified"),
-        _time_element(tree, "dateModified"),
+        lambda: _time_element(tree, "dateModified"),
     )
 
     authors = _clean_authors(
@@ -492,7 +492,10 @@ def normalize_date(value: str | None) -> str | None:
 
 
 def _first_date(*values: Any) -> str | None:
+    """The first value that parses as a date; callables are only called when reached."""
     for value in values:
+        if callable(value):
+            value = value()
         if isinstance(value, list):
             value = next((v for v in value if isinstance(v, str)), None)
         if isinstance(value, str):
