@@ -95,17 +95,24 @@ from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
+    "EDIT_KINDS",
+    "LIFECYCLE_SCHEDULE",
     "SECTIONS",
     "TEMPLATES",
     "Block",
     "Boilerplate",
+    "Content",
     "DemoArticleState",
     "DemoEvent",
     "DemoRequest",
     "DemoSite",
     "DemoSiteError",
     "ServedRequest",
+    "apply_edit",
+    "build_article",
     "load_corpus",
+    "render_article",
+    "template_for",
 ]
 
 SECTIONS: tuple[str, ...] = ("world", "business", "culture")
@@ -302,7 +309,7 @@ class DemoArticleState:
     moved_to: str | None
     conditional: bool
     robots_allowed: bool
-    served_path: str | None  # where the page is served with 200, None when it is not
+    served_path: str | None  # where the page lives now; None once gone or a soft-404
 
     @property
     def title(self) -> str:

@@ -97,6 +97,8 @@ def test_initial_articles_cover_every_layout(site: DemoSite) -> None:
     assert all(a.published < START for a in articles)
     assert all(a.status == "live" and a.http_status == 200 for a in articles)
     assert [a.robots_allowed for a in articles].count(False) == 1
+    assert {b.kind for a in articles for b in a.content.blocks} == {"p", "h2", "quote"}
+    assert [a.conditional for a in articles] == [a.id % 2 == 0 for a in articles]
     for a in articles:
         paragraphs = a.text.split("\n\n")
         assert 3 <= len(paragraphs) <= 12
