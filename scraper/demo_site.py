@@ -419,13 +419,13 @@ def build_article(
         blocks.append(Block("h2", rng.choice(text.subheads)))
     blocks += [Block("p", paragraph.format_map(slots)) for paragraph in extras]
 
-    taken = set(taken)
+    used = set(taken)
     slug = _slugify(title)
     path = _article_path(published, slug, private=private)
-    if path in taken:
+    if path in used:
         path = _article_path(published, f"{slug}-{article_id}", private=private)
     alt_path = _article_path(published, _slugify(alt_title))
-    if alt_path in taken or alt_path == path:
+    if alt_path in used or alt_path == path:
         alt_path = _article_path(published, f"{_slugify(alt_title)}-{article_id}")
 
     weekday = slots["weekday"]
@@ -448,6 +448,7 @@ def build_article(
 
 
 def _reword(text: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """Swap phrases like an editor tightening a paragraph; reorder sentences if none match."""
     reworded = text
     for old, new in pairs:
         reworded = reworded.replace(old, new, 1)
