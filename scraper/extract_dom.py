@@ -53,28 +53,39 @@ class Choice:
 
 def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: list[str]) -> None:
     """Remove what can never be article text, in place, before any scoring."""
-    tree.strip_tags(rules.STRIP_TAGS)
+    # One traversal; children before parents so no removed node is touched again.
+    for node in reversed(tree.css(rules.STRIP_SELECTOR)):
+        node.decompose()
     body = tree.body
     if body is None:
         return
     # With scripting off, <noscript> content is parsed as markup; an unclosed one swallows the
     # rest of the page. Small ones (tracking pixels, "enable JavaScript") go; big ones are kept.
-    for node in body.css("noscript"):
+    for node in reversed(body.css("noscript")):
         if len(node.text(strip=True)) < 200:
             node.decompose()
         else:
             notes.append("kept a large <noscript> (probably unclosed)")
             node.unwrap()
     for selector in discard_selectors:
-        for node in body.css(selector):
+        for node in reversed(body.css(selector)):
             node.decompose()
-    total = len(body.text(strip=True)) or 1
-    for node in body.css(rules.HIDDEN_SELECTOR):
+    total = -1
+    for node in reversed(body.css(rules.HIDDEN_SELECTOR)):
+        style = node.attributes.get("style")
+        if style is not None and not rules.HIDDEN_STYLE.search(style):
+            if (
+                node.attributes.get("hidden") is None
+                and node.attributes.get("aria-hidden") != "true"
+            ):
+                continue
+        if total < 0:
+            total = len(body.text(strip=True))
         if len(node.text(strip=True)) > total / 2:
             notes.append(f"kept hidden {describe(node)}: it holds most of the page text")
             continue
         node.decompose()
-    for node in body.css(rules.LAYOUT_TAGS):
+    for node in reversed(body.css(rules.LAYOUT_TAGS)):
         if node.css_first("article, [itemprop=articleBody], main") is None:
             node.decompose()
 

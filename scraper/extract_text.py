@@ -194,7 +194,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
         if tag == "-text":
             parts.append(item.text_content or "")
             continue
-        if tag is None or tag[0] == "-":
+        if tag is None or tag[0] == "-" or tag in rules.SKIP_TAGS:
             continue
         if options.prune and not first and item.mem_id not in options.protected:
             reason = discard_reason(item, tag, root_chars)
