@@ -43,7 +43,8 @@ the comments. The editorial text never changes between requests unless an edit h
 Conditional GET: articles with an even ``id`` send ``ETag`` and ``Last-Modified`` derived from
 the editorial content only and answer ``If-None-Match`` / ``If-Modified-Since`` with 304 while
 it is unchanged. Articles with an odd ``id`` send neither, like most sites whose pages are
-rebuilt on every request. Text responses are gzip-compressed when the client accepts it; the
+rebuilt on every request. Feeds and sitemaps send an ``ETag`` and answer ``If-None-Match``
+too. Text responses are gzip-compressed when the client accepts it; the
 ``Date`` header, like every time the site shows, follows the virtual clock.
 
 Lifecycle schedule, relative to ``start`` (articles 1..12 exist at ``start``, id 1 the oldest;
@@ -1158,6 +1159,8 @@ def _compressible(response: Response) -> bool:
 
 
 def _etag_matches(header: str, etag: str) -> bool:
+    if not header:
+        return False
     tags = [t.strip().removeprefix("W/") for t in header.split(",")]
     return "*" in tags or etag in tags
 
@@ -1227,9 +1230,21 @@ class Exchange:
         return Response(status, headers, text.encode())
 
     def xml(self, text: str, kind: str = "application/xml") -> Response:
-        """A text document of type ``kind`` (XML, or JSON for the JSON Feed)."""
-        headers = (("Content-Type", f"{kind}; charset=utf-8"), ("Vary", "Accept-Encoding"))
-        return Response(200, headers, text.encode())
+        """A feed or sitemap (XML, or JSON for the JSON Feed), with an ETag over its bytes.
+
+        Feeds and sitemaps carry no boilerplate, so unlike article pages they all answer
+        ``If-None-Match`` with 304 while they are unchanged.
+        """
+        body = text.encode()
+        etag = '"' + hashlib.sha256(body).hexdigest()[:24] + '"'
+        headers = (
+            ("Content-Type", f"{kind}; charset=utf-8"),
+            ("Vary", "Accept-Encoding"),
+            ("ETag", etag),
+        )
+        if _etag_matches(self.headers.get("if-none-match", ""), etag):
+            return Response(304, headers[2:])
+        return Response(200, headers, body)
 
     def redirect(self, location: str) -> Response:
         headers = (("Location", location), ("Content-Type", "text/html; charset=utf-8"))
@@ -1693,3 +1708,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         """Silence: the site's request log is ``DemoSite.requests``."""
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m scraper.demo_site``: serve the site to look at it in a browser.
+
+    The clock runs ``--speed`` times faster than real time, so edits and new articles show up
+    while you watch.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m scraper.demo_site", description=main.__doc__)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--speed", type=float, default=60.0, help="virtual seconds per second")
+    args = parser.parse_args(argv)
+    if args.speed < 0:
+        parser.error("--speed must not be negative")
+    with DemoSite(seed=args.seed) as site:
+        print(f"The Demo Courier on {site.base_url}/ (clock x{args.speed:g}); Ctrl-C stops it")
+        try:
+            while True:
+                time.sleep(1)
+                site.advance(timedelta(seconds=args.speed))
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -22,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from scraper.demo_site import (
     EDIT_KINDS,
     LIFECYCLE_SCHEDULE,
+    REQUEST_LOG_SIZE,
     TEMPLATES,
     DemoArticleState,
     DemoSite,
@@ -465,3 +469,43 @@ def test_corpus_supports_every_edit_on_every_article() -> None:
                 assert edited != spec.content, (seed, article_id, kind)
     with pytest.raises(DemoSiteError):
         apply_edit(spec, spec.content, "rewrite-everything", corpus)
+
+
+def test_feeds_and_sitemaps_answer_if_none_match(site: DemoSite, client: httpx.Client) -> None:
+    etags = {}
+    for path in ("/feed.xml", "/atom.xml", "/feed.json", "/sitemap.xml", "/sitemap-news.xml"):
+        first = client.get(site.url(path))
+        etags[path] = first.headers["etag"]
+        assert client.get(site.url(path)).content == first.content  # no rotating boilerplate
+        again = client.get(site.url(path), headers={"If-None-Match": etags[path]})
+        assert again.status_code == 304 and again.content == b""
+    site.advance(timedelta(hours=2))  # a new article is published
+    for path, etag in etags.items():
+        changed = client.get(site.url(path), headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["etag"] != etag
+
+
+def test_request_log_is_bounded(site: DemoSite) -> None:
+    for _ in range(REQUEST_LOG_SIZE + 5):
+        site.respond("GET", "/robots.txt", {})
+    assert len(site.requests) == REQUEST_LOG_SIZE
+    site.clear_requests()
+    assert site.requests == []
+
+
+def test_module_serves_until_interrupted() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scraper.demo_site", "--speed", "3600"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        base = line.split(" on ")[1].split("/ ")[0]
+        assert urlsplit(base).hostname == "127.0.0.1"
+        assert httpx.get(base + "/feed.xml", timeout=5).status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=5) == 0
+    finally:
+        process.kill()
+        process.wait()
