@@ -17,6 +17,7 @@ pages and is untrusted.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,6 +30,7 @@ PARAGRAPH_SEPARATOR = "\n\n"
 # character of a text belongs to exactly one token, so tokens always join back to the text.
 _TOKEN_RE = re.compile(r"\w+(?:['’]\w+)*|\s+|[^\w\s]")
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*")
+_SENTENCE_RE = re.compile(r"[^.!?]*(?:[.!?]+\s*|$)")
 
 # Replaced paragraphs pair up when their word similarity reaches this; below it, the old one
 # counts as removed and the new one as added.
@@ -39,6 +41,9 @@ MOVE_SIMILARITY = 0.8
 # larger blocks (a rewritten live blog) fall back to pairing by position, to stay fast.
 _MAX_PAIRING_CELLS = 2500
 _MAX_MOVE_CELLS = 10000
+# Word-level matching compares token lists up to this product of lengths directly (about a
+# 500-word paragraph against another); longer pairs are aligned by sentence first.
+_MAX_WORD_CELLS = 1_000_000
 
 ChangeKind = Literal[
     "first", "typo", "rewording", "addition", "removal", "headline", "rewrite", "unchanged"
@@ -257,15 +262,48 @@ class _Segments:
         return tuple(result)
 
 
+def _sentences(text: str) -> list[str]:
+    """Sentence-sized chunks of *text* that join back to it exactly."""
+    return [chunk for chunk in _SENTENCE_RE.findall(text) if chunk]
+
+
+def _token_pieces(old: str, new: str) -> list[tuple[str, str]]:
+    """Aligned (old, new) pieces at word level, bounded in cost for very long paragraphs.
+
+    Token matching is roughly quadratic, so a paragraph pair above :data:`_MAX_WORD_CELLS` is
+    first aligned by sentence and only the replaced sentence runs are compared word by word;
+    a run that is still too large is reported as one replacement.
+    """
+    a, b = tokenize(old), tokenize(new)
+    sa, sb = _sentences(old), _sentences(new)
+    if len(a) * len(b) <= _MAX_WORD_CELLS or len(sa) <= 1 or len(sb) <= 1:
+        # Without sentences to anchor on, let difflib ignore very common tokens: coarser, but
+        # it keeps a huge unpunctuated paragraph from taking minutes.
+        junk = len(a) * len(b) > _MAX_WORD_CELLS
+        matcher = SequenceMatcher(None, a, b, autojunk=junk)
+        return [
+            ("".join(a[i1:i2]), "".join(b[j1:j2])) for _, i1, i2, j1, j2 in matcher.get_opcodes()
+        ]
+    pieces: list[tuple[str, str]] = []
+    matcher = SequenceMatcher(None, sa, sb, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        o, n = "".join(sa[i1:i2]), "".join(sb[j1:j2])
+        if tag == "equal" or not o or not n:
+            pieces.append((o, n))
+        elif len(o) + len(n) < len(old) + len(new):
+            pieces.extend(_token_pieces(o, n))
+        else:
+            pieces.append((o, n))
+    return pieces
+
+
 def _word_ops(old: str, new: str, old_offset: int, new_offset: int) -> tuple[Op, ...]:
     """Word-level ops between two paragraphs, with offsets shifted into the whole texts.
 
     A change separated from the next change only by whitespace is merged with it, so a
     rewritten phrase reads as one replacement instead of a comb of one-word edits.
     """
-    a, b = tokenize(old), tokenize(new)
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    pieces = [("".join(a[i1:i2]), "".join(b[j1:j2])) for _, i1, i2, j1, j2 in matcher.get_opcodes()]
+    pieces = _token_pieces(old, new)
     merged: list[tuple[str, str]] = []
     for idx, (o, n) in enumerate(pieces):
         is_gap = (
@@ -533,6 +571,9 @@ _TYPO_MAX_CHARS = 4
 
 
 def _char_edits(old: str, new: str) -> int:
+    """Characters changed between two short strings (only typos need the exact figure)."""
+    if len(old) + len(new) > 4 * _TYPO_MAX_CHARS + 40:
+        return max(len(old), len(new))
     matcher = SequenceMatcher(None, old, new, autojunk=False)
     return sum(
         max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"
@@ -641,3 +682,339 @@ def summarize_change(
         )
     diff = diff_versions(old_text, new_text, old_title=old_title, new_title=new_title)
     return summarize_diff(diff)
+
+
+# --------------------------------------------------------------------------------------------
+# renderers
+
+# Control characters other than newline and tab could drive the terminal (scraped text is
+# untrusted), so terminal renderers show them as U+FFFD.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+_RED = "\x1b[31m"
+_GREEN = "\x1b[32m"
+_DIM = "\x1b[2m"
+_STRIKE = "\x1b[9m"
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+
+
+def _clean(text: str) -> str:
+    return _CONTROL_RE.sub("\ufffd", text)
+
+
+def _consumes(block: Block) -> tuple[bool, bool]:
+    """Whether *block* stands at a position in the old / new paragraph sequence."""
+    return (
+        block.kind in ("equal", "edited", "removed", "moved-out"),
+        block.kind in ("equal", "edited", "added", "moved-in"),
+    )
+
+
+def _runs(diff: Diff, context: int | None) -> list[tuple[str, list[int]]]:
+    """Group block indexes into ``("show", [...])`` and ``("skip", [...])`` runs.
+
+    Unchanged paragraphs further than *context* paragraphs from any change are skipped;
+    ``context=None`` shows everything.
+    """
+    n = len(diff.blocks)
+    if context is None:
+        return [("show", list(range(n)))] if n else []
+    if context < 0:
+        raise DiffError("context must be >= 0 or None")
+    show = [False] * n
+    for k, block in enumerate(diff.blocks):
+        if block.changed:
+            for x in range(max(0, k - context), min(n, k + context + 1)):
+                show[x] = True
+    runs: list[tuple[str, list[int]]] = []
+    for k in range(n):
+        label = "show" if show[k] else "skip"
+        if runs and runs[-1][0] == label:
+            runs[-1][1].append(k)
+        else:
+            runs.append((label, [k]))
+    return runs
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def render_unified(diff: Diff, context: int = 1) -> str:
+    """A unified diff by paragraph, like ``diff -u`` with paragraphs in place of lines.
+
+    Hunk headers count paragraphs (1-based). Each paragraph is one ``-``/``+``/`` `` entry; its
+    own line breaks continue with the same prefix. Moves are annotated in brackets.
+    """
+    out = ["--- before", "+++ after"]
+    if diff.title_changed:
+        out.append(f"-# {_clean(diff.old_title or '')}")
+        out.append(f"+# {_clean(diff.new_title or '')}")
+    if not diff.text_changed:
+        return "\n".join(out) + "\n"
+    old_pos = [0] * (len(diff.blocks) + 1)
+    new_pos = [0] * (len(diff.blocks) + 1)
+    for k, block in enumerate(diff.blocks):
+        takes_old, takes_new = _consumes(block)
+        old_pos[k + 1] = old_pos[k] + takes_old
+        new_pos[k + 1] = new_pos[k] + takes_new
+
+    def entry(prefix: str, text: str, note: str = "") -> None:
+        lines = _clean(text).split("\n")
+        if note:
+            lines[-1] += f"  [{note}]"
+        out.extend(prefix + line for line in lines)
+
+    for label, indexes in _runs(diff, context):
+        if label == "skip":
+            continue
+        first, last = indexes[0], indexes[-1] + 1
+        old_count = old_pos[last] - old_pos[first]
+        new_count = new_pos[last] - new_pos[first]
+        old_start = old_pos[first] + (1 if old_count else 0)
+        new_start = new_pos[first] + (1 if new_count else 0)
+        out.append(f"@@ -{old_start},{old_count} +{new_start},{new_count} @@")
+        for k in indexes:
+            b = diff.blocks[k]
+            if b.kind == "equal":
+                entry(" ", b.old_text)
+            elif b.kind == "edited":
+                entry("-", b.old_text)
+                entry("+", b.new_text)
+            elif b.kind == "removed":
+                entry("-", b.old_text)
+            elif b.kind == "added":
+                entry("+", b.new_text)
+            elif b.kind == "moved-out":
+                entry("-", b.old_text, f"moved to ¶{(b.new_index or 0) + 1}")
+            else:
+                entry("+", b.new_text, f"moved from ¶{(b.old_index or 0) + 1}")
+    return "\n".join(out) + "\n"
+
+
+def _inline_words(words: Sequence[Op], color: bool) -> str:
+    parts = []
+    for w in words:
+        old, new = _clean(w.old_text), _clean(w.new_text)
+        if w.tag == "equal":
+            parts.append(old)
+            continue
+        if old:
+            parts.append(f"{_RED}{_STRIKE}{old}{_RESET}" if color else f"[-{old}-]")
+        if new:
+            parts.append(f"{_GREEN}{new}{_RESET}" if color else f"{{+{new}+}}")
+    return "".join(parts)
+
+
+def _whole(text: str, tag: OpTag) -> tuple[Op, ...]:
+    return (Op(tag, 0, 0, 0, 0, text if tag == "delete" else "", text if tag == "insert" else ""),)
+
+
+def render_inline(diff: Diff, color: bool = False, context: int | None = 1) -> str:
+    """The new version with word-level changes marked inside it, for a terminal.
+
+    With ``color=True`` removed words are red and struck through, added words green (ANSI);
+    otherwise they read ``[-removed-]{+added+}`` as in ``git diff --word-diff``. Unchanged
+    paragraphs beyond *context* of a change collapse into one line.
+    """
+
+    def note(text: str) -> str:
+        return f"{_DIM}{text}{_RESET}" if color else text
+
+    out: list[str] = []
+    if diff.title_changed:
+        title = _inline_words(diff.title_ops, color)
+        out.append(f"{_BOLD}{title}{_RESET}" if color else f"# {title}")
+    for label, indexes in _runs(diff, context):
+        if label == "skip":
+            out.append(note(f"[… {_plural(len(indexes), 'unchanged paragraph')} …]"))
+            continue
+        for k in indexes:
+            b = diff.blocks[k]
+            if b.kind == "equal":
+                out.append(_clean(b.new_text))
+            elif b.kind == "edited":
+                out.append(_inline_words(b.words, color))
+            elif b.kind == "added":
+                out.append(_inline_words(_whole(b.new_text, "insert"), color))
+            elif b.kind == "removed":
+                out.append(_inline_words(_whole(b.old_text, "delete"), color))
+            elif b.kind == "moved-out":
+                out.append(note(f"[¶{(b.old_index or 0) + 1} moved to ¶{(b.new_index or 0) + 1}]"))
+            else:
+                body = _inline_words(b.words, color) if b.words else _clean(b.new_text)
+                out.append(f"{body} " + note(f"[moved from ¶{(b.old_index or 0) + 1}]"))
+    return "\n\n".join(out) + "\n"
+
+
+def render_json(diff: Diff) -> dict[str, Any]:
+    """A JSON-serializable description: ops with offsets, blocks, and the change summary.
+
+    ``ops`` cover both texts contiguously: equal ops carry only offsets, the others also the
+    removed (``old_text``) and inserted (``new_text``) strings, so a consumer holding the old
+    text can rebuild the new one.
+    """
+
+    def op_dict(op: Op) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "op": op.tag,
+            "old_start": op.old_start,
+            "old_end": op.old_end,
+            "new_start": op.new_start,
+            "new_end": op.new_end,
+        }
+        if op.tag != "equal":
+            data["old_text"] = op.old_text
+            data["new_text"] = op.new_text
+        return data
+
+    blocks = []
+    for b in diff.blocks:
+        item: dict[str, Any] = {
+            "kind": b.kind,
+            "old_index": b.old_index,
+            "new_index": b.new_index,
+            "old_start": b.old_start,
+            "new_start": b.new_start,
+        }
+        if b.kind in ("edited", "moved-in") and b.words:
+            item["words"] = [op_dict(w) for w in b.words]
+        blocks.append(item)
+    return {
+        "old_title": diff.old_title,
+        "new_title": diff.new_title,
+        "title_changed": diff.title_changed,
+        "title_ops": [op_dict(o) for o in diff.title_ops],
+        "summary": summarize_diff(diff).to_dict(),
+        "ops": [op_dict(o) for o in diff.ops],
+        "blocks": blocks,
+    }
+
+
+HtmlMode = Literal["side-by-side", "inline"]
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True).replace("\n", "<br>")
+
+
+def _html_words(words: Sequence[Op], side: Literal["old", "new", "both"]) -> str:
+    parts = []
+    for w in words:
+        if w.tag == "equal":
+            parts.append(_esc(w.new_text))
+            continue
+        if w.old_text and side in ("old", "both"):
+            parts.append(f"<del>{_esc(w.old_text)}</del>")
+        if w.new_text and side in ("new", "both"):
+            parts.append(f"<ins>{_esc(w.new_text)}</ins>")
+    return "".join(parts)
+
+
+def render_html(
+    diff: Diff,
+    mode: HtmlMode = "side-by-side",
+    *,
+    context: int | None = 1,
+    old_label: str = "Before",
+    new_label: str = "After",
+) -> str:
+    """An HTML fragment: changed words in ``<del>``/``<ins>``, unchanged runs in ``<details>``.
+
+    Every piece of archived text (and the labels) goes through :func:`html.escape`; nothing
+    from the archive reaches the page as markup. Class names start with ``na-`` for styling.
+    """
+    if mode not in ("side-by-side", "inline"):
+        raise DiffError(f"unknown HTML diff mode {mode!r}: use 'side-by-side' or 'inline'")
+    side_by_side = mode == "side-by-side"
+    out: list[str] = [f'<div class="na-diff na-{mode}">']
+    if diff.title_changed:
+        if side_by_side:
+            out.append(
+                '<div class="na-title-change"><span class="na-old">'
+                f'{_html_words(diff.title_ops, "old")}</span> → <span class="na-new">'
+                f"{_html_words(diff.title_ops, 'new')}</span></div>"
+            )
+        else:
+            out.append(f'<div class="na-title-change">{_html_words(diff.title_ops, "both")}</div>')
+    if side_by_side:
+        out.append(
+            '<table class="na-table"><thead><tr>'
+            f'<th class="na-old">{_esc(old_label)}</th><th class="na-new">{_esc(new_label)}</th>'
+            "</tr></thead><tbody>"
+        )
+
+    def row(kind: str, old_html: str, new_html: str, old_no: int | None, new_no: int | None):
+        old_attr = f' data-paragraph="{old_no + 1}"' if old_no is not None else ""
+        new_attr = f' data-paragraph="{new_no + 1}"' if new_no is not None else ""
+        return (
+            f'<tr class="na-{kind}"><td class="na-old"{old_attr}>{old_html}</td>'
+            f'<td class="na-new"{new_attr}>{new_html}</td></tr>'
+        )
+
+    def para(kind: str, body: str, note: str = "") -> str:
+        extra = f' <span class="na-note">{_esc(note)}</span>' if note else ""
+        return f'<p class="na-para na-{kind}">{body}{extra}</p>'
+
+    def block_html(b: Block) -> str:
+        moved_to = f"moved to ¶{(b.new_index or 0) + 1}"
+        moved_from = f"moved from ¶{(b.old_index or 0) + 1}"
+        if side_by_side:
+            if b.kind == "equal":
+                return row("equal", _esc(b.old_text), _esc(b.new_text), b.old_index, b.new_index)
+            if b.kind == "edited":
+                return row(
+                    "edited",
+                    _html_words(b.words, "old"),
+                    _html_words(b.words, "new"),
+                    b.old_index,
+                    b.new_index,
+                )
+            if b.kind == "added":
+                return row("added", "", f"<ins>{_esc(b.new_text)}</ins>", None, b.new_index)
+            if b.kind == "removed":
+                return row("removed", f"<del>{_esc(b.old_text)}</del>", "", b.old_index, None)
+            if b.kind == "moved-out":
+                note = f' <span class="na-note">{_esc(moved_to)}</span>'
+                return row(
+                    "moved-out", f"<del>{_esc(b.old_text)}</del>{note}", "", b.old_index, None
+                )
+            new_html = _html_words(b.words, "new") if b.words else _esc(b.new_text)
+            note = f' <span class="na-note">{_esc(moved_from)}</span>'
+            return row("moved-in", "", f"{new_html}{note}", None, b.new_index)
+        if b.kind == "equal":
+            return para("equal", _esc(b.new_text))
+        if b.kind == "edited":
+            return para("edited", _html_words(b.words, "both"))
+        if b.kind == "added":
+            return para("added", f"<ins>{_esc(b.new_text)}</ins>")
+        if b.kind == "removed":
+            return para("removed", f"<del>{_esc(b.old_text)}</del>")
+        if b.kind == "moved-out":
+            return para("moved-out", f"<del>{_esc(b.old_text)}</del>", moved_to)
+        body = _html_words(b.words, "both") if b.words else _esc(b.new_text)
+        return para("moved-in", body, moved_from)
+
+    for label, indexes in _runs(diff, context):
+        blocks_html = "".join(block_html(diff.blocks[k]) for k in indexes)
+        if label == "show":
+            out.append(blocks_html)
+            continue
+        summary = _esc(_plural(len(indexes), "unchanged paragraph"))
+        if side_by_side:
+            out.append(
+                f'<tr class="na-collapsed"><td colspan="2"><details><summary>{summary}</summary>'
+                f'<table class="na-table na-inner"><tbody>{blocks_html}</tbody></table>'
+                "</details></td></tr>"
+            )
+        else:
+            out.append(
+                f'<details class="na-collapsed"><summary>{summary}</summary>{blocks_html}</details>'
+            )
+    if side_by_side:
+        out.append("</tbody></table>")
+    if not diff.changed:
+        out.append('<p class="na-no-change">No changes.</p>')
+    out.append("</div>")
+    return "\n".join(out)

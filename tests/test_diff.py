@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -11,8 +12,13 @@ from hypothesis import strategies as st
 from archive.diff import (
     ChangeSummary,
     DiffError,
+    Op,
     apply_ops,
     diff_versions,
+    render_html,
+    render_inline,
+    render_json,
+    render_unified,
     summarize_change,
 )
 
@@ -210,6 +216,120 @@ def test_non_string_input_is_a_typed_error():
         diff_versions(None, "x")  # type: ignore[arg-type]
 
 
+# -- renderers --------------------------------------------------------------------------------
+
+LONG = "\n\n".join(f"Paragraph {n} of the live blog, entry number {n}." for n in range(1, 21))
+LONG_EDITED = LONG.replace("Paragraph 10 of", "Paragraph ten of")
+
+
+def test_unified_collapses_unchanged_paragraphs_around_one_hunk():
+    out = render_unified(diff_versions(LONG, LONG_EDITED), context=1)
+    assert out.splitlines() == [
+        "--- before",
+        "+++ after",
+        "@@ -9,3 +9,3 @@",
+        " Paragraph 9 of the live blog, entry number 9.",
+        "-Paragraph 10 of the live blog, entry number 10.",
+        "+Paragraph ten of the live blog, entry number 10.",
+        " Paragraph 11 of the live blog, entry number 11.",
+    ]
+
+
+def test_unified_shows_title_change_and_moves():
+    paras = paragraphs(STORY)
+    after = "\n\n".join([paras[4], *paras[:4]])
+    out = render_unified(diff_versions(STORY, after, old_title="A", new_title="B"), context=0)
+    assert "-# A\n+# B\n" in out
+    assert f"+{paras[4]}  [moved from ¶5]" in out
+    assert f"-{paras[4]}  [moved to ¶1]" in out
+
+
+def test_inline_marks_words_and_collapses():
+    out = render_inline(diff_versions(LONG, LONG_EDITED), color=False, context=0)
+    assert out == (
+        "[… 9 unchanged paragraphs …]\n\n"
+        "Paragraph [-10-]{+ten+} of the live blog, entry number 10.\n\n"
+        "[… 10 unchanged paragraphs …]\n"
+    )
+    assert "\x1b[" not in out
+
+
+def test_inline_uses_ansi_colours_only_when_asked():
+    diff = diff_versions("a cat sat", "a dog sat")
+    coloured = render_inline(diff, color=True)
+    assert "\x1b[31m" in coloured and "\x1b[32m" in coloured
+    assert "[-" not in coloured
+
+
+def test_terminal_renderers_neutralise_control_characters_from_the_page():
+    diff = diff_versions("safe", "safe \x1b]0;pwned\x07 text")
+    for out in (render_inline(diff, color=False), render_unified(diff)):
+        assert "\x1b" not in out and "\x07" not in out
+    coloured = render_inline(diff, color=True)
+    assert re.search(r"\x1b(?!\[\d+m)", coloured) is None  # only our own colour codes
+
+
+def test_json_is_serializable_and_rebuilds_the_new_text():
+    after = edit(STORY, 1, "Engineers found cracks in three of the main supports in May.")
+    data = json.loads(
+        json.dumps(render_json(diff_versions(STORY, after, old_title="A", new_title="A")))
+    )
+    assert data["summary"]["kind"] == "rewording"
+    assert data["title_changed"] is False
+    rebuilt = []
+    for op in data["ops"]:
+        rebuilt.append(
+            STORY[op["old_start"] : op["old_end"]] if op["op"] == "equal" else op["new_text"]
+        )
+    assert "".join(rebuilt) == after
+    assert [b["kind"] for b in data["blocks"]][1] == "edited"
+
+
+HOSTILE = 'Breaking <script>alert("x")</script> & <img src=x onerror=alert(1)>'
+
+
+@pytest.mark.parametrize("mode", ["side-by-side", "inline"])
+def test_html_escapes_archived_text(mode):
+    diff = diff_versions(
+        STORY, STORY + "\n\n" + HOSTILE, old_title="<b>old</b>", new_title="<i>new</i>"
+    )
+    out = render_html(diff, mode, old_label="<v1>", new_label="v2")
+    assert "<script>" not in out and "<img" not in out and "<b>old" not in out
+    assert "<i>new" not in out and "<v1>" not in out
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img" in out
+
+
+def test_html_side_by_side_puts_deleted_words_left_and_inserted_right():
+    out = render_html(diff_versions(LONG, LONG_EDITED), "side-by-side", context=0)
+    assert '<td class="na-old" data-paragraph="10">Paragraph <del>10</del> of' in out
+    assert '<td class="na-new" data-paragraph="10">Paragraph <ins>ten</ins> of' in out
+    assert out.count("<details>") == 2
+    assert "<summary>9 unchanged paragraphs</summary>" in out
+
+
+def test_html_inline_has_both_marks_in_one_paragraph():
+    out = render_html(diff_versions(LONG, LONG_EDITED), "inline", context=None)
+    assert '<p class="na-para na-edited">Paragraph <del>10</del><ins>ten</ins> of' in out
+    assert "<details" not in out
+
+
+def test_html_rejects_unknown_mode():
+    with pytest.raises(DiffError):
+        render_html(diff_versions("a", "b"), "sideways")  # type: ignore[arg-type]
+
+
+def test_negative_context_is_rejected():
+    with pytest.raises(DiffError):
+        render_unified(diff_versions("a", "b"), context=-1)
+
+
+def test_apply_ops_accepts_op_values():
+    assert (
+        apply_ops("ab", [Op("equal", 0, 1, 0, 1, "a", "a"), Op("replace", 1, 2, 1, 2, "b", "c")])
+        == "ac"
+    )
+
+
 # -- property: applying the ops to A gives B ---------------------------------------------------
 
 _words = st.sampled_from(
@@ -254,3 +374,18 @@ def test_summary_kind_is_one_of_the_documented_kinds(old, new):
     summary = summarize_change("t", old, "t", new)
     assert summary.kind in {"typo", "rewording", "addition", "removal", "rewrite", "unchanged"}
     assert (summary.kind == "unchanged") == (old == new)
+
+
+def test_very_long_paragraph_is_aligned_by_sentence_and_stays_exact():
+    sentences = [f"Update {n}: officials confirmed item {n} of the report." for n in range(800)]
+    old = " ".join(sentences)
+    sentences[100] = "Update 100: officials denied item 100 of the report."
+    sentences[700] = "Update 700: officials confirmed item 701 of the report."
+    new = " ".join(sentences)
+    diff = diff_versions(old, new)
+    assert apply_ops(old, diff.ops) == new
+    (block,) = diff.blocks
+    assert [(w.old_text, w.new_text) for w in block.words if w.tag != "equal"] == [
+        ("confirmed", "denied"),
+        ("700", "701"),
+    ]
