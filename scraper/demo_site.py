@@ -1322,7 +1322,7 @@ def _section_listing(ex: Exchange, match: re.Match[str]) -> Response:
     section, number = match.group(1), int(match.group(2) or 1)
     items = ex.snap.section(section) if section else list(ex.snap.listed)
     chunk = items[(number - 1) * LISTING_SIZE : number * LISTING_SIZE]
-    if number > 1 and not chunk:
+    if number < 1 or (number > 1 and not chunk):
         return ex.not_found()
     prefix = f"/{section}/" if section else "/"
     more = f"{prefix}page/{number + 1}/" if len(items) > number * LISTING_SIZE else None

@@ -366,6 +366,7 @@ def test_listing_pages_paginate(site: DemoSite, client: httpx.Client) -> None:
     assert home.css_first("a[rel=next]").attributes["href"] == "/page/2/"
     assert client.get(site.url("/page/2/")).status_code == 200
     assert client.get(site.url("/page/99/")).status_code == 404
+    assert client.get(site.url("/world/page/0/")).status_code == 404
 
 
 def test_conditional_get_on_even_articles(site: DemoSite, client: httpx.Client) -> None:
