@@ -25,6 +25,7 @@ from archive.store import Archive, ArchiveError
 from . import __version__, logs
 from . import urls as urlmod
 from .config import Config, ConfigError, Site, load_config, parse_duration
+from .lock import LockError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_CONFIG = "config.toml"
@@ -258,10 +259,8 @@ def crawl(
         reports = asyncio.run(
             crawl_once(config, db, sites, check_all=check_all, wait=wait, progress=show)
         )
-    except Exception as exc:  # typed library errors (lock busy, archive damaged)
-        if isinstance(exc, (ArchiveError, ConfigError)) or type(exc).__name__ == "ArchiveBusy":
-            raise _fail(exc) from exc
-        raise
+    except (ArchiveError, ConfigError, LockError) as exc:
+        raise _fail(exc) from exc
     for report in reports:
         click.echo(report.summary())
         for source, reason in report.source_errors:
@@ -273,8 +272,19 @@ def crawl(
 @db_option
 @click.option("--site", "site_names", multiple=True, help="Schedule only this site.")
 @click.option("--max-crawls", type=int, default=None, help="Stop after this many crawls.")
+@click.option(
+    "--grace",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds in-flight crawls get to finish after SIGINT/SIGTERM.",
+)
 def run(
-    config_path: Path, db_path: Path | None, site_names: tuple[str, ...], max_crawls: int | None
+    config_path: Path,
+    db_path: Path | None,
+    site_names: tuple[str, ...],
+    max_crawls: int | None,
+    grace: float,
 ) -> None:
     """Run as a service: crawl every site on its schedule until stopped (Ctrl-C / SIGTERM).
 
@@ -295,11 +305,9 @@ def run(
             raise _fail(exc) from exc
     logs.ensure_info()
     try:
-        summary = asyncio.run(run_forever(config, max_crawls=max_crawls))
-    except Exception as exc:
-        if isinstance(exc, ArchiveError) or type(exc).__name__ == "ArchiveBusy":
-            raise _fail(exc) from exc
-        raise
+        summary = asyncio.run(run_forever(config, max_crawls=max_crawls, grace=grace))
+    except (ArchiveError, LockError) as exc:
+        raise _fail(exc) from exc
     click.echo(str(summary), err=True)
 
 
@@ -340,11 +348,24 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
                 f"errors={c['errors'] or 0} {c['errors_by_kind'] or ''}"
             )
         backlog = archive.backlog(now)
+        last_started = {
+            r["site"]: datetime.fromisoformat(r["started"])
+            for r in archive.db.query(
+                "select site, max(started) as started from crawls group by site"
+            )
+        }
+    from .lock import read_holder
+
+    holder = read_holder(db)
+    if holder is not None:
+        click.echo(
+            f"\n`newsarchive {holder.command}` is running (pid {holder.pid}, since {holder.since})"
+        )
     if config is not None and config.sites:
         from .schedule import next_runs
 
         click.echo("\nnext runs:")
-        for name, when in next_runs(config, now):
+        for name, when in next_runs(config, now, last_started=last_started):
             click.echo(f"  {name:<16} {when.isoformat(timespec='seconds') if when else 'never'}")
     click.echo("\nre-check backlog (due now):")
     if not backlog:

@@ -104,7 +104,7 @@ async def crawl_once(
 ) -> list[CrawlReport]:
     """One crawl cycle of each of *sites*, concurrently; returns their reports."""
     lock = ArchiveLock(db_path, command="crawl")
-    lock.acquire(wait=wait)
+    await lock.acquire_async(wait)
     display: Any = RichProgress(sites) if progress else PlainProgress()
     try:
         with Archive(db_path) as archive:
@@ -131,7 +131,7 @@ async def crawl_once(
     return list(reports)
 
 
-async def run_forever(config: Config, *, max_crawls: int | None = None) -> Any:
+async def run_forever(config: Config, *, max_crawls: int | None = None, grace: float = 5.0) -> Any:
     """``newsarchive run``: the scheduler until SIGINT/SIGTERM (or *max_crawls* crawls)."""
     from .schedule import run_service
 
@@ -140,4 +140,5 @@ async def run_forever(config: Config, *, max_crawls: int | None = None) -> Any:
         archive_factory=lambda: Archive(config.db_path),
         fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
         max_crawls=max_crawls,
+        grace=grace,
     )
