@@ -147,7 +147,7 @@ def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
             scores[key] += score / (1 if level == 0 else 2 if level == 1 else level * 3)
             ancestor = ancestor.parent
             level += 1
-    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[: limit * 3]
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)[: limit + 2]
     out = []
     for key in ranked:
         node = nodes[key]

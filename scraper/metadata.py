@@ -133,7 +133,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         canonical = urljoin(url, canonical)
 
     language = (
-        _attr(tree.css_first("html"), "lang")
+        _attr(tree.root, "lang")
         or meta.get("content-language")
         or _first_str(art.get("inLanguage"))
         or _locale_language(meta.get("og:locale"))
@@ -194,16 +194,16 @@ class _MetaTags:
 
 
 def _meta_tags(tree: LexborHTMLParser) -> _MetaTags:
+    # The whole tree, not <head>: with scripting off, a tracking <noscript><img> in <head>
+    # closes it, and every <meta> after that is parsed into <body>.
     tags = _MetaTags()
-    for node in tree.css("meta"):
+    for node in tree.css("meta[content]"):
         attrs = node.attributes
+        key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
+        key = key or attrs.get("http-equiv")
         content = attrs.get("content")
-        if content is None or not content.strip():
-            continue
-        for key_attr in ("property", "name", "itemprop", "http-equiv"):
-            key = attrs.get(key_attr)
-            if key:
-                tags.add(key.strip(), content.strip())
+        if key and content and content.strip():
+            tags.add(key.strip(), content.strip())
     return tags
 
 
