@@ -72,13 +72,11 @@ def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: lis
             node.decompose()
     total = -1
     for node in reversed(body.css(rules.HIDDEN_SELECTOR)):
-        style = node.attributes.get("style")
-        if style is not None and not rules.HIDDEN_STYLE.search(style):
-            if (
-                node.attributes.get("hidden") is None
-                and node.attributes.get("aria-hidden") != "true"
-            ):
-                continue
+        attrs = node.attributes
+        style = attrs.get("style")
+        shown = style is not None and not rules.HIDDEN_STYLE.search(style)
+        if shown and "hidden" not in attrs and attrs.get("aria-hidden") != "true":
+            continue
         if total < 0:
             total = len(body.text(strip=True))
         if len(node.text(strip=True)) > total / 2:
