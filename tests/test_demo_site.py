@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.client
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -510,3 +512,22 @@ def test_module_serves_until_interrupted() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_stop_does_not_wait_for_idle_connections() -> None:
+    demo = DemoSite(start=START)
+    demo.start()
+    host, port = demo.host_port.split(":")
+    idle = socket.create_connection((host, int(port)), timeout=5)  # sends nothing
+    robots = demo.url("/robots.txt")
+    with httpx.Client(timeout=5) as keep_alive:
+        assert keep_alive.get(robots).status_code == 200
+        began = time.monotonic()
+        demo.stop()
+        assert time.monotonic() - began < 2
+        # the server hung up, whether or not it had accepted the connection yet
+        with contextlib.suppress(ConnectionResetError):
+            assert idle.recv(1) == b""
+        with pytest.raises(httpx.TransportError):
+            keep_alive.get(robots)
+    idle.close()
