@@ -258,7 +258,7 @@ def _run(
     if body is None:
         raise ExtractionError("no-content", "page has no body")
 
-    choice = extract_dom.choose(body, rules.body_selector)
+    choice = extract_dom.choose(body, rules.body_selector, meta.title)
     notes.extend(choice.notes)
     winner = choice.winner
     assert winner is not None

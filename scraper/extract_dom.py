@@ -191,8 +191,23 @@ def _contains(outer: LexborNode, inner: LexborNode) -> bool:
     return False
 
 
-def selector_candidate(body: LexborNode) -> Candidate | None:
-    """The first body-container rule that matches a node with real text."""
+def headline_node(body: LexborNode, title: str | None) -> LexborNode | None:
+    """The visible <h1> that carries the page's headline, if there is one."""
+    if not title:
+        return None
+    wanted = " ".join(title.split())
+    for node in body.css("h1")[:20]:
+        if " ".join(node.text().split()) == wanted:
+            return node
+    return None
+
+
+def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> Candidate | None:
+    """The first body-container rule that matches a node with real text.
+
+    For generic rules (a teaser card is an <article> too) the match holding the headline wins
+    over a bigger one; otherwise the biggest.
+    """
     for index, selector in enumerate(rules.BODY_SELECTORS):
         matches = [
             n
@@ -214,7 +229,12 @@ def selector_candidate(body: LexborNode) -> Candidate | None:
             continue
         # Bodies split by ads, embeds or paywall markers are several containers of one rule.
         if index >= rules.GENERIC_FROM:
-            kept = [n for size, n in sized if size == best][:1]
+            with_headline = [
+                n
+                for size, n in sized
+                if headline is not None and size >= 200 and _contains(n, headline)
+            ]
+            kept = with_headline[-1:] or [n for size, n in sized if size == best][:1]
         else:
             kept = [n for size, n in sized if size >= min(best * 0.15, 200)]
         total = sum(size for size, n in sized if n in kept)
@@ -223,7 +243,7 @@ def selector_candidate(body: LexborNode) -> Candidate | None:
     return None
 
 
-def choose(body: LexborNode, body_selector: str | None) -> Choice:
+def choose(body: LexborNode, body_selector: str | None, title: str | None = None) -> Choice:
     """Pick the article container: site rule, body-container rules, density, fallback."""
     choice = Choice(None)
     if body_selector:
@@ -236,7 +256,7 @@ def choose(body: LexborNode, body_selector: str | None) -> Choice:
             return choice
         choice.notes.append(f"site rule {body_selector!r} matched nothing")
 
-    selected = selector_candidate(body)
+    selected = selector_candidate(body, headline_node(body, title))
     dense = density_candidates(body)
     top = dense[0] if dense else None
     if top is not None:
