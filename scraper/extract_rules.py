@@ -113,16 +113,21 @@ BAD_CLASS = re.compile(
 # Whole paragraphs that are page furniture in many languages (matched case-insensitively on the
 # complete paragraph, never as a substring of real text).
 FURNITURE_TEXT = re.compile(
-    r"^\W*(?:advertisements?|ad|sponsored|anzeige|publicidad|publicité|pubblicità|reklama"
+    r"^\W*(?:advertisements?|adverts?|ad|sponsored|anzeige|publicidad|publicité|pubblicità|reklama"
     r"|share(?: this(?: article| story)?)?|share on \w+|tweet|print|email|copy link|copied"
     r"|read more|read next|continue reading|see also|related(?: articles?| stories| posts)?"
     r"|recommended(?: for you)?|you might also like|more from \w+|follow us"
     r"|sign up|subscribe(?: now)?|log in|login|comments?|\d+ comments?|leave a reply"
     r"|skip to (?:main )?content|back to top|scroll to continue|text size|font size"
     r"|(?:published|updated|posted|last updated|publicado|atualizado|actualizado|publié"
-    r"|mis à jour|veröffentlicht|aktualisiert|pubblicato|aggiornato)\b.{0,80}"
+    r"|mis à jour|veröffentlicht|aktualisiert|pubblicato|aggiornato)"
+    r"\s*(?::|\b(?:on|at|le|am|el|em|il)\b)?\s*(?:\w{3,9},?\s+)?\d[\w ,:./|+-]{0,60}"
     r"|\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?"
     r"|\d+\s*(?:min|mins|minutes?|hours?|hrs?|h|days?)\s+ago"
+    r"|this (?:slideshow|video|content|feature) requires javascript\.?"
+    r"|(?:please )?enable javascript.{0,60}"
+    r"|.{0,60}\|\s*(?:getty images|reuters|afp|ap|epa|shutterstock|bloomberg)(?:\s*\|.{0,40})?"
+    r"|\[(\w+)[^\]]*\].*\[/\w+\]"
     r"|advertisement - scroll to continue|story continues below advertisement"
     r"|(?:image|photo|picture)(?: credit)?:.*|getty images|ap photo|reuters)\W*$",
     re.IGNORECASE,
