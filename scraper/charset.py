@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from functools import cache
 
 import charset_normalizer
@@ -257,17 +258,18 @@ def _whatwg_name(codec: str) -> str | None:
         return None
 
 
-def _declared(body: bytes, content_type: str | None) -> list[str]:
-    """Declared encodings, most authoritative first: the header, then the document."""
-    found: list[str] = []
+def _declared(body: bytes, content_type: str | None) -> Iterator[str]:
+    """Declared encodings, most authoritative first: the header, then the document.
+
+    A generator: when the header's charset decodes the body, the document is never scanned.
+    """
     header = charset_from_content_type(content_type)
     # UTF-16 without a BOM is only believable when the bytes hold NULs.
     if header is not None and (not header.startswith("utf-16") or b"\x00" in body[:512]):
-        found.append(header)
+        yield header
     meta = sniff_meta_charset(body)
     if meta is not None:
-        found.append(meta)
-    return found
+        yield meta
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:

@@ -278,12 +278,14 @@ class _ZlibStage:
                 return b""
             self._pending = b""
             self._obj = self._start(data)
-        out = bytearray()
+        parts: list[bytes] = []
+        size = 0
         obj = self._obj
         while True:
             chunk = obj.decompress(data, DECODE_CHUNK)
-            out += chunk
-            if len(out) > room:
+            parts.append(chunk)
+            size += len(chunk)
+            if size > room:
                 raise _Full
             data = obj.unconsumed_tail
             if obj.eof:
@@ -298,7 +300,7 @@ class _ZlibStage:
             # A full chunk may mean zlib holds more output for input it already took.
             if not data and len(chunk) < DECODE_CHUNK:
                 break
-        return bytes(out)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def finish(self) -> bytes:
         if not self._fed:
@@ -725,7 +727,7 @@ class Fetcher:
         except (httpx.HTTPError, AddressBlocked, TimeoutError) as exc:
             raise _translate(exc, str(url)) from exc
         try:
-            peer = _peer(response)  # before the body: a closed socket forgets its peer
+            peer = self._backend.peer_of(response.extensions.get("network_stream"))
             location = response.headers.get("location")
             is_redirect = response.status_code in REDIRECT_STATUSES and location is not None
             if is_redirect or response.status_code == 304:
@@ -802,14 +804,6 @@ def _resolve_location(current: httpx.URL, location: str, original: str) -> httpx
 
 def _visit_key(url: httpx.URL) -> str:
     return str(url)  # fragments were dropped by _check_url
-
-
-def _peer(response: httpx.Response) -> str | None:
-    stream = response.extensions.get("network_stream")
-    if stream is None:
-        return None
-    address = stream.get_extra_info("server_addr")
-    return str(address[0]) if address else None
 
 
 def _with_attempts(hop: _Hop, attempts: int) -> _Hop:

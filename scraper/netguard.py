@@ -13,8 +13,10 @@ may resolve to private addresses: the tests and the bundled demo site run on loo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -140,6 +142,17 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self._resolver = resolver if resolver is not None else SystemResolver()
         self._allow = frozenset(h.lower() for h in allow_hosts)
         self._inner = inner if inner is not None else httpcore.AnyIOBackend()
+        # stream -> the address it was connected to; asking the socket costs more per response
+        self._peers: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+    def peer_of(self, stream: object) -> str | None:
+        """The checked address a connection (httpcore network stream) was opened to."""
+        if stream is None:
+            return None
+        try:
+            return self._peers.get(stream)
+        except TypeError:  # not weak-referenceable: not one of ours
+            return None
 
     def allowed(self, host: str, port: int) -> bool:
         """Whether ``host:port`` was opted in to private addresses."""
@@ -180,7 +193,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last_error: Exception | None = None
         for address in await self.addresses(host, port):
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     address,
                     port,
                     timeout=timeout,
@@ -189,6 +202,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last_error = exc
+                continue
+            with contextlib.suppress(TypeError):
+                self._peers[stream] = address
+            return stream
         assert last_error is not None
         raise last_error
 

@@ -238,6 +238,9 @@ async def test_redirect_to_unlisted_local_port_never_connects(
         "http://0.0.0.0/",
         "http://10.0.0.1/",
         "http://localhost:9/",
+        "http://2130706433/",
+        "http://127.1/",
+        "http://0x7f.0.0.1/",
     ],
 )
 async def test_redirect_to_private_addresses_is_blocked(server: HostileServer, target: str):
@@ -421,3 +424,14 @@ def test_looks_like_html():
     assert not looks_like_html("text/plain", b"<html>")
     assert looks_like_html(None, b"\n  <!DOCTYPE html>")
     assert not looks_like_html(None, b"just text")
+
+
+def test_defaults_are_polite_and_bounded():
+    defaults = FetchSettings()
+    assert defaults.max_bytes == 10 * MiB
+    assert defaults.total_timeout == 30.0
+    assert defaults.per_host_delay == 1.0 and defaults.per_host_concurrency == 1
+    assert defaults.obey_robots
+    assert defaults.max_redirects == 10
+    assert "+http" in defaults.user_agent  # a contact URL in the User-Agent
+    assert defaults.allow_hosts == frozenset()

@@ -66,16 +66,16 @@ async def test_global_concurrency_bound(servers: list[HostileServer]):
 async def test_per_host_delay_spaces_request_starts(servers: list[HostileServer]):
     server, other = servers[0], servers[1]
     async with Fetcher(settings(servers, per_host_delay=0.3)) as fetcher:
-        started = time.monotonic()
         await asyncio.gather(
             *(fetcher.fetch(server.url(f"/ok?n={i}")) for i in range(3)),
             fetcher.fetch(other.url("/ok")),
         )
     starts = [hit.received for hit in server.hits]
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert len(starts) == 3 and all(gap >= 0.28 for gap in gaps), gaps
+    # spaced by the delay (less a little for arrival jitter between client and server)
+    assert len(starts) == 3 and all(gap >= 0.25 for gap in gaps), gaps
     # the delay is per host: the other host was not held back by it
-    assert other.hits[0].received - started < 0.25
+    assert other.hits[0].received < starts[1]
 
 
 async def test_no_delay_when_politeness_is_off(servers: list[HostileServer]):

@@ -222,3 +222,13 @@ async def test_obey_robots_off_skips_robots_entirely(robots_server: HostileServe
         result = await fetcher.fetch(robots_server.url("/private/secret"))
     assert result.status == 404
     assert robots_server.paths() == ["/private/secret"]
+
+
+async def test_huge_robots_is_read_up_to_500_kib():
+    body = "User-agent: *\nDisallow: /private/\n" + "# padding\n" * 200_000 + "Disallow: /ok\n"
+    with HostileServer({"/robots.txt": robots_text(body)}) as server:
+        async with Fetcher(polite(server)) as fetcher:
+            with pytest.raises(RobotsDisallowed):
+                await fetcher.fetch(server.url("/private/x"))
+            result = await fetcher.fetch(server.url("/ok"))  # that rule is past 500 KiB
+        assert result.status == 200
