@@ -402,9 +402,8 @@ class Archive:
                     self._merge(article_id, owner["id"])
                     self._alias(old_url, owner["id"], kind)
                     return owner["id"]
-                # Both have history: keep them apart, just remember the link.
-                self.db["articles"].update(article_id, {"moved_to": new_url})
-                return article_id
+                # Discovery found the new URL before the redirect was seen: one history.
+                self._absorb(article_id, owner["id"])
             self.db["article_urls"].delete_where("url = ?", [new_url])
             self.db["articles"].update(article_id, {"url": new_url})
             self._alias(old_url, article_id, kind)
@@ -426,6 +425,55 @@ class Archive:
             [src, dst],
         )
         self.db["articles"].delete(src)
+
+    def _absorb(self, keep: int, other: int) -> None:
+        """Append *other*'s versions and captures to *keep*'s history, then delete *other*.
+
+        A version equal to the one before it (same text hash) is dropped and its captures
+        point at the kept one, so the merged history has no empty "versions".
+        """
+        latest = self._one(
+            "select * from versions where article_id = ? order by version desc limit 1", [keep]
+        )
+        number = latest["version"] if latest else 0
+        for v in self.versions(other):
+            if latest is not None and v["text_hash"] == latest["text_hash"]:
+                self.db.execute(
+                    "update captures set version_id = ?, outcome = 'unchanged' "
+                    "where version_id = ?",
+                    [latest["id"], v["id"]],
+                )
+                self.db["versions"].delete(v["id"])
+                continue
+            number += 1
+            summary = summarize_change(
+                latest["title"] if latest else None,
+                latest["text"] if latest else None,
+                v["title"],
+                v["text"],
+            )
+            self.db["versions"].update(
+                v["id"],
+                {
+                    "article_id": keep,
+                    "version": number,
+                    "change_kind": summary.kind,
+                    "change_summary": json.dumps(summary.to_dict()),
+                    "words_added": summary.words_added,
+                    "words_removed": summary.words_removed,
+                    "title_changed": int(summary.title_changed),
+                },
+            )
+            latest = {**v, "version": number}
+        absorbed = self.article(other)
+        self._merge(other, keep)
+        updates: dict[str, Any] = {"version_count": number}
+        if latest is not None:
+            updates["title"] = latest["title"]
+            updates["last_changed"] = max(
+                filter(None, [absorbed["last_changed"], self.article(keep)["last_changed"]])
+            )
+        self.db["articles"].update(keep, updates)
 
     # ------------------------------------------------------------------ recording
 

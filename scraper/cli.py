@@ -735,7 +735,12 @@ def serve(
     show_default=True,
     help="Where to write the archive.",
 )
-@click.option("--crawls", default=4, show_default=True, help="How many crawl cycles.")
+@click.option(
+    "--crawls",
+    default=16,
+    show_default=True,
+    help="How many crawl cycles (the site clock moves 30 minutes between them).",
+)
 @click.option(
     "--keep", is_flag=True, help="Keep an existing demo archive instead of starting over."
 )

@@ -9,7 +9,6 @@ corrected, re-headlined, moved and unpublished, while the teaser blocks rotate o
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from .demo_site import DemoSite
 from .fetch import Fetcher
 
 DEMO_START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
-CLOCK_STEP = timedelta(hours=1)
+CLOCK_STEP = timedelta(minutes=30)
 SITE_NAME = "demo-news"
 
 
@@ -59,7 +58,7 @@ def demo_config(base: str, host_port: str, db_path: Path, *, every: str = "30m")
 def run_demo(
     db_path: Path,
     *,
-    crawls: int = 4,
+    crawls: int = 16,
     echo: Callable[[str], Any] = print,
     interval: timedelta = timedelta(seconds=1),
 ) -> dict[str, int]:
@@ -137,7 +136,8 @@ def summarize(archive: Archive, db_path: Path, echo: Callable[[str], Any]) -> di
             echo(f"  {e['kind']:<9} {e['title'] or ''}  {e['detail'] or ''}")
     echo(
         "\nExplore it:\n"
-        f"  newsarchive history {json.dumps(edited[0]['url']) if edited else 'URL'} --db {db_path}\n"
+        f"  newsarchive history {edited[0]['id'] if edited else 1} --db {db_path}\n"
+        f"  newsarchive diff {edited[0]['id'] if edited else 1} --db {db_path}\n"
         f'  newsarchive search "correction" --db {db_path}\n'
         f"  newsarchive serve --db {db_path}     # Datasette: search, facets, diffs in the browser"
     )

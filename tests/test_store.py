@@ -245,3 +245,31 @@ def test_normalization_keeps_what_readers_see():
     assert content_hash("T", "x y") == content_hash(" T ", "x\u200b  y")
     assert content_hash("T", "colour") != content_hash("T", "color")
     assert content_hash("T", "a.\n\nb") != content_hash("T", "a. b")
+
+
+def test_rename_onto_a_discovered_duplicate_keeps_one_history(db_path):
+    new_url = "https://news.example/2026/11/01/story-new-slug"
+    with Archive(db_path) as archive:
+        old = archive.record(capture(), content())
+        archive.record(capture(10), content(TEXT + "\n\nUpdate one."))
+        # Discovery saw the new URL first and archived it on its own.
+        dup = archive.record(capture(20, url=new_url), content(TEXT + "\n\nUpdate one."))
+        archive.record(capture(30, url=new_url), content(TEXT + "\n\nUpdate two."))
+        owner = archive.rename_article(old.article_id, new_url, kind="redirect", at=T0)
+        assert owner == old.article_id
+        assert archive.counts()["articles"] == 1
+        versions = archive.versions(owner)
+        assert [v["version"] for v in versions] == [1, 2, 3]
+        assert versions[2]["text"].endswith("Update two.")
+        assert archive.article(owner)["version_count"] == 3
+        assert archive.article(owner)["capture_count"] == 4
+        assert archive.article(new_url)["id"] == owner
+        with pytest.raises(ArticleNotFound):
+            archive.article(dup.article_id)
+        hits = list(
+            archive.db.query(
+                "select v.article_id, v.version from versions_fts f join versions v "
+                "on v.id = f.rowid where versions_fts match 'two'"
+            )
+        )
+        assert hits == [{"article_id": owner, "version": 3}]
