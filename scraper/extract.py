@@ -190,8 +190,6 @@ def _bound(page: str) -> str:
         raise ExtractionError(
             "too-large", f"page has {len(page)} characters (max {MAX_INPUT_CHARS})"
         )
-    if "\x00" in page:
-        page = page.replace("\x00", "\ufffd")
     tags = page.count("<")
     if tags > MAX_TAGS:
         raise ExtractionError("too-many-elements", f"page has {tags} tags (max {MAX_TAGS})")

@@ -35,6 +35,36 @@ _KIND_OF_TAG = {
 }
 _LIST_TAGS = frozenset({"ul", "ol", "dl", "menu"})
 _CONTAINER_TAGS = frozenset({"div", "section", "table", "aside", "header", "footer", "form"})
+# Phrasing elements are never judged on their own: their block decides (and it is cheaper).
+_INLINE_TAGS = frozenset(
+    {
+        "a",
+        "b",
+        "i",
+        "em",
+        "strong",
+        "u",
+        "s",
+        "sup",
+        "sub",
+        "small",
+        "abbr",
+        "cite",
+        "code",
+        "mark",
+        "q",
+        "time",
+        "font",
+        "wbr",
+        "img",
+        "picture",
+        "source",
+        "bdi",
+        "bdo",
+        "kbd",
+        "var",
+    }
+)
 _TEASER_TAGS = frozenset({"li", "article", "div"})
 ELLIPSES = ("...", "…", "[…]", "[...]", "…)")
 _NEVER_DISCARD = frozenset({"html", "body", "main"})
@@ -196,7 +226,12 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
             continue
         if tag is None or tag[0] == "-" or tag in rules.SKIP_TAGS:
             continue
-        if options.prune and not first and item.mem_id not in options.protected:
+        if (
+            options.prune
+            and not first
+            and tag not in _INLINE_TAGS
+            and item.mem_id not in options.protected
+        ):
             reason = discard_reason(item, tag, root_chars)
             if reason is not None:
                 if trace is not None:
