@@ -9,6 +9,50 @@ from __future__ import annotations
 
 import re
 
+_SEPARATORS = str.maketrans("_-", "  ")
+
+
+class ClassWords:
+    """Whole words of class/id values ("related", "most-read"), matched per token.
+
+    Tokens are split on whitespace, "_" and "-", lowercased, trailing digits dropped
+    ("ad2" is "ad"); hyphenated entries match consecutive tokens. A set lookup per token is
+    ten times faster than one regex alternation of a few hundred words.
+    """
+
+    def __init__(self, words: str) -> None:
+        entries = [w.lower() for w in words.split("|") if w]
+        self.words = frozenset(entries)
+        self.heads = frozenset(e.split("-")[0] for e in entries if "-" in e)
+        self.longest = max(e.count("-") + 1 for e in entries)
+
+    def search(self, value: str) -> str | None:
+        """The first listed word found in a class/id value, or None."""
+        atoms = value.lower().translate(_SEPARATORS).split()
+        words = self.words
+        for index, atom in enumerate(atoms):
+            atom = atom.rstrip("0123456789")
+            if atom in words:
+                return atom
+            if atom in self.heads:
+                for size in range(2, self.longest + 1):
+                    candidate = "-".join(atoms[index : index + size])
+                    if candidate in words:
+                        return candidate
+        return None
+
+
+class Substrings:
+    """Any of the words anywhere in the (lowercased) value."""
+
+    def __init__(self, words: str) -> None:
+        self.words = tuple(w.lower() for w in words.split("|") if w)
+
+    def search(self, value: str) -> bool:
+        value = value.lower()
+        return any(word in value for word in self.words)
+
+
 # Elements whose content is never article text. The first group is removed before anything
 # else looks at the page (their text would distort lengths and densities); the rest are
 # merely skipped when the text is rendered, which costs nothing extra.
@@ -91,23 +135,14 @@ _NEGATIVE_WORDS = (
     "|breaking|breaking-news|ticker|news-ticker|author|authors|upsell|offer|cta"
     "|standfirst|dek|subheadline|sub-headline|subtitle|strapline|kicker|eyebrow|headline"
 )
-NEGATIVE = re.compile(rf"(?:^|[\s_-])(?:{_NEGATIVE_WORDS})(?:$|[\s_-]|\d)", re.IGNORECASE)
+NEGATIVE = ClassWords(_NEGATIVE_WORDS)
 
-# Words that keep a container even if a negative word also matches ("article-content share").
-POSITIVE = re.compile(
-    r"(?:^|[\s_-])(?:article|articlebody|article-body|body|content|entry|entry-content|main"
-    r"|post|post-body|post-content|story|story-body|text|blog|page|column|hentry)(?:$|[\s_-]|\d)",
-    re.IGNORECASE,
-)
-
-# Candidate weighting in density scoring (Readability's class weight).
-GOOD_CLASS = re.compile(
-    r"article|body|content|entry|hentry|main|page|post|text|blog|story", re.IGNORECASE
-)
-BAD_CLASS = re.compile(
-    r"comment|meta|footer|footnote|sidebar|sponsor|share|social|related|promo|banner|widget"
-    r"|masthead|menu|nav|teaser|popular|trending|recommend|newsletter|advert",
-    re.IGNORECASE,
+# Candidate weighting in density scoring (Readability's class weight): substrings, so
+# "articleBody" and "postcontent" count too.
+GOOD_CLASS = Substrings("article|body|content|entry|hentry|main|page|post|text|blog|story")
+BAD_CLASS = Substrings(
+    "comment|meta|footer|footnote|sidebar|sponsor|share|social|related|promo|banner|widget"
+    "|masthead|menu|nav|teaser|popular|trending|recommend|newsletter|advert"
 )
 
 # Whole paragraphs that are page furniture in many languages (matched case-insensitively on the
@@ -185,9 +220,9 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # Container names that keep an element even when a negative word also matches
 # ("article-body has-comments"), unlike the looser POSITIVE used for scoring.
-STRONG_POSITIVE = re.compile(
-    r"(?:^|[\s_-])(?:article-?body|article-?content|article-?text|entry-content|post-?content"
-    r"|post-?body|story-?body|story-?content|main-?content|content-?body|body-?text"
-    r"|articlebody|hentry|embed|twitter-tweet|instagram-media)(?:$|[\s_-])",
-    re.IGNORECASE,
+STRONG_POSITIVE = ClassWords(
+    "article-body|articlebody|article-content|articlecontent|article-text|articletext"
+    "|entry-content|post-content|postcontent|post-body|postbody|story-body|storybody"
+    "|story-content|storycontent|main-content|maincontent|content-body|contentbody"
+    "|body-text|bodytext|hentry|embed|twitter-tweet|instagram-media"
 )
