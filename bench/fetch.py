@@ -278,7 +278,7 @@ def main() -> None:
     rate, cpu = medians["fetcher-fast"]
     print()
     print(
-        f"fetcher-fast vs httpx: throughput {100 * (base_rate - rate) / base_rate:+.1f}% lower, "
+        f"fetcher-fast vs httpx: throughput {100 * (rate - base_rate) / base_rate:+.1f}%, "
         f"CPU per page {100 * (cpu - base_cpu) / base_cpu:+.1f}%"
     )
 

@@ -543,9 +543,13 @@ class Fetcher:
         self.settings = settings
         self._sleep: Sleep = sleep or asyncio.sleep
         self._backend = GuardedBackend(resolver, settings.allow_hosts)
+        # At most one connection per in-flight fetch and per robots.txt download (one semaphore
+        # each). A small pool also matters for speed: httpcore scans every pooled connection on
+        # each request.
+        connections = 2 * max(1, settings.global_concurrency)
         limits = httpx.Limits(
-            max_connections=None,
-            max_keepalive_connections=max(20, settings.global_concurrency * 2),
+            max_connections=connections,
+            max_keepalive_connections=connections,
             keepalive_expiry=10.0,
         )
         self._client = httpx.AsyncClient(
