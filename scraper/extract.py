@@ -16,6 +16,7 @@ and in attributes per tag, so both are checked (cheaply) before parsing.
 from __future__ import annotations
 
 import codecs
+import html as html_lib
 import re
 from dataclasses import dataclass
 from itertools import accumulate
@@ -305,6 +306,8 @@ def _prefer_jsonld_body(
     body = meta.article_body
     if not body or method == "site-rule":
         return blocks, method
+    if "&" in body:  # some CMSs escape the body's HTML once more inside the JSON
+        body = html_lib.unescape(body)
     found = sum(len(b.text) for b in blocks)
     if len(body) < 1.3 * found + 100:
         return blocks, method

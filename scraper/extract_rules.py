@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 _SEPARATORS = str.maketrans("_-", "  ")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 class ClassWords:
@@ -28,6 +29,8 @@ class ClassWords:
 
     def search(self, value: str) -> str | None:
         """The first listed word found in a class/id value, or None."""
+        if not value.islower():
+            value = _CAMEL.sub(" ", value)  # "topRatedComments" -> "top Rated Comments"
         atoms = value.lower().translate(_SEPARATORS).split()
         words = self.words
         for index, atom in enumerate(atoms):
