@@ -134,11 +134,55 @@ _NEGATIVE_WORDS = (
     "|sr-only|screen-reader-text|tooltip|alert|notification|login|account|search"
     "|toc|table-of-contents|inline-related|story-related|rail|right-rail"
     "|left-rail|aside|complementary|follow|donate|donation|shop|affiliate|card-list"
-    "|newsletter-signup|email-signup|trust|feedback|video-player|player|gallery-thumbs"
+    "|newsletter-signup|email-signup|trust|feedback|video-player|audio-player|player-wrapper|player-container|gallery-thumbs"
     "|breaking|breaking-news|ticker|news-ticker|author|authors|upsell|offer|cta"
     "|standfirst|dek|subheadline|sub-headline|subtitle|strapline|kicker|eyebrow|headline"
 )
 NEGATIVE = ClassWords(_NEGATIVE_WORDS)
+# Negative words that are never layout wrappers: such a block goes even when it is bigger than
+# the article (long comment threads). Other words ("sidebar", "widget", "overlay") also name
+# wrappers, so those only go when they hold less than half of the article container.
+ALWAYS_DISCARD = frozenset(
+    [
+        "comment",
+        "comments",
+        "commentlist",
+        "disqus",
+        "respond",
+        "reply",
+        "replies",
+        "share",
+        "shares",
+        "sharing",
+        "social",
+        "related",
+        "relatedposts",
+        "recommend",
+        "recommended",
+        "recommendations",
+        "newsletter",
+        "newsletters",
+        "subscribe",
+        "subscription",
+        "promo",
+        "promos",
+        "sponsor",
+        "sponsored",
+        "advert",
+        "advertisement",
+        "ad",
+        "ads",
+        "outbrain",
+        "taboola",
+        "footer",
+        "breadcrumb",
+        "breadcrumbs",
+        "cookie",
+        "cookies",
+        "popup",
+        "modal",
+    ]
+)
 
 # Candidate weighting in density scoring (Readability's class weight): substrings, so
 # "articleBody" and "postcontent" count too.

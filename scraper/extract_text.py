@@ -148,11 +148,14 @@ def discard_reason(node: LexborNode, tag: str, root_chars: int) -> str | None:
         return "article header (headline, byline)"
     text: str | None = None
     words = _class_id(node)
-    if words and rules.NEGATIVE.search(words) and not rules.STRONG_POSITIVE.search(words):
+    word = rules.NEGATIVE.search(words) if words else None
+    if word and not rules.STRONG_POSITIVE.search(words):
+        if word in rules.ALWAYS_DISCARD:
+            return f"boilerplate class/id ({word})"
         text = node.text(strip=True)
         # A wrapper holding most of the article is layout, whatever its name ("has-sidebar").
         if len(text) <= root_chars * 0.5:
-            return "boilerplate class/id"
+            return f"boilerplate class/id ({word})"
     role = node.attributes.get("role")
     if role in ("navigation", "complementary", "banner", "contentinfo", "dialog", "alert"):
         return f"role={role}"
