@@ -35,11 +35,11 @@ MARKET_TEXT = (
 MARKET_TITLE = "Rates held <b>steady</b>"
 
 
-def _capture(url: str, site: str, at: datetime) -> CaptureIn:
+def capture(url: str, site: str, at: datetime) -> CaptureIn:
     return CaptureIn(url=url, site=site, fetched_at=at, status_code=200, raw=b"<html></html>")
 
 
-def _content(title: str, paragraphs: tuple[str, ...]) -> ContentIn:
+def content(title: str, paragraphs: tuple[str, ...]) -> ContentIn:
     return ContentIn(
         title=title,
         text="\n\n".join(paragraphs),
@@ -52,17 +52,17 @@ def _content(title: str, paragraphs: tuple[str, ...]) -> ContentIn:
 def build(path: Path) -> Path:
     """An archive with an edited article (two versions, headline changed) and an unedited one."""
     with Archive(path) as archive:
-        archive.record(_capture(BRIDGE_URL, "local", T0), _content(BRIDGE_TITLE_V1, BRIDGE_V1))
+        archive.record(capture(BRIDGE_URL, "local", T0), content(BRIDGE_TITLE_V1, BRIDGE_V1))
         archive.record(
-            _capture(BRIDGE_URL, "local", T0 + timedelta(hours=1)),
-            _content(BRIDGE_TITLE_V1, BRIDGE_V1),
+            capture(BRIDGE_URL, "local", T0 + timedelta(hours=1)),
+            content(BRIDGE_TITLE_V1, BRIDGE_V1),
         )
         archive.record(
-            _capture(BRIDGE_URL, "local", T0 + timedelta(hours=2)),
-            _content(BRIDGE_TITLE_V2, BRIDGE_V2),
+            capture(BRIDGE_URL, "local", T0 + timedelta(hours=2)),
+            content(BRIDGE_TITLE_V2, BRIDGE_V2),
         )
         archive.record(
-            _capture(MARKET_URL, "other", T0 + timedelta(minutes=30)),
-            _content(MARKET_TITLE, MARKET_TEXT),
+            capture(MARKET_URL, "other", T0 + timedelta(minutes=30)),
+            content(MARKET_TITLE, MARKET_TEXT),
         )
     return path

@@ -1,0 +1,271 @@
+"""The Datasette plugin, exercised through ``datasette.client`` on a real archive file."""
+
+from __future__ import annotations
+
+import sqlite3
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+import sample_archive
+import sqlite_utils
+
+from archive.datasette_plugin import ArchiveServeError, make_datasette, web_url
+from archive.models import CaptureIn
+from archive.store import Archive
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def ds(db_path):
+    sample_archive.build(db_path)
+    return make_datasette(db_path)
+
+
+def bridge_id(db_path) -> int:
+    with Archive(db_path, readonly=True) as archive:
+        return archive.article(sample_archive.BRIDGE_URL)["id"]
+
+
+async def get_json(ds, path):
+    response = await ds.client.get(path)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# -- serving -----------------------------------------------------------------------------------
+
+
+async def test_archive_is_served_read_only_never_immutable(ds, db_path):
+    db = ds.get_database("archive")
+    assert db.is_mutable
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await db.execute("insert into crawls (site) values ('x')")
+    with pytest.raises(ArchiveServeError):
+        make_datasette(db_path, immutables=[str(db_path)])
+
+
+async def test_served_archive_sees_writes_made_while_serving(ds, db_path):
+    assert len(await get_json(ds, "/archive/articles.json?_shape=array")) == 2
+    with Archive(db_path) as archive:
+        archive.record(
+            sample_archive.capture("https://news.example/new/", "local", sample_archive.T0),
+            sample_archive.content("Fresh story", ("A new article appeared.",)),
+        )
+    assert len(await get_json(ds, "/archive/articles.json?_shape=array")) == 3
+
+
+def test_missing_file_is_a_typed_error(tmp_path):
+    with pytest.raises(ArchiveServeError):
+        make_datasette(tmp_path / "nothing.db")
+
+
+# -- metadata ----------------------------------------------------------------------------------
+
+
+async def test_metadata_describes_tables_and_columns(ds):
+    data = await get_json(ds, "/-/metadata.json")
+    tables = data["databases"]["archive"]["tables"]
+    assert tables["versions"]["fts_table"] == "versions_fts"
+    assert "change_kind" in tables["versions"]["columns"]
+    assert data["title"] == "News archive"
+
+
+async def test_articles_sorted_by_last_changed_with_facets(ds):
+    data = await get_json(ds, "/archive/articles.json?_shape=objects")
+    assert data["human_description_en"] == "sorted by last_changed descending"
+    assert [r["id"] for r in data["rows"]] == [1, 2]
+    facets = data["facet_results"]
+    assert {v["value"] for v in facets["site"]["results"]} == {"local", "other"}
+    assert {v["value"] for v in facets["status"]["results"]} == {"live"}
+
+
+async def test_versions_faceted_by_change_kind(ds):
+    data = await get_json(ds, "/archive/versions.json")
+    kinds = {v["value"]: v["count"] for v in data["facet_results"]["change_kind"]["results"]}
+    assert kinds == {"first": 2, "headline": 1}
+
+
+async def test_versions_search_uses_fts(ds):
+    rows = await get_json(ds, "/archive/versions.json?_search=pensioners&_shape=array")
+    assert [(r["article_id"], r["version"]) for r in rows] == [(1, 2)]
+    # user input with FTS syntax is escaped, not an error
+    response = await ds.client.get('/archive/versions.json?_search="unbalanced')
+    assert response.status_code == 200
+
+
+async def test_latest_versions_search_matches_latest_text_only(ds):
+    rows = await get_json(ds, "/archive/latest_versions.json?_search=ferry&_shape=array")
+    assert [r["url"] for r in rows] == [sample_archive.BRIDGE_URL]
+    assert await get_json(ds, "/archive/latest_versions.json?_search=six&_shape=array") == []
+    page = (await ds.client.get("/archive/latest_versions?_search=ferry")).text
+    assert 'name="_search" value="ferry"' in page
+
+
+async def test_foreign_keys_label_versions_with_article_titles(ds):
+    data = await get_json(ds, "/archive/versions.json?_labels=on&_shape=array&version=2")
+    assert data[0]["article_id"] == {"value": 1, "label": sample_archive.BRIDGE_TITLE_V2}
+
+
+async def test_table_views_link_to_history_and_diff(ds):
+    articles = (await ds.client.get("/archive/articles")).text
+    assert '<a href="/archive/-/history/1">2 · history</a>' in articles
+    changes = (await ds.client.get("/archive/recent_changes")).text
+    assert '<a href="/archive/-/diff/1?a=1&amp;b=2">headline</a>' in changes
+    assert '<a href="/archive/-/history/1">1 · history</a>' in changes
+
+
+async def test_table_view_escapes_archived_titles(ds):
+    page = (await ds.client.get("/archive/articles")).text
+    assert "Rates held <b>steady</b>" not in page
+    assert "Rates held &lt;b&gt;steady&lt;/b&gt;" in page
+
+
+# -- canned queries ----------------------------------------------------------------------------
+
+
+async def test_canned_recent_changes_and_most_edited(ds):
+    rows = await get_json(ds, "/archive/recent_changes.json?_shape=array")
+    assert [(r["article_id"], r["version"], r["change_kind"]) for r in rows] == [(1, 2, "headline")]
+    rows = await get_json(ds, "/archive/most_edited.json?_shape=array")
+    assert [(r["article_id"], r["version_count"]) for r in rows] == [(1, 2)]
+
+
+async def test_canned_headline_changes(ds):
+    rows = await get_json(ds, "/archive/headline_changes.json?_shape=array")
+    assert [(r["old_title"], r["new_title"]) for r in rows] == [
+        (sample_archive.BRIDGE_TITLE_V1, sample_archive.BRIDGE_TITLE_V2)
+    ]
+
+
+async def test_canned_first_version_with_phrase(ds):
+    rows = await get_json(
+        ds, "/archive/first_version_with_phrase.json?phrase=nine+months&_shape=array"
+    )
+    assert [(r["article_id"], r["version"]) for r in rows] == [(1, 2)]
+    rows = await get_json(ds, "/archive/first_version_with_phrase.json?phrase=ferry&_shape=array")
+    assert [(r["article_id"], r["version"]) for r in rows] == [(1, 1)]
+    rows = await get_json(ds, '/archive/first_version_with_phrase.json?phrase="zebra&_shape=array')
+    assert rows == []
+
+
+async def test_canned_removed_after_publication(db_path):
+    sample_archive.build(db_path)
+    with Archive(db_path) as archive:
+        for hours in (3, 4):
+            archive.record(
+                CaptureIn(
+                    url=sample_archive.MARKET_URL,
+                    site="other",
+                    fetched_at=sample_archive.T0 + timedelta(hours=hours),
+                    status_code=404,
+                    outcome="gone",
+                    reason="http-404",
+                )
+            )
+    ds = make_datasette(db_path)
+    rows = await get_json(ds, "/archive/removed_after_publication.json?_shape=array")
+    assert [(r["url"], r["status"]) for r in rows] == [(sample_archive.MARKET_URL, "gone")]
+    assert rows[0]["removed_at"] is not None
+
+
+async def test_canned_search_highlights_and_escapes(ds):
+    page = (await ds.client.get("/archive/search?q=analysts")).text
+    assert "<mark>Analysts</mark>" in page
+    assert "<script>alert" not in page
+    rows = await get_json(ds, "/archive/search.json?q=ferry&_shape=array")
+    assert sorted(r["version"] for r in rows) == [1, 2]
+    assert await get_json(ds, "/archive/search.json?_shape=array") == []
+
+
+# -- the plugin's pages ------------------------------------------------------------------------
+
+
+async def test_history_page_lists_versions_with_diff_links(ds):
+    response = await ds.client.get("/archive/-/history/1")
+    assert response.status_code == 200
+    page = response.text
+    assert sample_archive.BRIDGE_TITLE_V2 in page
+    assert page.index("v2</a>") < page.index("v1</a>")  # newest first
+    assert '<a class="na-diff-link" href="/archive/-/diff/1?a=1&amp;b=2">diff with v1</a>' in page
+    assert '<span class="na-plus">+9</span> <span class="na-minus">−1</span>' in page
+
+
+async def test_history_page_of_unknown_article_is_404(ds):
+    assert (await ds.client.get("/archive/-/history/999")).status_code == 404
+    assert (await ds.client.get("/nodb/-/history/1")).status_code == 404
+
+
+async def test_diff_page_highlights_changed_words(ds):
+    page = (await ds.client.get("/archive/-/diff/1?a=1&b=2")).text
+    assert "<del>six</del>" in page and "<ins>nine</ins>" in page
+    assert "<ins>Update: the ferry will be free for pensioners.</ins>" in page
+    assert "<summary>1 unchanged paragraph</summary>" in page
+    inline = (await ds.client.get("/archive/-/diff/1?a=1&b=2&mode=inline")).text
+    assert "<del>six</del><ins>nine</ins>" in inline
+
+
+async def test_diff_page_escapes_archived_text(db_path):
+    sample_archive.build(db_path)
+    with Archive(db_path) as archive:
+        archive.record(
+            sample_archive.capture(sample_archive.MARKET_URL, "other", sample_archive.T0),
+            sample_archive.content(
+                sample_archive.MARKET_TITLE,
+                (*sample_archive.MARKET_TEXT, "<img src=x onerror=alert(1)>"),
+            ),
+        )
+    ds = make_datasette(db_path)
+    page = (await ds.client.get("/archive/-/diff/2")).text
+    assert "<img src=x" not in page and "<script>alert" not in page and "<b>steady" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+async def test_diff_json_gives_ops_with_offsets(ds):
+    data = await get_json(ds, "/archive/-/diff/1.json?a=1&b=2")
+    assert data["summary"]["kind"] == "headline"
+    changed = [op for op in data["ops"] if op["op"] != "equal"]
+    assert changed[0]["old_text"] == "six" and changed[0]["new_text"] == "nine"
+
+
+async def test_diff_with_missing_version_is_404(ds):
+    assert (await ds.client.get("/archive/-/diff/1?a=1&b=7")).status_code == 404
+
+
+async def test_search_page_shows_snippets_linked_to_history(ds):
+    page = (await ds.client.get("/archive/-/search?q=pensioners")).text
+    assert "<mark>pensioners</mark>" in page
+    assert 'href="/archive/-/history/1"' in page
+    assert 'href="/archive/-/diff/1?a=1&amp;b=2"' in page
+    hostile = (await ds.client.get("/archive/-/search?q=%3Cscript%3E+NEAR(")).text
+    assert "<script>" not in hostile.split("<footer")[0].replace("<script>DATASETTE", "")
+
+
+async def test_atom_feed_of_recent_changes(ds):
+    response = await ds.client.get("/archive/-/changes.atom")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = ET.fromstring(response.text)
+    (entry,) = feed.findall(f"{ATOM}entry")
+    assert entry.find(f"{ATOM}title").text == f"[headline] {sample_archive.BRIDGE_TITLE_V2}"
+    link = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
+    assert link.endswith("/archive/-/diff/1?a=1&b=2")
+    content = entry.find(f"{ATOM}content")
+    assert content.get("type") == "html"
+    assert "<del>six</del><ins>nine</ins>" in content.text
+
+
+async def test_plugin_leaves_other_databases_alone(tmp_path):
+    other = tmp_path / "other.db"
+    sqlite_utils.Database(other)["things"].insert({"id": 1, "name": "x"})
+    ds = make_datasette(other)
+    assert (await ds.client.get("/other/-/history/1")).status_code == 404
+    data = await get_json(ds, "/-/metadata.json")
+    assert "other" not in data.get("databases", {})
+
+
+def test_web_url_refuses_script_links():
+    assert web_url("https://news.example/a") == "https://news.example/a"
+    assert web_url("javascript:alert(1)") == "#"
+    assert web_url(None) == "#"
