@@ -23,7 +23,6 @@ import asyncio
 import gzip
 import multiprocessing
 import random
-import socket
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -237,7 +236,6 @@ def main() -> None:
         )
         polite = FetchSettings(allow_hosts=allow, global_concurrency=args.concurrency)
         print(f"page: {len(page)} bytes, {len(gzip.compress(page))} gzipped; port {port}")
-        print(f"socket backlog check: {socket.SOMAXCONN}")
 
         runs: dict[str, list[Run]] = {"httpx": [], "fetcher-fast": []}
         measure("warm-up", lambda: run_httpx(urls[:200], args.concurrency), 200)
