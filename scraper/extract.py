@@ -269,6 +269,14 @@ def _run(
     )
     blocks = extract_text.render(winner.nodes, options)
     method = winner.method
+    if not blocks:
+        # Everything was judged boilerplate (a page-wide wrapper named "ad-body", say): the
+        # container's text unpruned beats no text.
+        notes.append("pruning left nothing; container kept whole")
+        blocks = extract_text.render(
+            winner.nodes, RenderOptions(title_words=title_words, prune=False)
+        )
+        method = "fallback"
     blocks, method = _prefer_jsonld_body(blocks, method, meta, notes)
 
     if trace is not None:

@@ -149,10 +149,24 @@ def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
     out = []
     for key in ranked:
         node = nodes[key]
+        if _inside_boilerplate(node):
+            continue
         final = scores[key] * (1 - link_density(node))
         out.append(Candidate([node], "density", describe(node), final, 0))
     out.sort(key=lambda c: c.score, reverse=True)
     return out[:limit]
+
+
+def _inside_boilerplate(node: LexborNode) -> bool:
+    """Is the node within a comment thread, share bar, related box...? (Long comments score.)"""
+    ancestor: LexborNode | None = node
+    while ancestor is not None and ancestor.tag not in ("body", "html"):
+        attrs = ancestor.attributes
+        words = ((attrs.get("class") or "") + " " + (attrs.get("id") or "")).strip()
+        if words and rules.NEGATIVE.search(words) in rules.ALWAYS_DISCARD:
+            return True
+        ancestor = ancestor.parent
+    return False
 
 
 def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:

@@ -170,8 +170,6 @@ ALWAYS_DISCARD = frozenset(
         "sponsored",
         "advert",
         "advertisement",
-        "ad",
-        "ads",
         "outbrain",
         "taboola",
         "footer",
