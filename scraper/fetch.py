@@ -677,7 +677,7 @@ class Fetcher:
             if key in seen:
                 raise RedirectLoop(f"redirect back to {nxt}", url=url)
             seen.add(key)
-            if settings.obey_robots and origin_of(str(nxt)) != origin_of(str(current)):
+            if settings.obey_robots:  # every hop, same host or not (rules are cached)
                 await self._robots_delay(nxt, str(nxt))
             current = nxt
 

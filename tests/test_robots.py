@@ -232,3 +232,10 @@ async def test_huge_robots_is_read_up_to_500_kib():
                 await fetcher.fetch(server.url("/private/x"))
             result = await fetcher.fetch(server.url("/ok"))  # that rule is past 500 KiB
         assert result.status == 200
+
+
+async def test_redirect_into_a_disallowed_path_is_stopped(robots_server: HostileServer):
+    async with Fetcher(polite(robots_server)) as fetcher:
+        with pytest.raises(RobotsDisallowed):
+            await fetcher.fetch(robots_server.url("/redirect-to?target=/private/secret"))
+    assert "/private/secret" not in robots_server.paths()
