@@ -486,8 +486,8 @@ def normalize_date(value: str | None) -> str | None:
             return None
     if not 1990 <= parsed.year <= 2100:
         return None
-    if len(candidate) == 10 and parsed.hour == parsed.minute == 0 and parsed.tzinfo is None:
-        return parsed.date().isoformat()
+    if ":" not in candidate and parsed.tzinfo is None and not parsed.hour and not parsed.minute:
+        return parsed.date().isoformat()  # the page gave a date, not a time
     return parsed.isoformat()
 
 
