@@ -564,8 +564,8 @@ def _starts(paragraphs: Sequence[str]) -> list[int]:
 # --------------------------------------------------------------------------------------------
 # change summaries
 
-# A typo-level correction touches at most this many words on each side and this many
-# characters in all.
+# A typo-level correction swaps a single word (a misspelling, a wrong weekday or figure), or
+# touches at most two words on each side and this many characters in all.
 _TYPO_MAX_WORDS = 2
 _TYPO_MAX_CHARS = 4
 
@@ -633,12 +633,13 @@ def summarize_diff(diff: Diff) -> ChangeSummary:
     similarity = 2 * equal_words / total if total else 1.0
     pure_addition = words_added > 0 and words_removed <= max(1, words_added // 10) and not removed
     pure_removal = words_removed > 0 and words_added <= max(1, words_removed // 10) and not added
+    one_word = words_added <= 1 and words_removed <= 1
     small = (
         not added
         and not removed
         and words_added <= _TYPO_MAX_WORDS
         and words_removed <= _TYPO_MAX_WORDS
-        and char_edits <= _TYPO_MAX_CHARS
+        and (one_word or char_edits <= _TYPO_MAX_CHARS)
     )
     if similarity < 0.5 and not pure_addition and not pure_removal:
         return make("rewrite")
@@ -664,7 +665,8 @@ def summarize_change(
     - ``unchanged``: same title and text (the store normally records no version then).
     - ``rewrite``: less than half of the words survive, and it is not a plain addition/removal.
     - ``headline``: the title changed (with at most a moderate text edit).
-    - ``typo``: a few characters in at most two words, no paragraph added or removed.
+    - ``typo``: one word swapped, or a few characters in at most two words; no paragraph added
+      or removed.
     - ``addition`` / ``removal``: text only added (or only removed), beyond a couple of words.
     - ``rewording``: everything else — edits inside paragraphs, moves, mixed changes.
     """

@@ -68,6 +68,16 @@ def test_misspelling_fixed_is_a_typo():
     assert (summary.words_added, summary.words_removed) == (1, 1)
 
 
+def test_one_word_correction_is_a_typo():
+    summary = summarize_change(TITLE, STORY, TITLE, STORY.replace("Tuesday", "Wednesday"))
+    assert summary.kind == "typo"
+
+
+def test_two_different_words_are_a_rewording():
+    after = STORY.replace("old bridge", "ancient viaduct")
+    assert summarize_change(TITLE, STORY, TITLE, after).kind == "rewording"
+
+
 def test_changed_phrase_is_a_rewording():
     after = STORY.replace(
         "The mayor said the closure would last at least six months.",

@@ -1,0 +1,222 @@
+"""End to end in a real browser: crawl the local demo site, serve the archive, read a diff.
+
+The archive is built the way a user builds one: ``newsarchive crawl`` against the bundled news
+site on 127.0.0.1, the site's clock moved past a scheduled correction, ``newsarchive crawl
+--all`` again. ``newsarchive serve`` runs as a separate process, and headless Chromium (Debian's
+package; Playwright never downloads a browser here) searches, opens the history and the diff
+like a person would. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from archive import diff as diffmod
+from archive.store import Archive
+from scraper.cli import cli
+from scraper.demo import DEMO_START
+from scraper.demo_site import DemoSite
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Boilerplate of the demo site's pages: none of it may reach the archived text.
+BOILERPLATE = ("Latest news", "Must read", "Most read", "Advertisement", "Newsletter", "Comments")
+
+
+def run_cli(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def write_config(tmp: Path, site: DemoSite, db: Path) -> Path:
+    base = site.base_url
+    config = tmp / "config.toml"
+    config.write_text(
+        f"""
+[archive]
+db = "{db}"
+
+[crawl]
+user_agent = "newsarchive-test/0.1 (+https://example.org/contact)"
+per_host_delay = 0
+total_timeout = 10
+retries = 0
+allow_hosts = ["{site.host_port}"]
+
+[[sites]]
+name = "demo-news"
+feeds = ["{base}/feed.xml"]
+sitemaps = ["{base}/sitemap.xml"]
+listing_pages = ["{base}/world/", "{base}/business/", "{base}/culture/"]
+include = ['/20\\d\\d/\\d\\d/\\d\\d/[a-z0-9-]+/$']
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+@pytest.fixture(scope="module")
+def crawled_archive(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("browser")
+    db = tmp / "news.db"
+    with DemoSite(start=DEMO_START) as site:
+        config = write_config(tmp, site, db)
+        run_cli("crawl", "--config", str(config), "--no-progress")
+        site.advance(timedelta(minutes=30))  # past the site's first scheduled correction
+        run_cli("crawl", "--config", str(config), "--all", "--no-progress")
+    return db
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(crawled_archive):
+    """``newsarchive serve`` in its own process; yields its base URL."""
+    port = free_port()
+    command = [sys.executable, "-c", "from scraper.cli import main; main()"]
+    process = subprocess.Popen(
+        [*command, "serve", "--db", str(crawled_archive), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"newsarchive serve exited: {process.stderr.read()}")
+            try:
+                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("newsarchive serve did not answer within 30 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} not found: install Debian's chromium package (.ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def edited_article(db: Path) -> tuple[dict, str, str]:
+    """The article the correction edited, and the words removed and added by it."""
+    with Archive(db, readonly=True) as archive:
+        rows = list(archive.db.query("select * from articles where version_count > 1"))
+        assert rows, "the second crawl should have archived the site's correction"
+        article = rows[0]
+        old, new = archive.versions(article["id"])[-2:]
+    diff = diffmod.diff_versions(old["text"], new["text"])
+    (op,) = [w for b in diff.blocks for w in b.words if w.tag != "equal"]
+    return article, op.old_text, op.new_text
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"), full_page=True)
+
+
+def test_search_history_and_diff_in_a_browser(served, crawled_archive, page):
+    article, removed, added = edited_article(crawled_archive)
+    database = crawled_archive.stem
+    words = sorted(re.findall(r"[A-Za-z]{6,}", article["title"]), key=len, reverse=True)
+    query = words[0]
+
+    page.goto(f"{served}/{database}/-/search")
+    page.get_by_label("Search words").fill(query)
+    page.get_by_label("Search words").press("Enter")
+    page.wait_for_url(re.compile(r"/-/search\?q="))
+    results = page.locator("li.na-result")
+    assert results.count() >= 1
+    marks = page.locator(".na-snippet mark").all_inner_texts()
+    shot(page, "1-search")
+    assert query.lower() in [m.lower() for m in marks]
+
+    page.get_by_role("link", name=article["title"], exact=True).first.click()
+    page.wait_for_url(re.compile(rf"/-/history/{article['id']}$"))
+    assert page.locator("h1").inner_text() == article["title"]
+    history = page.locator("table.na-history tbody tr")
+    assert history.count() == article["version_count"]
+    assert "typo" in history.first.inner_text()
+    shot(page, "2-history")
+
+    page.get_by_role("link", name="diff with v1").click()
+    page.wait_for_url(re.compile(rf"/-/diff/{article['id']}\?a=1&b=2"))
+    deleted = page.locator("td.na-old del")
+    inserted = page.locator("td.na-new ins")
+    assert deleted.all_inner_texts() == [removed]
+    assert inserted.all_inner_texts() == [added]
+    # the changed words are visibly highlighted, not just marked up
+    assert inserted.first.evaluate("e => getComputedStyle(e).backgroundColor") == (
+        "rgb(187, 247, 208)"
+    )
+    assert deleted.first.evaluate("e => getComputedStyle(e).textDecorationLine") == "line-through"
+    content = page.locator("section.content").inner_text()
+    for boilerplate in BOILERPLATE:
+        assert boilerplate not in content
+    shot(page, "3-diff")
+
+    page.get_by_role("link", name="inline").click()
+    paragraph = page.locator("p.na-edited")
+    assert paragraph.count() == 1
+    assert paragraph.locator("del").inner_text() == removed
+    assert paragraph.locator("ins").inner_text() == added
+    shot(page, "4-diff-inline")
