@@ -758,22 +758,19 @@ class Fetcher:
         self, response: httpx.Response, url: httpx.URL, limit: int, truncate: bool
     ) -> bytes:
         codings = _content_codings(response.headers)
-        decoder = _BodyDecoder(codings, limit)
         declared = response.headers.get("content-length", "")
         if not codings and declared.isdigit() and int(declared) > limit and not truncate:
             raise TooLarge(f"Content-Length {declared} > {limit} bytes", url=str(url))
+        decoder: _BodyDecoder | None = None
         try:
+            decoder = _BodyDecoder(codings, limit)
             async for chunk in response.aiter_raw():
                 decoder.feed(chunk)
+            return decoder.finish()
         except _Full:
-            if truncate:
+            if truncate and decoder is not None:
                 return decoder.body()
             raise TooLarge(f"decoded body over {limit} bytes", url=str(url)) from None
-        except DecodingFailed as exc:
-            exc.url = str(url)
-            raise
-        try:
-            return decoder.finish()
         except DecodingFailed as exc:
             exc.url = str(url)
             raise
