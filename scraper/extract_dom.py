@@ -17,6 +17,7 @@ from scraper.extract_text import ELLIPSES, describe, link_density
 
 _MIN_PARAGRAPH = 25
 _MAX_SCORED = 5_000
+_TRUSTED_CHARS = 400
 _BLOCKS = frozenset(
     {"p", "div", "table", "ul", "ol", "section", "article", "blockquote", "pre", "h2", "h3"}
 )
@@ -31,6 +32,7 @@ class Candidate:
     label: str
     score: float
     text_chars: int
+    specific: bool = False  # found by a CMS/theme body rule, not a generic container
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -253,7 +255,14 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
             kept = [n for size, n in sized if size >= min(best * 0.15, 200)]
         total = sum(size for size, n in sized if n in kept)
         label = selector if len(kept) == 1 else f"{selector} (x{len(kept)})"
-        return Candidate(kept, "article", f"{label} -> {describe(kept[0])}", float(total), total)
+        return Candidate(
+            kept,
+            "article",
+            f"{label} -> {describe(kept[0])}",
+            float(total),
+            total,
+            specific=index < rules.GENERIC_FROM,
+        )
     return None
 
 
@@ -271,6 +280,17 @@ def choose(body: LexborNode, body_selector: str | None, title: str | None = None
         choice.notes.append(f"site rule {body_selector!r} matched nothing")
 
     selected = selector_candidate(body, headline_node(body, title))
+    if selected is not None and selected.specific and selected.text_chars >= _TRUSTED_CHARS:
+        # A CMS body container with real text is trusted: density only finds its core block
+        # (for wrapper protection), and the rest of the page is not scored at all.
+        choice.winner = selected
+        choice.considered.append(selected)
+        inner = [c for n in selected.nodes for c in density_candidates(n, 1)]
+        if inner:
+            choice.core = max(inner, key=lambda c: c.score).nodes[0]
+            choice.considered.extend(inner)
+        choice.notes.append("trusted body container")
+        return choice
     dense = density_candidates(body)
     top = dense[0] if dense else None
     if top is not None:
