@@ -40,6 +40,7 @@ _ARTICLE_TYPES = frozenset(
 )
 _PAGE_TYPES = frozenset({"webpage", "itempage", "collectionpage"})
 
+_QUERY = 'meta[content], title, link[rel="canonical"], script[type="application/ld+json"], h1'
 _MAX_JSONLD_CHARS = 2_000_000
 _MAX_JSONLD_OBJECTS = 2_000
 _WORD = re.compile(r"\w+")
@@ -72,21 +73,31 @@ class Metadata:
 
 def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
     """Collect metadata from a parsed page (call before the tree is cleaned)."""
-    meta = _meta_tags(tree)
-    ld = _jsonld_article(tree)
+    # One traversal for everything the head (and the misparsed head) can hold.
+    found: dict[str, list[LexborNode]] = {
+        "meta": [],
+        "title": [],
+        "link": [],
+        "script": [],
+        "h1": [],
+    }
+    for node in tree.css(_QUERY):
+        found[node.tag or ""].append(node)
+    meta = _meta_tags(found["meta"])
+    ld = _jsonld_article(found["script"])
     page = ld.get("page", {})
     art = ld.get("article", {})
 
     headline = _first_str(art.get("headline"), art.get("name"))
     og_title = meta.get("og:title") or meta.get("twitter:title")
-    html_title = _text(tree.css_first("title"))
+    html_title = _text(found["title"][0]) if found["title"] else None
     site_name = _first_str(
         meta.get("og:site_name"),
         _name_of(art.get("publisher"), ld.get("ids", {})),
         meta.get("application-name"),
     )
     references = tuple(t for t in (headline, og_title, html_title) if t)
-    title = _visible_headline(tree, references, site_name)
+    title = _visible_headline(found["h1"], references, site_name)
 
     published = _first_date(
         art.get("datePublished"),
@@ -126,7 +137,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         or _byline_authors(tree)
     )
 
-    canonical = _attr(tree.css_first('link[rel="canonical"]'), "href") or meta.get("og:url")
+    canonical = _attr(found["link"][0], "href") if found["link"] else None
+    canonical = canonical or meta.get("og:url")
     if canonical and url and not re.match(r"^[a-z][a-z0-9+.-]*:", canonical, re.IGNORECASE):
         from urllib.parse import urljoin
 
@@ -193,11 +205,11 @@ class _MetaTags:
         return self._values.get(key, [])
 
 
-def _meta_tags(tree: LexborHTMLParser) -> _MetaTags:
+def _meta_tags(nodes: list[LexborNode]) -> _MetaTags:
     # The whole tree, not <head>: with scripting off, a tracking <noscript><img> in <head>
     # closes it, and every <meta> after that is parsed into <body>.
     tags = _MetaTags()
-    for node in tree.css("meta[content]"):
+    for node in nodes:
         attrs = node.attributes
         key = attrs.get("property") or attrs.get("name") or attrs.get("itemprop")
         key = key or attrs.get("http-equiv")
@@ -210,9 +222,9 @@ def _meta_tags(tree: LexborHTMLParser) -> _MetaTags:
 # --- JSON-LD -----------------------------------------------------------------------------
 
 
-def _jsonld_objects(tree: LexborHTMLParser) -> Iterator[dict[str, Any]]:
+def _jsonld_objects(scripts: list[LexborNode]) -> Iterator[dict[str, Any]]:
     budget = _MAX_JSONLD_OBJECTS
-    for script in tree.css('script[type="application/ld+json"]'):
+    for script in scripts:
         raw = script.text(deep=True)
         if not raw or len(raw) > _MAX_JSONLD_CHARS:
             continue
@@ -242,10 +254,10 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {k.rsplit("/", 1)[-1].lower() for k in kinds if isinstance(k, str)}
 
 
-def _jsonld_article(tree: LexborHTMLParser) -> dict[str, Any]:
+def _jsonld_article(scripts: list[LexborNode]) -> dict[str, Any]:
     """The first article-like and page-like objects, plus an @id index for references."""
     found: dict[str, Any] = {"ids": {}}
-    for obj in _jsonld_objects(tree):
+    for obj in _jsonld_objects(scripts):
         ident = obj.get("@id")
         if isinstance(ident, str):
             found["ids"].setdefault(ident, obj)
@@ -309,12 +321,12 @@ def _norm_words(text: str) -> list[str]:
 
 
 def _visible_headline(
-    tree: LexborHTMLParser, references: tuple[str, ...], site_name: str | None
+    h1_nodes: list[LexborNode], references: tuple[str, ...], site_name: str | None
 ) -> str | None:
     """The on-page headline: the <h1> that agrees with the page's declared titles."""
     ref_words = [set(_norm_words(r)) for r in references]
     best: tuple[float, str] | None = None
-    h1s = [_squash(node.text()) for node in tree.css("h1")[:20]]
+    h1s = [_squash(node.text()) for node in h1_nodes[:20]]
     h1s = [h for h in h1s if h]
     for text in h1s:
         words = _norm_words(text)
