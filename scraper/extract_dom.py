@@ -149,9 +149,10 @@ def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
             level += 1
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)[: limit + 2]
     out = []
+    seen: dict[int, bool] = {}
     for key in ranked:
         node = nodes[key]
-        if _inside_boilerplate(node):
+        if _inside_boilerplate(node, seen):
             continue
         final = scores[key] * (1 - link_density(node))
         out.append(Candidate([node], "density", describe(node), final, 0))
@@ -159,16 +160,29 @@ def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
     return out[:limit]
 
 
-def _inside_boilerplate(node: LexborNode) -> bool:
-    """Is the node within a comment thread, share bar, related box...? (Long comments score.)"""
+def _inside_boilerplate(node: LexborNode, seen: dict[int, bool]) -> bool:
+    """Is the node within a comment thread, share bar, related box...? (Long comments score.)
+
+    `seen` caches the answer per ancestor: the candidates of one page share most of them.
+    """
+    path: list[int] = []
     ancestor: LexborNode | None = node
+    found = False
     while ancestor is not None and ancestor.tag not in ("body", "html"):
+        key = ancestor.mem_id
+        if key in seen:
+            found = seen[key]
+            break
+        path.append(key)
         attrs = ancestor.attributes
         words = ((attrs.get("class") or "") + " " + (attrs.get("id") or "")).strip()
         if words and rules.NEGATIVE.search(words) in rules.ALWAYS_DISCARD:
-            return True
+            found = True
+            break
         ancestor = ancestor.parent
-    return False
+    for key in path:
+        seen[key] = found
+    return found
 
 
 def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
