@@ -23,6 +23,7 @@ archive as immutable (``-i``): SQLite would then skip locking and could read a t
 from __future__ import annotations
 
 import json
+import logging
 import weakref
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -39,6 +40,8 @@ from .search import search as run_search
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
+
+log = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
@@ -84,6 +87,12 @@ def startup(datasette):
         for name in list(datasette.databases):
             if await _is_archive(datasette, name):
                 names.add(name)
+                if not datasette.get_database(name).is_mutable:
+                    log.warning(
+                        "archive %r is served as immutable: only do that with a copy that "
+                        "no crawl writes to any more",
+                        name,
+                    )
         _archives[datasette] = names
 
     return inner

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
+import httpx
 import pytest
 import sample_archive
 import sqlite_utils
@@ -54,6 +59,44 @@ async def test_served_archive_sees_writes_made_while_serving(ds, db_path):
             sample_archive.content("Fresh story", ("A new article appeared.",)),
         )
     assert len(await get_json(ds, "/archive/articles.json?_shape=array")) == 3
+
+
+def test_newsarchive_serve_follows_a_live_archive(db_path):
+    """``newsarchive serve`` in its own process sees what a writer adds while it serves."""
+    sample_archive.build(db_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-c", "from scraper.cli import main; main()", "serve"]
+    process = subprocess.Popen(
+        [*command, "--db", str(db_path), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}/archive"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read()
+            try:
+                response = httpx.get(f"{base}/articles.json?_shape=array", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "newsarchive serve did not start"
+                time.sleep(0.2)
+        assert len(response.json()) == 2
+        with Archive(db_path) as archive:  # a crawl writing while the server reads
+            archive.record(
+                sample_archive.capture("https://news.example/new/", "local", sample_archive.T0),
+                sample_archive.content("Fresh story", ("A new article appeared.",)),
+            )
+        assert len(httpx.get(f"{base}/articles.json?_shape=array", timeout=5).json()) == 3
+        history = httpx.get(f"{base}/-/history/1", timeout=5)
+        assert history.status_code == 200 and "diff with v1" in history.text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_missing_file_is_a_typed_error(tmp_path):
