@@ -399,3 +399,32 @@ def test_very_long_paragraph_is_aligned_by_sentence_and_stays_exact():
         ("confirmed", "denied"),
         ("700", "701"),
     ]
+
+
+def test_many_replaced_paragraphs_still_pair_up_as_edits():
+    old = "\n\n".join(
+        f"Entry {n}: the minister said the vote would happen soon." for n in range(80)
+    )
+    new = old.replace(" soon.", " later.")
+    kinds = {b.kind for b in diff_versions(old, new).blocks}
+    assert kinds == {"edited"}
+    summary = summarize_change("t", old, "t", new)
+    assert (summary.paragraphs_edited, summary.words_added, summary.words_removed) == (80, 80, 80)
+
+
+_hostile_words = st.sampled_from(["<b>", "&amp;", '"', "'", "<script>", "x", "\x1b[2J", "é"])
+_hostile_text = st.lists(st.lists(_hostile_words, max_size=5).map(" ".join), max_size=4).map(
+    "\n\n".join
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_hostile_text, _hostile_text, _hostile_words, _hostile_words)
+def test_renderers_escape_whatever_the_texts(old, new, old_title, new_title):
+    diff = diff_versions(old, new, old_title=old_title, new_title=new_title)
+    for mode in ("side-by-side", "inline"):
+        out = render_html(diff, mode, context=None)
+        assert "<b>" not in out and "<script>" not in out
+        assert '"' not in re.sub(r'(class|data-paragraph|colspan)="[^"]*"', "", out)
+    assert "\x1b" not in render_unified(diff) + render_inline(diff, color=False)
+    json.dumps(render_json(diff))
