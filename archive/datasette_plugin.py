@@ -100,7 +100,20 @@ def startup(datasette):
 
 @hookimpl
 def get_metadata(datasette, key, database, table):
-    return archive_metadata.instance_metadata(_archive_names(datasette))
+    names = _archive_names(datasette)
+    data = archive_metadata.instance_metadata(names)
+    for name in names:
+        base = _db_path(datasette, name)
+        data["databases"][name]["description_html"] = Markup(
+            '{} <a href="{}">Search with snippets</a> · <a href="{}">recent changes</a> · '
+            '<a href="{}">Atom feed of changes</a>'
+        ).format(
+            archive_metadata.DATABASE_DESCRIPTION,
+            f"{base}/-/search",
+            f"{base}/recent_changes",
+            f"{base}/-/changes.atom",
+        )
+    return data
 
 
 @hookimpl
@@ -232,17 +245,6 @@ def table_actions(datasette, database, table):
             "label": "Atom feed of changes",
         },
     ]
-
-
-@hookimpl
-def extra_template_vars(template, database, datasette):
-    if database is None or database not in _archive_names(datasette):
-        return {}
-    base = _db_path(datasette, database)
-    return {
-        "newsarchive_search_url": f"{base}/-/search",
-        "newsarchive_feed_url": f"{base}/-/changes.atom",
-    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -312,3 +312,11 @@ def test_web_url_refuses_script_links():
     assert web_url("https://news.example/a") == "https://news.example/a"
     assert web_url("javascript:alert(1)") == "#"
     assert web_url(None) == "#"
+
+
+async def test_database_page_links_to_search_changes_and_feed(ds):
+    page = (await ds.client.get("/archive")).text
+    assert '<a href="/archive/-/search">Search with snippets</a>' in page
+    assert '<a href="/archive/-/changes.atom">Atom feed of changes</a>' in page
+    for query in ("recent_changes", "most_edited", "headline_changes", "search"):
+        assert f'href="/archive/{query}"' in page
