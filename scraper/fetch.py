@@ -41,6 +41,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 
 import brotli
 import httpx
@@ -310,21 +311,57 @@ class _ZlibStage:
         return b""
 
 
+@cache
+def _brotli_limits_output() -> bool:
+    """Whether this brotli binding can cap output per call (``output_buffer_limit``, 1.2+)."""
+    try:
+        brotli.Decompressor().process(b"", output_buffer_limit=1)
+    except TypeError:
+        return False
+    return True
+
+
 class _BrotliStage:
-    def __init__(self) -> None:
+    """br, never producing (much) more than the room it is given.
+
+    With brotli 1.2+ the decompressor caps each call's output. Older bindings cannot, so the
+    input is fed in slices small enough that one slice cannot expand to more than a few MiB.
+    """
+
+    SLICE = 32  # bytes of input per call without output limiting: < 2 MiB out at brotli's max ratio
+
+    def __init__(self, limit_output: bool | None = None) -> None:
         self._obj = brotli.Decompressor()
         self._fed = False
+        self._limit_output = _brotli_limits_output() if limit_output is None else limit_output
 
     def feed(self, data: bytes, room: int) -> bytes:
         if not data:
             return b""
         self._fed = True
-        out = bytearray(self._obj.process(data, output_buffer_limit=DECODE_CHUNK))
-        while len(out) <= room and not self._obj.can_accept_more_data():
-            out += self._obj.process(b"", output_buffer_limit=DECODE_CHUNK)
-        if len(out) > room:
+        parts: list[bytes] = []
+        size = 0
+        if self._limit_output:
+            chunk = self._obj.process(data, output_buffer_limit=DECODE_CHUNK)
+            # Drain until a call yields nothing: output can still be pending even when
+            # can_accept_more_data() already says True.
+            while chunk:
+                parts.append(chunk)
+                size += len(chunk)
+                if size > room or self._obj.is_finished():
+                    break
+                chunk = self._obj.process(b"", output_buffer_limit=DECODE_CHUNK)
+        else:
+            view = memoryview(data)
+            for start in range(0, len(data), self.SLICE):
+                chunk = self._obj.process(bytes(view[start : start + self.SLICE]))
+                parts.append(chunk)
+                size += len(chunk)
+                if size > room:
+                    break
+        if size > room:
             raise _Full
-        return bytes(out)
+        return b"".join(parts)
 
     def finish(self) -> bytes:
         if self._fed and not self._obj.is_finished():

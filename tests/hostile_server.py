@@ -185,6 +185,39 @@ async def gzip_br(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> No
     await respond(w, body=body, headers={"Content-Encoding": "gzip, br"})
 
 
+def large_page() -> bytes:
+    """A 300 KB page whose bytes vary, so decoders must cross many output chunks."""
+    rows = "".join(
+        f"<p>Paragraph {i}: {'lorem ipsum dolor ' * (i % 7 + 1)}</p>" for i in range(4000)
+    )
+    return f"<!doctype html><html><body>{rows}</body></html>".encode()
+
+
+def encode(body: bytes, coding: str) -> bytes:
+    if coding == "gzip":
+        return gzip.compress(body)
+    if coding == "deflate":
+        return zlib.compress(body)
+    if coding == "br":
+        return brotli.compress(body)
+    raise ValueError(coding)
+
+
+async def large_encoded(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
+    """``?coding=gzip,br`` applies gzip then br, sent in small writes to split the stream."""
+    codings = [c for c in req.query.get("coding", "").split(",") if c]
+    body = large_page()
+    for coding in codings:
+        body = encode(body, coding)
+    headers = {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(len(body))}
+    if codings:
+        headers["Content-Encoding"] = ", ".join(codings)
+    w.write(head(200, headers))
+    for start in range(0, len(body), 1000):
+        w.write(body[start : start + 1000])
+        await w.drain()
+
+
 async def three_encodings(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
     body = gzip.compress(gzip.compress(gzip.compress(PAGE.encode())))
     await respond(w, body=body, headers={"Content-Encoding": "gzip, gzip, gzip"})
@@ -431,6 +464,7 @@ def default_routes() -> dict[str, Handler]:
         "/gzip-gzip": gzip_gzip,
         "/gzip-br": gzip_br,
         "/three-encodings": three_encodings,
+        "/large-encoded": large_encoded,
         "/raw-deflate": raw_deflate,
         "/bad-gzip": bad_gzip,
         "/truncated-gzip": truncated_gzip,

@@ -7,7 +7,14 @@ import tracemalloc
 from collections.abc import Iterator
 
 import pytest
-from hostile_server import HostileServer, brotli_bomb, deflate_bomb, gzip_bomb, gzip_member
+from hostile_server import (
+    HostileServer,
+    brotli_bomb,
+    deflate_bomb,
+    gzip_bomb,
+    gzip_member,
+    large_page,
+)
 
 from scraper.fetch import (
     BadScheme,
@@ -130,6 +137,14 @@ async def test_stacked_and_raw_encodings_decode(server: HostileServer, path: str
     async with Fetcher(settings(server)) as fetcher:
         result = await fetcher.fetch(server.url(path))
     assert result.text is not None and "Élection à Zürich" in result.text
+
+
+@pytest.mark.parametrize("coding", ["", "gzip", "deflate", "br", "gzip,br", "deflate,gzip"])
+async def test_large_bodies_decode_exactly(server: HostileServer, coding: str):
+    async with Fetcher(settings(server)) as fetcher:
+        result = await fetcher.fetch(server.url(f"/large-encoded?coding={coding}"))
+    assert result.body == large_page()
+    assert result.text == large_page().decode()
 
 
 @pytest.mark.parametrize(
@@ -435,3 +450,20 @@ def test_defaults_are_polite_and_bounded():
     assert defaults.max_redirects == 10
     assert "+http" in defaults.user_agent  # a contact URL in the User-Agent
     assert defaults.allow_hosts == frozenset()
+
+
+@pytest.mark.parametrize("limit_output", [True, False])
+def test_brotli_stage_is_bounded_with_and_without_output_limits(limit_output: bool):
+    """brotli 1.2 caps output per call; older bindings get small input slices instead."""
+    import brotli
+
+    from scraper.fetch import _BrotliStage, _Full
+
+    page = b"<p>" + b"news " * 20_000 + b"</p>"
+    stage = _BrotliStage(limit_output=limit_output)
+    assert stage.feed(brotli.compress(page), room=MiB) == page
+    assert stage.finish() == b""
+
+    bomb = _BrotliStage(limit_output=limit_output)
+    with pytest.raises(_Full):
+        bomb.feed(brotli_bomb(), room=MiB)
