@@ -7,6 +7,7 @@ have ``articles`` and ``versions`` tables) get the metadata and pages; others ar
 Pages (``<db>`` is the database's route, usually the file name without ``.db``)::
 
     /<db>/-/history/<article id>        versions of an article, with links to each diff
+    /<db>/-/history?url=<article URL>   redirects to the above
     /<db>/-/diff/<article id>?a=1&b=2   the diff between two versions (&mode=inline)
     /<db>/-/diff/<article id>.json      the same as JSON (ops with offsets)
     /<db>/-/search?q=...                search with highlighted snippets
@@ -324,6 +325,23 @@ async def history_page(datasette, request):
     )
 
 
+async def find_page(datasette, request):
+    """``/<db>/-/history?url=...``: the history of the article with that URL (or alias)."""
+    name, db = await _archive_db(datasette, request)
+    url = request.args.get("url", "").strip()
+    if not url:
+        raise NotFound("give the article's URL as ?url=")
+    rows = await _rows(
+        db,
+        "select id from articles where url = :url union all "
+        "select article_id from article_urls where url = :url limit 1",
+        {"url": url},
+    )
+    if not rows:
+        raise NotFound(f"no article with URL {url!r} in the archive")
+    return Response.redirect(history_url(datasette, name, rows[0]["id"]))
+
+
 async def _version_pair(db, article_id: int, request) -> tuple[dict, dict]:
     count_rows = await _rows(
         db, "select max(version) as n from versions where article_id = ?", [article_id]
@@ -512,6 +530,7 @@ def register_routes(datasette):
     return [
         (r"^/-/newsarchive/newsarchive\.css$", css_page),
         (r"^/(?P<database>[^/]+)/-/history/(?P<article_id>\d+)$", history_page),
+        (r"^/(?P<database>[^/]+)/-/history$", find_page),
         (r"^/(?P<database>[^/]+)/-/diff/(?P<article_id>\d+)(\.(?P<format>json))?$", diff_page),
         (r"^/(?P<database>[^/]+)/-/search$", search_page),
         (r"^/(?P<database>[^/]+)/-/changes\.atom$", feed_page),

@@ -320,3 +320,12 @@ async def test_database_page_links_to_search_changes_and_feed(ds):
     assert '<a href="/archive/-/changes.atom">Atom feed of changes</a>' in page
     for query in ("recent_changes", "most_edited", "headline_changes", "search"):
         assert f'href="/archive/{query}"' in page
+
+
+async def test_history_can_be_found_by_article_url(ds):
+    response = await ds.client.get(f"/archive/-/history?url={sample_archive.BRIDGE_URL}")
+    assert response.status_code == 302
+    assert response.headers["location"] == "/archive/-/history/1"
+    assert (
+        await ds.client.get("/archive/-/history?url=https://nowhere.example/")
+    ).status_code == 404
