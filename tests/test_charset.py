@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from scraper.charset import (
     charset_from_content_type,
@@ -159,3 +161,25 @@ def test_empty_and_binary_never_raise():
     assert decode_html(b"") == ("", "utf-8")
     text, enc = decode_html(bytes(range(256)) * 4, "text/html")
     assert isinstance(text, str) and enc
+
+
+@given(
+    text=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\ufeff"),
+        max_size=300,
+    ),
+    label=st.sampled_from(
+        ["utf-8", "windows-1252", "iso-8859-2", "koi8-r", "shift_jis", "gbk", "euc-kr", "big5"]
+    ),
+)
+@settings(max_examples=150, deadline=None)
+def test_declared_encoding_round_trips(text: str, label: str):
+    """Text that the declared encoding can represent comes back exactly, no U+FFFD added."""
+    codec = {"shift_jis": "cp932", "gbk": "gb18030", "euc-kr": "cp949", "big5": "big5hkscs"}
+    try:
+        body = page(text).encode(codec.get(label, label))
+    except UnicodeEncodeError:
+        assume(False)
+    decoded, name = decode_html(body, f"text/html; charset={label}")
+    assert decoded == page(text)
+    assert name == label
