@@ -17,6 +17,8 @@ from selectolax.lexbor import LexborNode
 from scraper import extract_rules as rules
 
 _WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s")
+_PIECE = 65_536
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 _KIND_OF_TAG = {
     "h1": "h2",
@@ -96,6 +98,29 @@ class RenderOptions:
     protected: frozenset[int] = field(default_factory=frozenset)
 
 
+def collapse(text: str) -> str:
+    """Inline whitespace collapsed to single spaces.
+
+    split/join is fastest for paragraphs, but on a 10 MB one-line page it (and re.sub) would
+    build millions of small string objects; long text is collapsed in 64 KB pieces cut at
+    whitespace, which keeps memory flat.
+    """
+    if len(text) < _PIECE:
+        return " ".join(text.split())
+    pieces: list[str] = []
+    pos, end_of_text = 0, len(text)
+    while pos < end_of_text:
+        end = min(pos + _PIECE, end_of_text)
+        if end < end_of_text:
+            space = _SPACE.search(text, end)
+            end = space.start() if space else end_of_text
+        piece = " ".join(text[pos:end].split())
+        if piece:
+            pieces.append(piece)
+        pos = end
+    return " ".join(pieces)
+
+
 def describe(node: LexborNode) -> str:
     """A short CSS-like label for a node: tag#id.class1.class2."""
     attrs = node.attributes
@@ -138,7 +163,22 @@ def _is_teaser(node: LexborNode, text: str) -> bool:
     return link is not None and len(link.text(strip=True)) >= 15
 
 
-def discard_reason(node: LexborNode, tag: str, root_chars: int) -> str | None:
+class _RootSize:
+    """Characters of the article container, measured only if a rule needs it (it copies
+    the whole text)."""
+
+    def __init__(self, roots: list[LexborNode]) -> None:
+        self._roots = roots
+        self._chars: int | None = None
+
+    @property
+    def chars(self) -> int:
+        if self._chars is None:
+            self._chars = sum(len(root.text(strip=True)) for root in self._roots)
+        return self._chars
+
+
+def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
     """Why this element is boilerplate, or None to keep it."""
     if tag in _NEVER_DISCARD:
         return None
@@ -154,7 +194,7 @@ def discard_reason(node: LexborNode, tag: str, root_chars: int) -> str | None:
             return f"boilerplate class/id ({word})"
         text = node.text(strip=True)
         # A wrapper holding most of the article is layout, whatever its name ("has-sidebar").
-        if len(text) <= root_chars * 0.5:
+        if len(text) <= root.chars * 0.5:
             return f"boilerplate class/id ({word})"
     role = node.attributes.get("role")
     if role in ("navigation", "complementary", "banner", "contentinfo", "dialog", "alert"):
@@ -194,7 +234,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
     def flush() -> None:
         if not parts:
             return
-        text = " ".join("".join(parts).split())
+        text = collapse("".join(parts))
         parts.clear()
         if not text:
             return
@@ -215,7 +255,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
 
     # Stack items: a node to enter, or a string marking the end of a block of that kind.
     stack: list[LexborNode | str] = list(reversed(roots))
-    root_chars = sum(len(root.text(strip=True)) for root in roots)
+    root_size = _RootSize(roots)
     first = True
     while stack:
         item = stack.pop()
@@ -235,7 +275,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
             and tag not in _INLINE_TAGS
             and item.mem_id not in options.protected
         ):
-            reason = discard_reason(item, tag, root_chars)
+            reason = discard_reason(item, tag, root_size)
             if reason is not None:
                 if trace is not None:
                     trace.append(

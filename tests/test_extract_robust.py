@@ -168,3 +168,23 @@ def test_clean_html_and_markdown_are_sanitised() -> None:
     assert article.markdown.startswith("## A heading")
     assert "- one item with enough words" in article.markdown
     assert extract(page).html is None
+
+
+def test_memory_stays_bounded_on_a_ten_megabyte_page() -> None:
+    # In a fresh process, so the high-water mark is this page's alone.
+    import subprocess
+    import sys
+
+    code = (
+        "import resource\n"
+        "from scraper.extract import extract\n"
+        "page = '<body><article><p>' + 'word ' * 2_000_000 + '</p><p>' + 'x' * 1_000_000\n"
+        "article = extract(page)\n"
+        "assert len(article.text) > 10_000_000\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    peak_mb = int(done.stdout.strip())
+    assert peak_mb < 200
