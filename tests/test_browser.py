@@ -174,7 +174,7 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"), full_page=True)
 
 
-def test_search_history_and_diff_in_a_browser(served, crawled_archive, page):
+def test_search_history_and_diff_in_a_browser(page, served, crawled_archive):
     article, removed, added = edited_article(crawled_archive)
     database = crawled_archive.stem
     words = sorted(re.findall(r"[A-Za-z]{6,}", article["title"]), key=len, reverse=True)
