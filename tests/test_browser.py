@@ -19,11 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
 from archive import diff as diffmod
 from archive.store import Archive
-from scraper.cli import cli
 from scraper.demo import DEMO_START
 from scraper.demo_site import DemoSite
 
@@ -44,10 +42,17 @@ CHROMIUM_ARGS = [
 BOILERPLATE = ("Latest news", "Must read", "Most read", "Advertisement", "Newsletter", "Comments")
 
 
+NEWSARCHIVE = [sys.executable, "-c", "from scraper.cli import main; main()"]
+
+
 def run_cli(*args: str) -> str:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
+    """Run ``newsarchive`` in its own process, as a user would (and away from the event loop
+    the sync Playwright API keeps running in this thread)."""
+    result = subprocess.run(
+        [*NEWSARCHIVE, *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
 
 
 def write_config(tmp: Path, site: DemoSite, db: Path) -> Path:
@@ -99,9 +104,8 @@ def free_port() -> int:
 def served(crawled_archive):
     """``newsarchive serve`` in its own process; yields its base URL."""
     port = free_port()
-    command = [sys.executable, "-c", "from scraper.cli import main; main()"]
     process = subprocess.Popen(
-        [*command, "serve", "--db", str(crawled_archive), "--port", str(port)],
+        [*NEWSARCHIVE, "serve", "--db", str(crawled_archive), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
