@@ -21,7 +21,15 @@ from urllib.parse import urlsplit
 
 from protego import Protego
 
-__all__ = ["RobotsCache", "RobotsResponse", "RobotsRules", "origin_of", "parse_robots"]
+__all__ = [
+    "RobotsCache",
+    "RobotsResponse",
+    "RobotsRules",
+    "origin_of",
+    "parse_robots",
+    "rules_for_response",
+    "user_agent_token",
+]
 
 MAX_ROBOTS_BYTES = 500 * 1024
 

@@ -180,6 +180,7 @@ def test_declared_encoding_round_trips(text: str, label: str):
         body = page(text).encode(codec.get(label, label))
     except UnicodeEncodeError:
         assume(False)
+    assume(body.decode(codec.get(label, label)) == page(text))  # cp932 maps ¢ to ￠ and back
     decoded, name = decode_html(body, f"text/html; charset={label}")
     assert decoded == page(text)
     assert name == label
