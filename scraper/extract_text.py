@@ -67,6 +67,9 @@ _INLINE_TAGS = frozenset(
         "var",
     }
 )
+_BOILERPLATE_ROLES = frozenset(
+    {"navigation", "complementary", "banner", "contentinfo", "dialog", "alert"}
+)
 _TEASER_TAGS = frozenset({"li", "article", "div"})
 ELLIPSES = ("...", "…", "[…]", "[...]", "…)")
 _NEVER_DISCARD = frozenset({"html", "body", "main"})
@@ -137,15 +140,6 @@ def norm_words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.translate(_QUOTES).casefold()))
 
 
-def _class_id(node: LexborNode) -> str:
-    attrs = node.attributes
-    cls = attrs.get("class") or ""
-    ident = attrs.get("id") or ""
-    if not cls and not ident:
-        return ""
-    return (cls + " " + ident).replace("_", "-")
-
-
 def link_density(node: LexborNode, text_len: int | None = None) -> float:
     if text_len is None:
         text_len = len(node.text(strip=True))
@@ -187,19 +181,29 @@ def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
     if tag == "header" and node.css_first("h1") is not None:
         return "article header (headline, byline)"
     text: str | None = None
-    words = _class_id(node)
-    word = rules.NEGATIVE.search(words) if words else None
-    if word and not rules.STRONG_POSITIVE.search(words):
-        if word in rules.ALWAYS_DISCARD:
-            return f"boilerplate class/id ({word})"
-        text = node.text(strip=True)
-        # A wrapper holding most of the article is layout, whatever its name ("has-sidebar").
-        if len(text) <= root.chars * 0.5:
-            return f"boilerplate class/id ({word})"
-    role = node.attributes.get("role")
-    if role in ("navigation", "complementary", "banner", "contentinfo", "dialog", "alert"):
+    attrs = node.attributes
+    cls, ident = attrs.get("class"), attrs.get("id")
+    if cls or ident:
+        words = ((cls or "") + " " + (ident or "")).replace("_", "-")
+        word = rules.NEGATIVE.search(words)
+        if word and not rules.STRONG_POSITIVE.search(words):
+            if word in rules.ALWAYS_DISCARD:
+                return f"boilerplate class/id ({word})"
+            text = node.text(strip=True)
+            # A wrapper holding most of the article is layout, whatever its name.
+            if len(text) <= root.chars * 0.5:
+                return f"boilerplate class/id ({word})"
+    role = attrs.get("role")
+    if role in _BOILERPLATE_ROLES:
         return f"role={role}"
-    checks_links = tag in _LIST_TAGS or tag in _CONTAINER_TAGS or tag == "p"
+    if tag == "p":
+        # Only a short paragraph can be a lone link ("Read more: ..."); measure text first.
+        text = node.text(strip=True) if text is None else text
+        if len(text) >= 200 or node.css_first("a") is None:
+            return None
+        density = link_density(node, len(text))
+        return f"link paragraph (density {density:.2f})" if density > 0.8 else None
+    checks_links = tag in _LIST_TAGS or tag in _CONTAINER_TAGS
     if tag not in _TEASER_TAGS and not checks_links:
         return None
     if node.css_first("a") is None:
@@ -215,9 +219,6 @@ def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
     if tag in _LIST_TAGS:
         if density > 0.5:
             return f"link list (density {density:.2f})"
-    elif tag == "p":
-        if density > 0.8 and text_len < 200:
-            return f"link paragraph (density {density:.2f})"
     elif density > 0.6 or (density > 0.35 and text_len < 300):
         return f"link block (density {density:.2f})"
     return None
