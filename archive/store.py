@@ -232,6 +232,23 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m002_latest_versions_version_id(db: sqlite_utils.Database) -> None:
+    """Give ``latest_versions`` the version's id, so Datasette can search and link it."""
+    db["latest_versions"].drop()
+    db.create_view(
+        "latest_versions",
+        """
+        select v.id as version_id, a.id as article_id, a.url, a.site, a.status,
+               a.version_count, a.last_changed, v.version, v.captured_at, v.title, v.byline,
+               v.published, v.modified, v.language, v.section, v.word_count, v.change_kind,
+               v.text
+        from articles a join versions v
+          on v.article_id = a.id and v.version = a.version_count
+        """,
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

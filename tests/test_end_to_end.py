@@ -16,7 +16,9 @@ from scraper.cli import cli
 
 ARTICLE_PATH = "/en/blog/the-meks-role-in-the-iran-iraq-war/"
 BODY_SENTENCE = "<p>Many Iranians, including MEK members living in Iran, rushed to the battlefronts"
-EDITED_SENTENCE = "<p>Many Iranians, including MEK members living in Iran, hurried to the battlefronts"
+EDITED_SENTENCE = (
+    "<p>Many Iranians, including MEK members living in Iran, hurried to the battlefronts"
+)
 
 
 def write_config(tmp_path, server, db_path) -> str:
@@ -122,19 +124,23 @@ def test_boilerplate_churn_is_one_version_and_a_word_is_two(tmp_path, page_serve
     assert v2["change_kind"] in history and "3 captures, 2 versions" in history
 
 
-async def test_datasette_search_finds_the_text(tmp_path, page_server, seed_html):
+def test_datasette_search_finds_the_text(tmp_path, page_server, seed_html):
+    import asyncio
+
     from archive.datasette_plugin import make_datasette
 
     db = tmp_path / "archive.db"
     config = write_config(tmp_path, page_server, db)
     url = page_server.html(ARTICLE_PATH, seed_html)
-    CliRunner().invoke(cli, ["archive", url, "--config", config], catch_exceptions=False)
+    run("archive", url, "--config", config)
 
-    ds = make_datasette(db)
-    response = await ds.client.get("/archive/versions.json?_search=battlefronts&_shape=array")
-    assert response.status_code == 200
-    rows = response.json()
+    async def query(path: str):
+        response = await make_datasette(db).client.get(path)
+        assert response.status_code == 200
+        return response.json()
+
+    rows = asyncio.run(query("/archive/versions.json?_search=battlefronts&_shape=array"))
     assert len(rows) == 1
     assert "rushed to the battlefronts" in rows[0]["text"]
-    response = await ds.client.get("/archive/versions.json?_search=Sanctions&_shape=array")
-    assert response.json() == []  # a teaser headline is not archived text
+    # A teaser headline is not archived text.
+    assert asyncio.run(query("/archive/versions.json?_search=Sanctions&_shape=array")) == []
