@@ -92,7 +92,10 @@ def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: lis
 
 def _paragraph_score(text: str) -> float:
     length = len(text)
-    return 1.0 + text.count(",") + text.count("،") + text.count("，") + min(length / 100, 3.0)
+    commas = text.count(",")
+    if not text.isascii():  # Arabic and CJK commas
+        commas += text.count("،") + text.count("，") + text.count("、")
+    return 1.0 + commas + min(length / 100, 3.0)
 
 
 def _class_weight(node: LexborNode) -> float:
