@@ -298,14 +298,10 @@ def choose(body: LexborNode, body_selector: str | None, title: str | None = None
 
     selected = selector_candidate(body, headline_node(body, title))
     if selected is not None and selected.specific and selected.text_chars >= _TRUSTED_CHARS:
-        # A CMS body container with real text is trusted: density only finds its core block
-        # (for wrapper protection), and the rest of the page is not scored at all.
+        # A CMS body container with real text is trusted: the rest of the page is not scored
+        # at all (inside it, wrappers are still protected by their share of the text).
         choice.winner = selected
         choice.considered.append(selected)
-        inner = [c for n in selected.nodes for c in density_candidates(n, 1)]
-        if inner:
-            choice.core = max(inner, key=lambda c: c.score).nodes[0]
-            choice.considered.extend(inner)
         choice.notes.append("trusted body container")
         return choice
     dense = density_candidates(body)
