@@ -213,6 +213,14 @@ FURNITURE_TEXT = re.compile(
     re.IGNORECASE,
 )
 
+# A short linked paragraph starting like this points at another story ("READ MORE: ...").
+READ_MORE_PREFIX = re.compile(
+    r"^\W*(?:read more|read also|also read|read next|see also|related|more|watch|listen"
+    r"|recommended|lees ook|lire aussi|à lire aussi|leia também|leia mais|lee también"
+    r"|mehr zum thema|weiterlesen|auch interessant|leggi anche)\s*[:|»>–—-]",
+    re.IGNORECASE,
+)
+
 # Tags treated as paragraph-level blocks when rendering text.
 BLOCK_TAGS = frozenset(
     {

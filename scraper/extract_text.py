@@ -201,6 +201,8 @@ def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
         text = node.text(strip=True) if text is None else text
         if len(text) >= 200 or node.css_first("a") is None:
             return None
+        if rules.READ_MORE_PREFIX.match(text):
+            return "link to another story (read more)"
         density = link_density(node, len(text))
         return f"link paragraph (density {density:.2f})" if density > 0.8 else None
     checks_links = tag in _LIST_TAGS or tag in _CONTAINER_TAGS
