@@ -188,3 +188,61 @@ def test_memory_stays_bounded_on_a_ten_megabyte_page() -> None:
     )
     peak_mb = int(done.stdout.strip())
     assert peak_mb < 200
+
+
+_TAGS = [
+    "p",
+    "div",
+    "article",
+    "span",
+    "a",
+    "ul",
+    "li",
+    "h1",
+    "h2",
+    "script",
+    "noscript",
+    "table",
+    "td",
+    "!--",
+    "style",
+    "main",
+    "aside",
+    "br",
+]
+
+
+def _soup_piece(draw_tag: str, closing: bool, text: str, cls: str) -> str:
+    if draw_tag == "!--":
+        return "<!--" if not closing else "-->"
+    if closing:
+        return f"</{draw_tag}>"
+    return f'<{draw_tag} class="{cls}">{text}'
+
+
+def test_tag_soup_yields_an_article_or_a_typed_error() -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    piece = st.builds(
+        _soup_piece,
+        st.sampled_from(_TAGS),
+        st.booleans(),
+        st.text(max_size=60),
+        st.sampled_from(["", "share", "entry-content", "comments", "x_y-z", "ad"]),
+    )
+
+    @settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(piece, max_size=80), st.binary(max_size=64))
+    def check(pieces: list[str], noise: bytes) -> None:
+        page = "".join(pieces)
+        for candidate in (page, page.encode("utf-8") + noise):
+            try:
+                article = extract(candidate)
+            except ExtractionError as exc:
+                assert exc.reason in {"no-content", "too-large", "too-deep", "too-many-elements"}
+            else:
+                assert article.text.strip() == article.text
+                assert "\n\n\n" not in article.text
+
+    check()
