@@ -262,3 +262,71 @@ async def test_canonical_link_merges_an_alias(page_server, tmp_path):
 )
 def test_soft_404_detection(original, final, soft):
     assert is_soft_404(original, final) is soft
+
+
+async def test_per_run_cap_takes_the_oldest_due_first(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    paths = [f"/news/s{i}/" for i in range(5)]
+    serve_feed(server, paths)
+    for p in paths:
+        server.html(p, article_page(f"Story {p}", PARAS, published=T0))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        report = await crawl(config, archive, clock, max_articles=2)
+        assert report.counts.fetched == 2
+        checked = [p for p, _ in server.requests if p.startswith("/news/")]
+        assert checked == paths[:2]  # discovered first, due first
+        clock.advance(minutes=1)
+        report = await crawl(config, archive, clock, max_articles=2)
+        assert [p for p, _ in server.requests if p.startswith("/news/")][2:] == paths[2:4]
+
+
+async def test_a_feed_saying_modified_pulls_a_check_forward(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    old = T0 - timedelta(days=3)
+    server.pages["/feed.xml"] = (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        feed(server, ["/news/old/"]).encode(),
+    )
+    server.html("/news/old/", article_page("Old", PARAS, published=old))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        article = archive.article(f"{server.base}/news/old/")
+        assert article["next_check"] == (T0 + timedelta(hours=3)).isoformat()
+        clock.advance(minutes=30)
+        atom = (
+            f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>'
+            f'<entry><title>Old</title><link href="{server.base}/news/old/"/>'
+            f"<id>old</id><updated>{clock.now.isoformat()}</updated></entry></feed>"
+        )
+        server.pages["/feed.xml"] = (200, {"Content-Type": "application/atom+xml"}, atom.encode())
+        server.html(
+            "/news/old/", article_page("Old", PARAS + ["Correction appended."], published=old)
+        )
+        report = await crawl(config, archive, clock)
+        assert report.counts.new_versions == 1
+
+
+async def test_repeated_errors_mark_an_article_failing_and_recovery_revives(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/flaky/"])
+    server.html("/news/flaky/", article_page("Flaky", PARAS, published=T0))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        server.pages["/news/flaky/"] = (503, {"Content-Type": "text/plain"}, b"down")
+        for _ in range(3):
+            clock.advance(minutes=16)
+            report = await crawl(config, archive, clock)
+            assert report.counts.errors_by_kind == {"http-503": 1}
+        article = archive.article(f"{server.base}/news/flaky/")
+        assert (article["status"], article["error_streak"]) == ("failing", 3)
+        server.html("/news/flaky/", article_page("Flaky", PARAS, published=T0))
+        clock.advance(minutes=16)
+        await crawl(config, archive, clock)
+        assert [e["kind"] for e in archive.events(article["id"])] == ["failing", "revived"]
