@@ -361,7 +361,8 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
         click.echo(
             f"\n`newsarchive {holder.command}` is running (pid {holder.pid}, since {holder.since})"
         )
-    if config is not None and config.sites:
+    same_archive = config is not None and config.db_path.resolve() == Path(db).resolve()
+    if config is not None and config.sites and same_archive:
         from .schedule import next_runs
 
         click.echo("\nnext runs:")
