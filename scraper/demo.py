@@ -138,7 +138,7 @@ def summarize(archive: Archive, db_path: Path, echo: Callable[[str], Any]) -> di
         "\nExplore it:\n"
         f"  newsarchive history {edited[0]['id'] if edited else 1} --db {db_path}\n"
         f"  newsarchive diff {edited[0]['id'] if edited else 1} --db {db_path}\n"
-        f'  newsarchive search "correction" --db {db_path}\n'
+        f"  newsarchive search update --db {db_path}\n"
         f"  newsarchive serve --db {db_path}     # Datasette: search, facets, diffs in the browser"
     )
     return counts
