@@ -24,7 +24,7 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from scraper import extract_dom, extract_text
+from scraper import extract_dom, extract_state, extract_text
 from scraper.extract_text import Block, Discard, RenderOptions
 from scraper.metadata import Metadata, read_metadata
 
@@ -35,6 +35,7 @@ MAX_TAGS = 400_000
 MAX_DEPTH = 2_000
 MAX_ATTRIBUTES = 1_000
 _SAFE_TAG_COUNT = 3_000
+_SKELETON_CHARS = 300  # less text than this: look for the article in the page's JSON state
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,8 @@ def _run(
         )
         method = "fallback"
     blocks, method = _prefer_jsonld_body(blocks, method, meta, notes)
+    if sum(len(b.text) for b in blocks) < _SKELETON_CHARS:
+        blocks, method = _prefer_state_body(page, blocks, method, notes)
 
     if trace is not None:
         trace.method = method
@@ -307,6 +310,28 @@ def _run(
     )
 
 
+def _text_blocks(body: str) -> list[Block]:
+    """Blocks of a body given as text or, when it carries markup, as HTML."""
+    if _MARKUP.search(body):
+        fragment = LexborHTMLParser(f"<body>{body}</body>").body
+        if fragment is not None:
+            return extract_text.render([fragment], RenderOptions(prune=False))
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n", body)]
+    return [Block("p", p) for p in paragraphs if p]
+
+
+def _prefer_state_body(
+    page: str, blocks: list[Block], method: str, notes: list[str]
+) -> tuple[list[Block], str]:
+    """A script-rendered page: the markup is a skeleton, the article is in its JSON state."""
+    body = extract_state.body_from_state(page)
+    found = sum(len(b.text) for b in blocks)
+    if body is None or len(body) < 2 * found:
+        return blocks, method
+    notes.append(f"markup holds {found} chars; the page's JSON state holds the article")
+    return _text_blocks(body), "script-data"
+
+
 def _prefer_jsonld_body(
     blocks: list[Block], method: str, meta: Metadata, notes: list[str]
 ) -> tuple[list[Block], str]:
@@ -328,10 +353,5 @@ def _prefer_jsonld_body(
         notes.append(
             f"JSON-LD articleBody ({len(body)} chars) is longer than the page text ({found})"
         )
-        if _MARKUP.search(body):  # some CMSs put the body's HTML in articleBody
-            fragment = LexborHTMLParser(f"<body>{body}</body>").body
-            if fragment is not None:
-                return extract_text.render([fragment], RenderOptions(prune=False)), "json-ld"
-        paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n|\n", body)]
-        return [Block("p", p) for p in paragraphs if p], "json-ld"
+        return _text_blocks(body), "json-ld"  # as text, or as HTML when it carries markup
     return blocks, method
