@@ -12,15 +12,13 @@ import json
 import re
 from typing import Any
 
-_DATA_SCRIPT = re.compile(
-    r"<script\b[^>]*(?:id=[\"']__NEXT_DATA__[\"']|type=[\"']application/json[\"'])[^>]*>"
-    r"(.*?)</script>",
-    re.IGNORECASE | re.DOTALL,
+_DATA_OPENING = re.compile(
+    r"id\s*=\s*[\"']?__NEXT_DATA__|type\s*=\s*[\"']?application/json", re.IGNORECASE
 )
-_STATE_ASSIGNMENT = re.compile(
-    r"<script\b[^>]*>\s*window\.(?:__[A-Z0-9_]+__|[A-Za-z_]*[Ss]tate)\s*=\s*(\{.*?\})\s*;?\s*</script>",
-    re.DOTALL,
-)
+_STATE_ASSIGNMENT = re.compile(r"^\s*window\.(?:__[A-Z0-9_]+__|[A-Za-z_]*[Ss]tate)\s*=\s*")
+_MAX_SCRIPTS = 300
+_OPEN = re.compile(r"<script\b", re.IGNORECASE)
+_CLOSE = re.compile(r"</script", re.IGNORECASE)
 # Keys under which CMSs keep the body (compared lowercased, without "_" and "-").
 _BODY_KEYS = frozenset(
     {
@@ -49,19 +47,45 @@ _MIN_BODY = 200
 def body_from_state(page: str) -> str | None:
     """The longest article-like body found in the page's JSON state, or None."""
     best: str | None = None
-    for pattern in (_DATA_SCRIPT, _STATE_ASSIGNMENT):
-        for match in pattern.finditer(page):
-            raw = match.group(1)
-            if not raw.strip() or len(raw) > MAX_STATE_CHARS:
-                continue
-            try:
-                data = json.loads(raw, strict=False)
-            except ValueError:
-                continue
-            found = _longest_body(data)
-            if found and (best is None or len(found) > len(best)):
-                best = found
+    for raw in _state_texts(page):
+        if not raw.strip() or len(raw) > MAX_STATE_CHARS:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        found = _longest_body(data)
+        if found and (best is None or len(found) > len(best)):
+            best = found
     return best
+
+
+def _state_texts(page: str) -> list[str]:
+    """JSON texts of data scripts and `window.__STATE__ = {...}` assignments.
+
+    Scanned with str.find (linear; a regex with a lazy body would rescan the rest of the page
+    for every unclosed <script>).
+    """
+    texts: list[str] = []
+    pos = 0
+    for _ in range(_MAX_SCRIPTS):
+        start = _OPEN.search(page, pos)
+        if start is None:
+            break
+        open_end = page.find(">", start.end())
+        close = _CLOSE.search(page, open_end) if open_end != -1 else None
+        if close is None:
+            break
+        opening = page[start.start() : open_end]
+        content = page[open_end + 1 : close.start()]
+        if _DATA_OPENING.search(opening):
+            texts.append(content)
+        else:
+            assignment = _STATE_ASSIGNMENT.match(content)
+            if assignment:
+                texts.append(content[assignment.end() :].strip().rstrip(";"))
+        pos = close.end()
+    return texts
 
 
 def _norm_key(key: str) -> str:

@@ -88,6 +88,14 @@ def test_unclosed_noscript_does_not_swallow_the_article() -> None:
     assert extract(page).text.count("full report next month") == 3
 
 
+def test_skeleton_page_with_unclosed_data_scripts_ends_quickly() -> None:
+    page = "<body><div>Loading</div>" + '<script type="application/json">{"body": ' * 50_000
+    elapsed, result = _timed(page)
+    assert isinstance(result, ExtractionError)
+    assert result.reason == "no-content"
+    assert elapsed < 2
+
+
 def test_empty_and_contentless_pages_raise_no_content() -> None:
     for page in ("", "<html><body></body></html>", "<body><!-- " + PARA * 10, b""):
         with pytest.raises(ExtractionError) as info:
