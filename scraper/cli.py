@@ -263,8 +263,8 @@ def crawl(
         raise _fail(exc) from exc
     for report in reports:
         click.echo(report.summary())
-        for source, reason in report.source_errors:
-            click.echo(f"  source error: {source} [{reason}]", err=True)
+        for source, reason, message in report.source_errors:
+            click.echo(f"  source error: {source} [{reason}] {message}", err=True)
 
 
 @cli.command()

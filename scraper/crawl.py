@@ -48,7 +48,7 @@ class CrawlReport:
     started: datetime
     finished: datetime
     counts: CrawlCounts
-    source_errors: tuple[tuple[str, str], ...] = ()  # (source URL, reason)
+    source_errors: tuple[tuple[str, str, str], ...] = ()  # (source URL, reason, message)
 
     @property
     def duration(self) -> float:
@@ -331,7 +331,7 @@ async def crawl_site(
     started = now()
     crawl_id = archive.start_crawl(site.name, started)
     tally = _Tally()
-    source_errors: list[tuple[str, str]] = []
+    source_errors: list[tuple[str, str, str]] = []
     status = "done"
     try:
         robots_sitemaps: list[str] = []
@@ -340,10 +340,10 @@ async def crawl_site(
             try:
                 robots_sitemaps = await fetcher.sitemaps_from_robots(sources[0])
             except FetchError as exc:
-                source_errors.append((sources[0], exc.reason))
+                source_errors.append((sources[0], exc.reason, str(exc)))
         report = await discover_site(site, fetcher.fetch, robots_sitemaps=robots_sitemaps)
-        source_errors.extend((e.url, e.reason) for e in report.errors)
-        for _source, reason in source_errors:
+        source_errors.extend((e.url, e.reason, e.message) for e in report.errors)
+        for _source, reason, _message in source_errors:
             tally.errors[f"source-{reason}"] += 1
         tally.counter["discovered"] = len(report.found)
         new_ids = archive.add_candidates(

@@ -670,7 +670,8 @@ class Fetcher:
         """Raise RobotsDisallowed or return the host's Crawl-delay (0 when none)."""
         rules = await self._robots.rules(str(target))
         if not rules.can_fetch(str(target), self.settings.user_agent):
-            raise RobotsDisallowed(f"robots.txt ({rules.kind}) disallows {target}", url=url)
+            because = f" ({rules.cause})" if rules.cause else ""
+            raise RobotsDisallowed(f"robots.txt disallows {target}{because}", url=url)
         crawl_delay = rules.crawl_delay(self.settings.user_agent) or 0.0
         return min(crawl_delay, self.settings.max_crawl_delay)
 
@@ -690,8 +691,10 @@ class Fetcher:
                 if exc.url is None or origin_of(exc.url) == origin:
                     raise  # the host itself is off limits; say so rather than "robots"
                 return RobotsResponse(404)  # a robots.txt redirected somewhere unusable
-            except (FetchError, TimeoutError):
-                return RobotsResponse(None)
+            except FetchError as exc:
+                return RobotsResponse(None, error=f"{exc.reason}: {exc}")
+            except TimeoutError:
+                return RobotsResponse(None, error="timeout")
 
     # -- redirects and retries --------------------------------------------------------------
 

@@ -40,6 +40,7 @@ class RobotsResponse:
 
     status: int | None  # None: unreachable (timeout, connection error, protocol error)
     body: bytes = b""
+    error: str | None = None  # why it was unreachable, for messages
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class RobotsRules:
     kind: str  # "parsed", "allow-all" (4xx) or "disallow-all" (5xx, unreachable)
     parser: Protego | None = field(default=None, compare=False, repr=False)
     sitemaps: tuple[str, ...] = ()
+    cause: str | None = field(default=None, compare=False)  # why "disallow-all"
 
     def can_fetch(self, url: str, user_agent: str) -> bool:
         if self.kind == "allow-all":
@@ -94,8 +96,10 @@ def parse_robots(body: bytes) -> RobotsRules:
 def rules_for_response(response: RobotsResponse) -> RobotsRules:
     """RFC 9309's mapping from a fetch outcome to rules."""
     status = response.status
-    if status is None or status == 429 or status >= 500:
-        return DISALLOW_ALL
+    if status is None:
+        return RobotsRules("disallow-all", cause=f"robots.txt unreachable: {response.error}")
+    if status == 429 or status >= 500:
+        return RobotsRules("disallow-all", cause=f"robots.txt answered HTTP {status}")
     if 200 <= status < 300:
         return parse_robots(response.body)
     # 3xx left over after redirects were followed, and 4xx: no usable robots.txt.

@@ -239,3 +239,13 @@ async def test_redirect_into_a_disallowed_path_is_stopped(robots_server: Hostile
         with pytest.raises(RobotsDisallowed):
             await fetcher.fetch(robots_server.url("/redirect-to?target=/private/secret"))
     assert "/private/secret" not in robots_server.paths()
+
+
+def test_disallow_all_says_why():
+    from scraper.robots import RobotsResponse, rules_for_response
+
+    unreachable = rules_for_response(RobotsResponse(None, error="connect: refused"))
+    assert unreachable.kind == "disallow-all"
+    assert unreachable.cause == "robots.txt unreachable: connect: refused"
+    assert rules_for_response(RobotsResponse(503)).cause == "robots.txt answered HTTP 503"
+    assert rules_for_response(RobotsResponse(404)).cause is None
