@@ -134,9 +134,9 @@ _NEGATIVE_WORDS = (
     "|sr-only|screen-reader-text|tooltip|alert|notification|login|account|search"
     "|toc|table-of-contents|inline-related|story-related|rail|right-rail"
     "|left-rail|aside|complementary|follow|donate|donation|shop|affiliate|card-list"
-    "|newsletter-signup|email-signup|trust|feedback|video-player|audio-player|player-wrapper|player-container|gallery-thumbs"
+    "|newsletter-signup|email-signup|feedback|video-player|audio-player|player-wrapper|player-container|gallery-thumbs"
     "|breaking|breaking-news|ticker|news-ticker|author|authors|upsell|offer|cta"
-    "|standfirst|dek|subheadline|sub-headline|subtitle|strapline|kicker|eyebrow|headline"
+    "|standfirst|dek|subtitle|strapline|kicker|eyebrow"
 )
 NEGATIVE = ClassWords(_NEGATIVE_WORDS)
 # Negative words that are never layout wrappers: such a block goes even when it is bigger than
