@@ -205,6 +205,7 @@ FURNITURE_TEXT = re.compile(
     r"|\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?"
     r"|\d+\s*(?:min|mins|minutes?|hours?|hrs?|h|days?)\s+ago"
     r"|this (?:slideshow|video|content|feature) requires javascript\.?"
+    r"|(?:like|enjoyed) this (?:story|article)\?.{0,60}"
     r"|(?:please )?enable javascript.{0,60}"
     r"|.{0,60}\|\s*(?:getty images|reuters|afp|ap|epa|shutterstock|bloomberg)(?:\s*\|.{0,40})?"
     r"|\[(\w+)[^\]]*\].*\[/\w+\]"
@@ -277,5 +278,5 @@ STRONG_POSITIVE = ClassWords(
     "article-body|articlebody|article-content|articlecontent|article-text|articletext"
     "|entry-content|post-content|postcontent|post-body|postbody|story-body|storybody"
     "|story-content|storycontent|main-content|maincontent|content-body|contentbody"
-    "|body-text|bodytext|hentry|embed|twitter-tweet|instagram-media"
+    "|body-text|bodytext|hentry|embed|twitter-tweet|instagram-media|tweet"
 )
