@@ -335,12 +335,12 @@ async def crawl_site(
     status = "done"
     try:
         robots_sitemaps: list[str] = []
-        sources = [*site.feeds, *site.sitemaps, *site.listing_pages]
-        if getattr(site, "use_robots_sitemaps", False) and sources:
-            try:
-                robots_sitemaps = await fetcher.sitemaps_from_robots(sources[0])
-            except FetchError as exc:
-                source_errors.append((sources[0], exc.reason, str(exc)))
+        if site.use_robots_sitemaps:
+            for source in _article_host_sources(site):
+                try:
+                    robots_sitemaps += await fetcher.sitemaps_from_robots(source)
+                except FetchError as exc:
+                    source_errors.append((source, exc.reason, str(exc)))
         report = await discover_site(site, fetcher.fetch, robots_sitemaps=robots_sitemaps)
         source_errors.extend((e.url, e.reason, e.message) for e in report.errors)
         for _source, reason, _message in source_errors:
@@ -400,6 +400,20 @@ async def crawl_site(
         finished = now()
         archive.finish_crawl(crawl_id, finished, counts, status=status)
     return CrawlReport(site.name, crawl_id, started, finished, counts, tuple(source_errors))
+
+
+def _article_host_sources(site: Any) -> list[str]:
+    """One source URL per host whose robots.txt may announce article sitemaps.
+
+    Listing pages and sitemaps live on the articles' host; feeds often on a feed host
+    (feeds.example.com) whose robots.txt says nothing about articles, so they count only
+    when there is nothing else.
+    """
+    candidates = [*site.listing_pages, *site.sitemaps] or list(site.feeds)
+    by_host: dict[str, str] = {}
+    for url in candidates:
+        by_host.setdefault(urlmod.host_of(url), url)
+    return list(by_host.values())
 
 
 def _pull_forward(archive: Archive, site: str, found: Sequence[Any], now: datetime) -> None:

@@ -330,3 +330,35 @@ async def test_repeated_errors_mark_an_article_failing_and_recovery_revives(page
         clock.advance(minutes=16)
         await crawl(config, archive, clock)
         assert [e["kind"] for e in archive.events(article["id"])] == ["failing", "revived"]
+
+
+async def test_sitemaps_announced_in_robots_txt_are_read(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    server.pages["/robots.txt"] = (
+        200,
+        {"Content-Type": "text/plain"},
+        f"User-agent: *\nSitemap: {server.base}/sm.xml\n".encode(),
+    )
+    server.pages["/sm.xml"] = (
+        200,
+        {"Content-Type": "application/xml"},
+        (
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{server.base}/news/only-in-sitemap/</loc></url></urlset>"
+        ).encode(),
+    )
+    server.html("/world/", "<html><body><a href='/news/listed/'>Listed</a></body></html>")
+    for p in ("/news/listed/", "/news/only-in-sitemap/"):
+        server.html(p, article_page(f"Story {p}", PARAS, published=T0))
+    config = make_config(
+        server,
+        tmp_path,
+        feeds=[],
+        listing_pages=[f"{server.base}/world/"],
+        use_robots_sitemaps=True,
+    )
+    with Archive(config.db_path) as archive:
+        report = await crawl(config, archive, clock)
+        assert report.counts.new_versions == 2
+        assert archive.find_article(f"{server.base}/news/only-in-sitemap/") is not None
