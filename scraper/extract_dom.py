@@ -235,6 +235,12 @@ def headline_node(body: LexborNode, title: str | None) -> LexborNode | None:
     return None
 
 
+def _not_boilerplate(node: LexborNode) -> bool:
+    attrs = node.attributes
+    words = ((attrs.get("class") or "") + " " + (attrs.get("id") or "")).replace("_", "-")
+    return not rules.NEGATIVE.search(words) or bool(rules.STRONG_POSITIVE.search(words))
+
+
 def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> Candidate | None:
     """The first body-container rule that matches a node with real text.
 
@@ -243,15 +249,7 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
     """
     for index, selector in enumerate(rules.BODY_SELECTORS):
         matches = [
-            n
-            for n in body.css(selector)
-            if n.tag not in ("body", "html")
-            and not rules.NEGATIVE.search(
-                ((n.attributes.get("class") or "") + " " + (n.attributes.get("id") or "")).replace(
-                    "_", "-"
-                )
-            )
-            or rules.STRONG_POSITIVE.search(n.attributes.get("class") or "")
+            n for n in body.css(selector) if n.tag not in ("body", "html") and _not_boilerplate(n)
         ]
         if not matches:
             continue
@@ -357,8 +355,12 @@ def _widen(top: Candidate) -> Candidate:
         if len(text) < _MIN_PARAGRAPH:
             continue
         density = link_density(sibling, len(text))
+        # A <p>, or a div that is itself a paragraph (its text straight inside it).
+        paragraph_like = sibling.tag == "p" or (
+            sibling.tag == "div" and len(sibling.text(deep=False, strip=True)) >= len(text) * 0.5
+        )
         if (
-            sibling.tag == "p"
+            paragraph_like
             and (
                 (len(text) > 80 and density < 0.25)
                 or (density == 0 and text.rstrip()[-1:] in ".!?")
