@@ -305,10 +305,9 @@ def run(
             raise _fail(exc) from exc
     logs.ensure_info()
     try:
-        summary = asyncio.run(run_forever(config, max_crawls=max_crawls, grace=grace))
+        asyncio.run(run_forever(config, max_crawls=max_crawls, grace=grace))
     except (ArchiveError, LockError) as exc:
         raise _fail(exc) from exc
-    click.echo(str(summary), err=True)
 
 
 @cli.command()
