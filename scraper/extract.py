@@ -8,6 +8,7 @@ The steps, each in its own module:
         ->  extract_dom.clean / choose   (site rule, body containers, density, fallback)
         ->  extract_text.render      (prune boilerplate, paragraphs)
         ->  JSON-LD articleBody when the page's markup holds only a teaser
+        ->  extract_state: the JSON state of a script-rendered page whose markup is a skeleton
 
 Bounds exist because a page is untrusted input: the HTML parser is quadratic in nesting depth
 and in attributes per tag, so both are checked (cheaply) before parsing.
@@ -15,7 +16,6 @@ and in attributes per tag, so both are checked (cheaply) before parsing.
 
 from __future__ import annotations
 
-import codecs
 import html as html_lib
 import re
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser
 
 from scraper import extract_dom, extract_state, extract_text
+from scraper.charset import decode_html
 from scraper.extract_text import Block, Discard, RenderOptions
 from scraper.metadata import Metadata, read_metadata
 
@@ -48,6 +49,12 @@ class ExtractRules:
 
 @dataclass(frozen=True)
 class Article:
+    """One page's article. `text` is paragraphs separated by a blank line (headings, list
+    items, quotes and table cells are paragraphs too); `method` names the rule that won:
+    "site-rule", "article" (a body container), "density", "json-ld", "script-data" or
+    "fallback". `html` and `markdown` are filled only when asked for (`with_html=True`);
+    `encoding` only when the input was bytes."""
+
     url: str | None
     title: str
     text: str
@@ -68,7 +75,10 @@ class Article:
 
 
 class ExtractionError(Exception):
-    """The page could not be extracted within its bounds."""
+    """The page could not be extracted within its bounds.
+
+    `reason`: "too-large", "too-deep", "too-many-elements", "bad-input" or "no-content".
+    """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -126,53 +136,6 @@ class _Trace:
 
 
 # --- input ---------------------------------------------------------------------------------
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.+-]+)""", re.I)
-
-
-def _decode(body: bytes) -> tuple[str, str]:
-    """Bytes to text: BOM, then <meta charset>, then detection (the fetcher's module if present)."""
-    try:
-        from scraper.charset import decode_html  # type: ignore[import-not-found]
-    except ImportError:
-        decode_html = None
-    if decode_html is not None:
-        try:
-            text, encoding = decode_html(body, None)
-            return text, encoding
-        except Exception:  # noqa: BLE001 - fall back to our own decoding below
-            pass
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(encoding, errors="replace"), encoding
-    match = _META_CHARSET.search(body[:4096])
-    if match:
-        name = match.group(1).decode("ascii", "replace").lower()
-        try:
-            encoding = codecs.lookup(name).name
-        except LookupError:
-            encoding = None
-        if encoding:
-            if encoding in ("iso8859-1", "latin-1", "ascii"):
-                encoding = "cp1252"  # what browsers do for these labels
-            return body.decode(encoding, errors="replace"), encoding
-    try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(body[:200_000]).best()
-    encoding = best.encoding if best is not None else "cp1252"
-    return body.decode(encoding, errors="replace"), encoding
-
 
 _WORDS = re.compile(r"\w+")
 _MARKUP = re.compile(r"</?(?:p|br|div|h[1-6]|ul|li|strong|em|a)\b", re.IGNORECASE)
@@ -245,7 +208,8 @@ def _run(
     if isinstance(page, bytes | bytearray):
         if len(page) > MAX_INPUT_CHARS * 2:
             raise ExtractionError("too-large", f"page has {len(page)} bytes")
-        page, encoding = _decode(bytes(page))
+        # BOM, <meta charset>, then detection: the fetcher's decoding, shared.
+        page, encoding = decode_html(bytes(page))
     elif not isinstance(page, str):
         raise ExtractionError("bad-input", f"expected str or bytes, got {type(page).__name__}")
     page = _bound(page)
