@@ -196,6 +196,12 @@ def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
     role = attrs.get("role")
     if role in _BOILERPLATE_ROLES:
         return f"role={role}"
+    if tag == "span" and cls:
+        # A cluster of links tucked inside running text: a hover card or a tag strip.
+        links = node.css("a")
+        if len(links) >= 3 and link_density(node) > 0.7:
+            return "link cluster inside text"
+        return None
     if tag == "p":
         # Only a short paragraph can be a lone link ("Read more: ..."); measure text first.
         text = node.text(strip=True) if text is None else text
