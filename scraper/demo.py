@@ -9,6 +9,7 @@ corrected, re-headlined, moved and unpublished, while the teaser blocks rotate o
 from __future__ import annotations
 
 import asyncio
+import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,32 +28,41 @@ CLOCK_STEP = timedelta(minutes=30)
 SITE_NAME = "demo-news"
 
 
-def demo_config(base: str, host_port: str, db_path: Path, *, every: str = "30m") -> Config:
-    """A config like a user's, pointing at the local demo site at *base*."""
-    return parse_config(
-        {
-            "archive": {"db": str(db_path)},
-            "crawl": {
-                "user_agent": "newsarchive-demo/0.1 (+https://github.com/newsarchive/newsarchive)",
-                "per_host_delay": 0.02,
-                "per_host_concurrency": 4,
-                "total_timeout": 10,
-                "retries": 1,
-                "allow_hosts": [host_port],
-            },
-            "sites": [
-                {
-                    "name": SITE_NAME,
-                    "feeds": [f"{base}/feed.xml"],
-                    "sitemaps": [f"{base}/sitemap.xml"],
-                    "listing_pages": [f"{base}/world/", f"{base}/business/", f"{base}/culture/"],
-                    "include": [r"/20\d\d/\d\d/\d\d/[a-z0-9-]+/$"],
-                    "schedule": {"every": every},
-                }
-            ],
-        },
-        source="demo",
-    )
+def demo_config_text(
+    base: str,
+    host_port: str,
+    db_path: Path,
+    *,
+    per_host_delay: float = 0.02,
+    retries: int = 1,
+    schedule: str = 'every = "30m"',
+) -> str:
+    """The config.toml a user would write for the demo site at *base* (tests use it too)."""
+    return f"""\
+[archive]
+db = "{db_path}"
+
+[crawl]
+user_agent = "newsarchive-demo/0.1 (+https://github.com/newsarchive/newsarchive)"
+per_host_delay = {per_host_delay}
+per_host_concurrency = 4
+total_timeout = 10
+retries = {retries}
+allow_hosts = ["{host_port}"]
+
+[[sites]]
+name = "{SITE_NAME}"
+feeds = ["{base}/feed.xml"]
+sitemaps = ["{base}/sitemap.xml"]
+listing_pages = ["{base}/world/", "{base}/business/", "{base}/culture/"]
+include = ['/20\\d\\d/\\d\\d/\\d\\d/[a-z0-9-]+/$']
+schedule = {{ {schedule} }}
+"""
+
+
+def demo_config(base: str, host_port: str, db_path: Path) -> Config:
+    """The parsed demo configuration (see :func:`demo_config_text`)."""
+    return parse_config(tomllib.loads(demo_config_text(base, host_port, db_path)), source="demo")
 
 
 def run_demo(

@@ -22,7 +22,7 @@ import pytest
 
 from archive import diff as diffmod
 from archive.store import Archive
-from scraper.demo import DEMO_START
+from scraper.demo import DEMO_START, demo_config_text
 from scraper.demo_site import DemoSite
 
 pytestmark = pytest.mark.browser
@@ -59,24 +59,7 @@ def write_config(tmp: Path, site: DemoSite, db: Path) -> Path:
     base = site.base_url
     config = tmp / "config.toml"
     config.write_text(
-        f"""
-[archive]
-db = "{db}"
-
-[crawl]
-user_agent = "newsarchive-test/0.1 (+https://example.org/contact)"
-per_host_delay = 0
-total_timeout = 10
-retries = 0
-allow_hosts = ["{site.host_port}"]
-
-[[sites]]
-name = "demo-news"
-feeds = ["{base}/feed.xml"]
-sitemaps = ["{base}/sitemap.xml"]
-listing_pages = ["{base}/world/", "{base}/business/", "{base}/culture/"]
-include = ['/20\\d\\d/\\d\\d/\\d\\d/[a-z0-9-]+/$']
-""",
+        demo_config_text(base, site.host_port, db, per_host_delay=0, retries=0),
         encoding="utf-8",
     )
     return config

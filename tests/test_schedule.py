@@ -932,6 +932,7 @@ def test_newsarchive_run_on_the_demo_site_stopped_by_sigterm(db_path: Path, tmp_
     import re
 
     from archive.store import Archive
+    from scraper.demo import demo_config_text
     from scraper.demo_site import DemoSite
 
     article = re.compile(r"^/20\d\d/\d\d/\d\d/[a-z0-9-]+/$")
@@ -939,26 +940,13 @@ def test_newsarchive_run_on_the_demo_site_stopped_by_sigterm(db_path: Path, tmp_
         base = site.base_url
         config = tmp_path / "config.toml"
         config.write_text(
-            f"""
-[archive]
-db = "{db_path}"
-
-[crawl]
-user_agent = "newsarchive-test/0.1 (+https://example.org/contact)"
-per_host_delay = 0.02
-per_host_concurrency = 4
-retries = 0
-total_timeout = 10
-allow_hosts = ["{site.host_port}"]
-
-[[sites]]
-name = "demo-news"
-feeds = ["{base}/feed.xml"]
-sitemaps = ["{base}/sitemap.xml"]
-listing_pages = ["{base}/world/", "{base}/business/", "{base}/culture/"]
-include = ['/20\\d\\d/\\d\\d/\\d\\d/[a-z0-9-]+/$']
-schedule = {{ every = "30m", jitter = "1m" }}
-""",
+            demo_config_text(
+                base,
+                site.host_port,
+                db_path,
+                retries=0,
+                schedule='every = "30m", jitter = "1m"',
+            ),
             encoding="utf-8",
         )
         run = RunProcess("--config", str(config))
