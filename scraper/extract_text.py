@@ -227,6 +227,10 @@ def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
     if tag in _LIST_TAGS:
         if density > 0.5:
             return f"link list (density {density:.2f})"
+    elif tag == "table":
+        # Data tables link their first column; navigation tables are links throughout.
+        if density > 0.8:
+            return f"link table (density {density:.2f})"
     elif density > 0.6 or (density > 0.35 and text_len < 300):
         return f"link block (density {density:.2f})"
     return None

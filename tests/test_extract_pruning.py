@@ -1,0 +1,96 @@
+"""Pruning inside the article container: what goes, and the look-alikes that must stay."""
+
+from __future__ import annotations
+
+from scraper.extract import explain, extract
+
+P1 = (
+    "The council voted on Monday night to close the library for six months, after engineers "
+    "found that the roof over the reading room could no longer carry the snow of a hard winter."
+)
+P2 = (
+    "Repairs will cost about 2.4 million, most of it from a state grant, and the children's "
+    "section will move to the community hall on Bridge Street while the work is under way."
+)
+P3 = (
+    "Librarians said the move would be hard on older readers, many of whom walk to the "
+    "building, but that the mobile library would add two stops near the retirement homes."
+)
+
+
+def _page(inner: str) -> str:
+    return (
+        "<html><body><div class='entry-content'>"
+        f"<p>{P1}</p>{inner}<p>{P2}</p><p>{P3}</p>"
+        "</div></body></html>"
+    )
+
+
+def test_link_cluster_inside_a_paragraph_is_dropped() -> None:
+    card = (
+        "<span class='person-card'><a href='/p/1'>Dana Reyes</a><a href='/a/1'>Council backs "
+        "new cycle lanes</a> <a href='/a/2'>Budget vote delayed again</a></span>"
+    )
+    page = _page(f"<p>Councillor <a href='/p/1'>Dana Reyes</a>{card} voted against it.</p>")
+    text = extract(page).text
+    assert "Councillor Dana Reyes voted against it." in text
+    assert "cycle lanes" not in text
+
+
+def test_read_more_lines_and_teasers_are_dropped() -> None:
+    inner = (
+        "<p><strong>Read more:</strong> <a href='/x'>Library fines abolished</a></p>"
+        "<ul><li><a href='/y'>Roof repairs at the town hall run over budget again</a> The town "
+        "hall roof, repaired only last year, is leaking again and the contractor...</li></ul>"
+    )
+    text = extract(_page(inner)).text
+    assert "Library fines" not in text
+    assert "town hall" not in text
+    assert text == "\n\n".join([P1, P2, P3])
+
+
+def test_comment_thread_bigger_than_the_article_is_dropped() -> None:
+    comment = (
+        "<div class='commentBody'><p>"
+        + ("I have been a member for forty years. " * 8)
+        + "</p></div>"
+    )
+    page = (
+        f"<html><body><main><p>{P1}</p><p>{P2}</p>"
+        f"<section id='userComments'>{comment * 4}</section></main></body></html>"
+    )
+    report = explain(page)
+    assert "forty years" not in extract(page).text
+    assert any("comments" in d["reason"] for d in report["discarded"])
+
+
+def test_layout_wrappers_with_boilerplate_names_are_kept() -> None:
+    page = (
+        "<html><body><div class='content-with-sidebar-wrap'><div class='widget-area-main'>"
+        f"<p>{P1}</p><p>{P2}</p><p>{P3}</p></div></div>"
+        "<div class='sidebar'><p>Opening hours and a map of all branches of the library.</p>"
+        "</div></body></html>"
+    )
+    assert extract(page).text == "\n\n".join([P1, P2, P3])
+
+
+def test_quoted_posts_tables_and_subheadings_stay() -> None:
+    inner = (
+        "<h2 class='subheadline'>What happens next</h2>"
+        "<blockquote class='twitter-tweet'><p>The library will reopen in the spring, we "
+        "promise.</p></blockquote>"
+        "<table><tr><td><a href='/b/1'>Main branch</a></td><td>closed</td></tr>"
+        "<tr><td><a href='/b/2'>East branch</a></td><td>open</td></tr></table>"
+    )
+    text = extract(_page(inner)).text
+    assert "What happens next" in text
+    assert "reopen in the spring" in text
+    assert "Main branch\n\nclosed" in text
+
+
+def test_camel_case_boilerplate_classes_are_recognised() -> None:
+    inner = (
+        "<div class='relatedArticles'><h3>More on this</h3><p>Five other libraries that "
+        "closed for repairs last year and what became of them afterwards.</p></div>"
+    )
+    assert "Five other libraries" not in extract(_page(inner)).text
