@@ -215,6 +215,13 @@ FURNITURE_TEXT = re.compile(
     re.IGNORECASE,
 )
 
+# A short block holding a date with a time (or an ISO date) is a dateline or byline, unless
+# it reads like a sentence.
+DATELINE = re.compile(
+    r"\b(?:19|20)\d{2}\b.*\b\d{1,2}[:h]\d{2}\b|\b\d{1,2}[:h]\d{2}\b.*\b(?:19|20)\d{2}\b"
+    r"|\b(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}\b"
+)
+
 # A short linked paragraph starting like this points at another story ("READ MORE: ...").
 READ_MORE_PREFIX = re.compile(
     r"^\W*(?:read more|read also|also read|read next|see also|related|more|watch|listen"

@@ -149,6 +149,13 @@ def link_density(node: LexborNode, text_len: int | None = None) -> float:
     return min(linked / text_len, 1.0)
 
 
+def _is_dateline(text: str) -> bool:
+    if not rules.DATELINE.search(text):
+        return False
+    sentence = text.endswith((".", "!", "?")) and len(text.split()) >= 8
+    return not sentence
+
+
 def _is_teaser(node: LexborNode, text: str) -> bool:
     """A link to another story followed by a cut-off excerpt ("... the index r...")."""
     if not text.endswith(ELLIPSES) or len(text) > 1500:
@@ -252,7 +259,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
         if not text:
             return
         kind = kinds[-1] if kinds else "p"
-        if len(text) < 80 and rules.FURNITURE_TEXT.match(text):
+        if len(text) < 80 and (rules.FURNITURE_TEXT.match(text) or _is_dateline(text)):
             if trace is not None:
                 trace.append(
                     Discard(node=f"text {text[:40]!r}", reason="furniture", chars=len(text))
