@@ -55,6 +55,21 @@ class NotAnArchive(ArchiveError):
 
 migrations = Migrations("newsarchive")
 
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def as_row_id(ref: int | str) -> int | None:
+    """*ref* as an id SQLite can hold, or None: "2", 2 -> 2; "²", "-1", 10**30, "x" -> None.
+
+    ``str.isdigit`` accepts superscripts that ``int`` refuses, and numbers past 64 bits make
+    sqlite3 raise OverflowError: an id typed by a user must simply find nothing.
+    """
+    if isinstance(ref, str):
+        if not (ref.isascii() and ref.isdigit()):
+            return None
+        ref = int(ref)
+    return ref if 0 <= ref <= SQLITE_MAX_INT else None
+
 
 @migrations()
 def m001_initial(db: sqlite_utils.Database) -> None:
@@ -306,7 +321,9 @@ class Archive:
         """The article with id *ref*, or whose URL (or alias URL) is *ref*."""
         row = None
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-            row = self._one("select * from articles where id = ?", [int(ref)])
+            row_id = as_row_id(ref)
+            if row_id is not None:
+                row = self._one("select * from articles where id = ?", [row_id])
         else:
             row = self._one("select * from articles where url = ?", [ref])
             if row is None:
@@ -722,9 +739,11 @@ class Archive:
             if -number > len(rows):
                 raise VersionNotFound(f"article {article_id} has {len(rows)} version(s)")
             return rows[number]
-        row = self._one(
-            "select * from versions where article_id = ? and version = ?", [article_id, number]
-        )
+        row = None
+        if as_row_id(number) is not None:
+            row = self._one(
+                "select * from versions where article_id = ? and version = ?", [article_id, number]
+            )
         if row is None:
             raise VersionNotFound(f"article {article_id} has no version {number}")
         return row

@@ -137,6 +137,22 @@ def test_clear_errors(db_path, small_archive, tmp_path):
     assert result.exit_code == 1 and "no such file" in result.output
 
 
+@pytest.mark.parametrize("ref", ["99999999999999999999999", "²", "0"])
+def test_odd_article_ids_are_not_found(db_path, small_archive, ref):
+    for command in ("history", "diff", "show"):
+        result = invoke(command, ref, "--db", str(db_path))
+        assert result.exit_code == 1, result.output
+        assert f"no article {ref!r}" in result.output
+
+
+@pytest.mark.parametrize("number", ["99999999999999999999999", "0", "-7"])
+def test_odd_version_numbers_are_not_found(db_path, small_archive, number):
+    result = invoke("show", small_archive, "--version", number, "--db", str(db_path))
+    assert result.exit_code == 1 and "version" in result.output
+    result = invoke("diff", small_archive, "--from", number, "--to", "2", "--db", str(db_path))
+    assert result.exit_code == 1 and f"no version {number}" in result.output
+
+
 def test_extract_command_on_a_file(tmp_path):
     page = tmp_path / "page.html"
     page.write_text(
