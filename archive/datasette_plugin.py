@@ -36,8 +36,9 @@ from markupsafe import Markup
 
 from . import diff as diffs
 from . import metadata as archive_metadata
-from .search import MARK_START, highlight_html
+from .search import MARK_START, fts_match, highlight_html
 from .search import search as run_search
+from .store import as_row_id
 
 if TYPE_CHECKING:
     from datasette.app import Datasette
@@ -132,6 +133,14 @@ def web_url(url: str | None) -> str:
     if url and url.strip().lower().startswith(("http://", "https://")):
         return url
     return "#"
+
+
+@hookimpl(trylast=True)  # after Datasette's own escape_fts, so this one wins
+def prepare_connection(conn, database, datasette):
+    """``escape_fts`` for archives: the CLI's query rules (phrases, ``word*`` prefixes), and a
+    query with no words (a lone ``"``) matches nothing instead of failing with a syntax error."""
+    if database in _archive_names(datasette):
+        conn.create_function("escape_fts", 1, fts_match, deterministic=True)
 
 
 @hookimpl
@@ -269,6 +278,20 @@ async def _rows(db, sql: str, params: dict | list | None = None) -> list[dict[st
     return [dict(r) for r in result.rows]
 
 
+def _article_id(datasette: Datasette, name: str, request) -> int:
+    """The article id in the page's URL; anything else is a 404 that says what to give."""
+    raw = request.url_vars["article_id"]
+    article_id = as_row_id(raw)
+    if article_id is None:
+        if raw.isascii() and raw.isdigit():
+            raise NotFound(f"no article {raw}")
+        raise NotFound(
+            f"{raw!r} is not an article id: use the number from the articles table, or "
+            f"{_db_path(datasette, name)}/-/history?url=<article URL>"
+        )
+    return article_id
+
+
 async def _article(db, article_id: int) -> dict[str, Any]:
     rows = await _rows(db, "select * from articles where id = ?", [article_id])
     if not rows:
@@ -285,7 +308,12 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
 
 async def history_page(datasette, request):
     name, db = await _archive_db(datasette, request)
-    article_id = int(request.url_vars["article_id"])
+    if request.url_vars.get("format"):
+        raise NotFound(
+            "the history page is HTML only; the versions as JSON: "
+            f"{datasette.urls.table(name, 'versions')}.json?article_id={request.url_vars['article_id']}"
+        )
+    article_id = _article_id(datasette, name, request)
     article = await _article(db, article_id)
     versions = await _rows(
         db,
@@ -349,8 +377,8 @@ async def _version_pair(db, article_id: int, request) -> tuple[dict, dict]:
     latest = count_rows[0]["n"] if count_rows else None
     if not latest:
         raise NotFound(f"article {article_id} has no versions")
-    b = _int(request.args.get("b")) or latest
-    a = _int(request.args.get("a")) or max(1, b - 1)
+    b = _version_arg(request, "b", latest)
+    a = _version_arg(request, "a", max(1, b - 1))
     rows = await _rows(
         db,
         "select * from versions where article_id = ? and version in (?, ?)",
@@ -362,9 +390,23 @@ async def _version_pair(db, article_id: int, request) -> tuple[dict, dict]:
     return by_number[a], by_number[b]
 
 
+def _version_arg(request, key: str, default: int) -> int:
+    """``?a=``/``?b=``: absent or empty means *default*; anything but a version number is a 404
+    rather than a silently different diff."""
+    raw = request.args.get(key, "").strip()
+    if not raw:
+        return default
+    number = as_row_id(raw)
+    if number is None or number == 0:
+        raise NotFound(f"?{key}= must be a version number (1, 2, ...), not {raw!r}")
+    return number
+
+
 async def diff_page(datasette, request):
     name, db = await _archive_db(datasette, request)
-    article_id = int(request.url_vars["article_id"])
+    if request.url_vars.get("format") not in (None, "json"):
+        raise NotFound("diffs come as HTML, or as JSON with .json")
+    article_id = _article_id(datasette, name, request)
     article = await _article(db, article_id)
     old, new = await _version_pair(db, article_id, request)
     diff = diffs.diff_versions(
@@ -529,9 +571,14 @@ async def css_page(datasette, request):
 def register_routes(datasette):
     return [
         (r"^/-/newsarchive/newsarchive\.css$", css_page),
-        (r"^/(?P<database>[^/]+)/-/history/(?P<article_id>\d+)$", history_page),
+        # Ids are matched loosely and checked in the view: a URL that matched no route would
+        # reach Datasette's 404 handler, which fails (HTTP 500) when rich is installed.
+        (
+            r"^/(?P<database>[^/]+)/-/history/(?P<article_id>[^/.]+)(\.(?P<format>[^/]*))?$",
+            history_page,
+        ),
         (r"^/(?P<database>[^/]+)/-/history$", find_page),
-        (r"^/(?P<database>[^/]+)/-/diff/(?P<article_id>\d+)(\.(?P<format>json))?$", diff_page),
+        (r"^/(?P<database>[^/]+)/-/diff/(?P<article_id>[^/.]+)(\.(?P<format>[^/]*))?$", diff_page),
         (r"^/(?P<database>[^/]+)/-/search$", search_page),
         (r"^/(?P<database>[^/]+)/-/changes\.atom$", feed_page),
     ]

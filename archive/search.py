@@ -74,6 +74,17 @@ def fts_query(user_query: str) -> str:
     return " ".join(parts)
 
 
+def fts_match(user_query: str) -> str:
+    """:func:`fts_query`, or a phrase that matches nothing when no searchable word is left.
+
+    Used where the expression goes straight into ``MATCH`` (Datasette's ``?_search=`` and the
+    canned queries): an empty expression is an FTS5 syntax error, an empty phrase is not.
+    """
+    if not isinstance(user_query, str):  # NULL from SQL
+        return '""'
+    return fts_query(user_query) or '""'
+
+
 def highlight_html(marked: str) -> str:
     """Escape a snippet carrying :data:`MARK_START`/:data:`MARK_END` and turn marks into <mark>."""
     escaped = html.escape(marked, quote=True)

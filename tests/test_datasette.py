@@ -138,6 +138,23 @@ async def test_versions_search_uses_fts(ds):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("path", ["versions", "latest_versions", "search"])
+async def test_search_without_words_finds_nothing_rather_than_failing(ds, path):
+    for query in ('"', '""', "( -"):
+        key = "q" if path == "search" else "_search"
+        response = await ds.client.get(f"/archive/{path}.json", params={key: query})
+        assert response.status_code == 200, (query, response.text)
+        assert response.json()["rows"] == []
+
+
+async def test_table_search_follows_the_cli_query_rules(ds):
+    # a trailing * is a prefix search, as in `newsarchive search`
+    rows = await get_json(ds, "/archive/versions.json?_search=pensio*&_shape=array")
+    assert [(r["article_id"], r["version"]) for r in rows] == [(1, 2)]
+    rows = await get_json(ds, "/archive/search.json?q=pensio*&_shape=array")
+    assert [r["version"] for r in rows] == [2]
+
+
 async def test_latest_versions_search_matches_latest_text_only(ds):
     rows = await get_json(ds, "/archive/latest_versions.json?_search=ferry&_shape=array")
     assert [r["url"] for r in rows] == [sample_archive.BRIDGE_URL]
@@ -274,6 +291,37 @@ async def test_diff_json_gives_ops_with_offsets(ds):
 
 async def test_diff_with_missing_version_is_404(ds):
     assert (await ds.client.get("/archive/-/diff/1?a=1&b=7")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/archive/-/history/99999999999999999999999",
+        "/archive/-/history/abc",
+        "/archive/-/history/1.json",
+        "/archive/-/history/-1",
+        "/archive/-/diff/99999999999999999999999",
+        "/archive/-/diff/abc",
+        "/archive/-/diff/1.csv",
+        "/archive/-/diff/1?a=1&b=99999999999999999999999",
+        "/archive/-/diff/1?a=one&b=2",
+        "/archive/-/diff/1?a=0&b=2",
+        "/archive/-/diff/1.json?a=-1&b=2",
+    ],
+)
+async def test_odd_ids_and_versions_are_404_with_a_reason(ds, path):
+    response = await ds.client.get(path)
+    assert response.status_code == 404, response.text
+    assert "Internal Server Error" not in response.text
+
+
+async def test_404_says_what_to_give(ds):
+    page = (await ds.client.get("/archive/-/history/abc")).text
+    assert "/archive/-/history?url=" in page
+    page = (await ds.client.get("/archive/-/history/1.json")).text
+    assert "/archive/versions.json?article_id=1" in page
+    page = (await ds.client.get("/archive/-/diff/1?a=one&b=2")).text
+    assert "?a= must be a version number" in page
 
 
 async def test_search_page_shows_snippets_linked_to_history(ds):
