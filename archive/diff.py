@@ -743,13 +743,16 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def render_unified(diff: Diff, context: int = 1) -> str:
+def render_unified(
+    diff: Diff, context: int = 1, *, old_label: str = "before", new_label: str = "after"
+) -> str:
     """A unified diff by paragraph, like ``diff -u`` with paragraphs in place of lines.
 
     Hunk headers count paragraphs (1-based). Each paragraph is one ``-``/``+``/`` `` entry; its
-    own line breaks continue with the same prefix. Moves are annotated in brackets.
+    own line breaks continue with the same prefix. Moves are annotated in brackets. The labels
+    go on the ``---``/``+++`` lines, where ``diff -u`` puts file names and dates.
     """
-    out = ["--- before", "+++ after"]
+    out = [f"--- {_clean(old_label)}", f"+++ {_clean(new_label)}"]
     if diff.title_changed:
         out.append(f"-# {_clean(diff.old_title or '')}")
         out.append(f"+# {_clean(diff.new_title or '')}")

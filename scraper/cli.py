@@ -462,9 +462,11 @@ def _version_pair(
 @click.option("--color/--no-color", default=None, help="Colours [default: on a terminal].")
 @click.option(
     "--context",
+    type=click.IntRange(min=0),
     default=1,
     show_default=True,
-    help="Unchanged paragraphs shown around each change (unified).",
+    help="Unchanged paragraphs shown around each change (inline, unified); the others fold "
+    "into one line.",
 )
 @config_option
 @db_option
@@ -494,17 +496,17 @@ def diff(
     d = diffmod.diff_versions(
         old["text"], new["text"], old_title=old["title"], new_title=new["title"]
     )
-    header = (
-        f"--- version {old['version']}  {old['captured_at']}\n"
-        f"+++ version {new['version']}  {new['captured_at']}"
-    )
-    if fmt == "inline":
+    old_label = f"version {old['version']}  {old['captured_at']}"
+    new_label = f"version {new['version']}  {new['captured_at']}"
+    if fmt in ("inline", "unified") and old["version"] == new["version"]:
+        only = "the article has only" if a is None and b is None else "both sides are"
+        click.echo(f"{only} version {old['version']}: nothing to compare")
+    elif fmt == "inline":
         use_color = sys.stdout.isatty() if color is None else color
-        click.echo(header)
-        click.echo(diffmod.render_inline(d, color=use_color))
+        click.echo(f"--- {old_label}\n+++ {new_label}")
+        click.echo(diffmod.render_inline(d, color=use_color, context=context))
     elif fmt == "unified":
-        click.echo(header)
-        click.echo(diffmod.render_unified(d, context=context))
+        click.echo(diffmod.render_unified(d, context, old_label=old_label, new_label=new_label))
     elif fmt == "json":
         data = {
             "url": row["url"],
@@ -571,7 +573,9 @@ def changes(since: str, site: str | None, config_path: Path, db_path: Path | Non
 
 @cli.command()
 @click.argument("query")
-@click.option("--limit", default=20, show_default=True)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits shown."
+)
 @click.option(
     "--all-versions",
     is_flag=True,
@@ -586,14 +590,18 @@ def search(
 
     Words are matched with stemming ("edit" finds "edited"); use quotes for a phrase.
     """
+    from archive.search import fts_query
     from archive.search import search as run_search
 
+    if not fts_query(query):
+        raise click.UsageError(f"nothing to search for in {query!r}: give at least one word")
     with _open_archive(_db_path(db_path, config_path), readonly=True) as archive:
         hits = run_search(archive.db, query, limit=limit, all_versions=all_versions)
     if not hits:
         click.echo(f"no match for {query!r}")
     for hit in hits:
-        click.echo(f"{hit.url}  v{hit.version}  {hit.captured_at}\n  {hit.title}\n  {hit.snippet}")
+        snippet = " ".join(hit.snippet.split())  # one line: the excerpt may span paragraphs
+        click.echo(f"{hit.url}  v{hit.version}  {hit.captured_at}\n  {hit.title}\n  {snippet}")
 
 
 @cli.command()

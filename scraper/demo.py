@@ -133,7 +133,11 @@ def summarize(archive: Archive, db_path: Path, echo: Callable[[str], Any]) -> di
             old["text"], new["text"], old_title=old["title"], new_title=new["title"]
         )
         echo(f"\nWhat changed in “{first['title']}” (v{old['version']} -> v{new['version']}):")
-        echo(diffmod.render_unified(d, context=0))
+        echo(
+            diffmod.render_unified(
+                d, 0, old_label=f"version {old['version']}", new_label=f"version {new['version']}"
+            )
+        )
     events = list(
         archive.db.query(
             "select e.kind, e.detail, a.title from events e join articles a on a.id = e.article_id "

@@ -137,6 +137,25 @@ def test_clear_errors(db_path, small_archive, tmp_path):
     assert result.exit_code == 1 and "no such file" in result.output
 
 
+def test_diff_and_search_output_reads_well(db_path, small_archive):
+    db = str(db_path)
+    out = invoke("diff", small_archive, "--db", db, "--format", "unified").output
+    lines = out.splitlines()
+    assert lines[0].startswith("--- version 1  2026-11-01T12:00:00")
+    assert lines[1].startswith("+++ version 2  2026-11-01T12:30:00")
+    assert sum(line.startswith("--- ") for line in lines) == 1  # one header, not two
+    out = invoke("diff", small_archive, "2", "2", "--db", db).output
+    assert out == "both sides are version 2: nothing to compare\n"
+
+    # a snippet that spans two paragraphs is printed on one line
+    out = invoke("search", "Tuesday library", "--db", db).output.splitlines()
+    assert len(out) == 3
+    assert "[Tuesday]. It voted to close the [library]" in out[2]
+
+    result = invoke("search", '" (', "--db", db)
+    assert result.exit_code == 2 and "nothing to search for" in result.output
+
+
 @pytest.mark.parametrize("ref", ["99999999999999999999999", "²", "0"])
 def test_odd_article_ids_are_not_found(db_path, small_archive, ref):
     for command in ("history", "diff", "show"):

@@ -245,6 +245,13 @@ def test_unified_collapses_unchanged_paragraphs_around_one_hunk():
     ]
 
 
+def test_unified_labels_name_the_versions():
+    out = render_unified(
+        diff_versions(LONG, LONG_EDITED), old_label="version 1  t1", new_label="version 2  t2"
+    )
+    assert out.splitlines()[:3] == ["--- version 1  t1", "+++ version 2  t2", "@@ -9,3 +9,3 @@"]
+
+
 def test_unified_shows_title_change_and_moves():
     paras = paragraphs(STORY)
     after = "\n\n".join([paras[4], *paras[:4]])
