@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import html
+import socket
+from concurrent.futures import Executor, Future
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -64,7 +66,7 @@ def feed(server, paths: list[str]) -> str:
     )
 
 
-def make_config(server, tmp_path, **site_extra):
+def make_config(server, tmp_path, crawl_extra=None, **site_extra):
     site = {
         "name": "gazette",
         "feeds": [f"{server.base}/feed.xml"],
@@ -81,6 +83,7 @@ def make_config(server, tmp_path, **site_extra):
                 "retries": 0,
                 "total_timeout": 5,
                 "allow_hosts": [server.host_port],
+                **(crawl_extra or {}),
             },
             "sites": [site],
         }
@@ -233,6 +236,81 @@ async def test_robots_and_conditional_get(page_server, tmp_path):
         assert report.counts.not_modified == 1
         sent = [h for p, h in server.requests if p == "/news/open/"][-1]
         assert sent.get("If-None-Match") == '"v1"'
+
+
+class CountingExecutor(Executor):
+    """Runs extraction inline and counts it: proves which captures cost an extraction."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.calls += 1
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+async def test_a_304_is_recorded_without_extraction(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/open/"])
+    server.html("/news/open/", article_page("Open story", PARAS, published=T0), ETag='"v1"')
+    config = make_config(server, tmp_path)
+    executor = CountingExecutor()
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock, executor=executor)
+        assert executor.calls == 1
+        raw_pages = archive.counts()["raw_pages"]
+        server.pages["/news/open/"] = (304, {"ETag": '"v1"'}, b"")
+        clock.advance(minutes=16)
+        report = await crawl(config, archive, clock, executor=executor)
+        assert report.counts.not_modified == 1
+        assert executor.calls == 1  # no extraction for the 304
+        article = archive.article(f"{server.base}/news/open/")
+        last = archive.captures(article["id"])[-1]
+        assert (last["outcome"], last["status_code"]) == ("not-modified", 304)
+        assert last["raw_page_id"] is None and last["version_id"] is None
+        assert archive.counts()["raw_pages"] == raw_pages
+        assert article["version_count"] == 1
+
+
+async def test_failed_fetches_are_one_capture_with_a_reason_and_nothing_else(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    with socket.socket() as unlisted:  # a local port that is not in allow_hosts
+        unlisted.bind(("127.0.0.1", 0))
+        unlisted_port = unlisted.getsockname()[1]
+    paths = ["/news/report-pdf/", "/news/huge/", "/news/elsewhere/", "/news/ok/"]
+    serve_feed(server, paths)
+    server.pages["/news/report-pdf/"] = (200, {"Content-Type": "application/pdf"}, b"%PDF-1.7\n")
+    server.html("/news/huge/", article_page("Huge", PARAS * 200, published=T0))
+    server.pages["/news/elsewhere/"] = (
+        302,
+        {"Location": f"http://127.0.0.1:{unlisted_port}/news/x/"},
+        b"",
+    )
+    server.html("/news/ok/", article_page("Fine", PARAS, published=T0))
+    config = make_config(server, tmp_path, crawl_extra={"max_page_size": "64KiB"})
+    executor = CountingExecutor()
+    with Archive(config.db_path) as archive:
+        report = await crawl(config, archive, clock, executor=executor)
+        assert report.counts.errors_by_kind == {"not-html": 1, "too-large": 1, "ssrf-blocked": 1}
+        assert report.counts.new_versions == 1 and executor.calls == 1
+        expected = {
+            "/news/report-pdf/": ("not-html", "not-html"),
+            "/news/huge/": ("error", "too-large"),
+            "/news/elsewhere/": ("error", "ssrf-blocked"),
+        }
+        for path, (outcome, reason) in expected.items():
+            article = archive.article(f"{server.base}{path}")
+            (capture,) = archive.captures(article["id"])
+            assert (capture["outcome"], capture["reason"]) == (outcome, reason), path
+            assert capture["raw_page_id"] is None and capture["version_id"] is None
+            assert article["version_count"] == 0 and archive.versions(article["id"]) == []
+        assert archive.counts()["raw_pages"] == 1  # the one good page
+        huge = archive.captures(archive.article(f"{server.base}/news/huge/")["id"])[0]
+        assert "65536" in huge["error"]  # the message says which limit
 
 
 async def test_canonical_link_merges_an_alias(page_server, tmp_path):
