@@ -93,7 +93,6 @@ HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNO
 BODY_SELECTORS: tuple[str, ...] = (
     '[itemprop="articleBody"]',
     '[itemprop="articlebody"]',
-    '[data-component="text-block"]',
     ".article-body, .article__body, .articleBody, .article-body-text, .article__body-text",
     ".story-body, .story__body, .storyBody, .story-content, .story-text",
     ".entry-content, .post-content, .post-body, .post__content, .post_content, .postBody",
