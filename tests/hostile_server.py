@@ -424,6 +424,22 @@ async def flaky_reset(req: Request, w: asyncio.StreamWriter, s: HostileServer) -
         await ok(req, w, s)
 
 
+async def flaky_status(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
+    """The first request gets ``?status=``, the next ones the page."""
+    if _count(s, req) == 1:
+        await respond(w, int(req.query.get("status", "500")), b"<html><body>error</body></html>")
+    else:
+        await ok(req, w, s)
+
+
+async def flaky_stall(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
+    """The first request gets no answer for ``?seconds=``, the next ones the page."""
+    if _count(s, req) == 1:
+        await asyncio.sleep(float(req.query.get("seconds", "1")))
+    else:
+        await ok(req, w, s)
+
+
 async def conditional(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
     etag, modified = '"v1"', "Wed, 25 Nov 2026 10:00:00 GMT"
     if req.headers.get("if-none-match") == etag or req.headers.get("if-modified-since") == modified:
@@ -499,6 +515,8 @@ def default_routes() -> dict[str, Handler]:
         "/always-503": always_503,
         "/huge-retry-after": huge_retry_after,
         "/flaky-reset": flaky_reset,
+        "/flaky-status": flaky_status,
+        "/flaky-stall": flaky_stall,
         "/conditional": conditional,
     }
 

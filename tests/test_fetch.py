@@ -384,6 +384,30 @@ async def test_persistent_503_is_returned_after_bounded_retries(server: HostileS
         assert 0.5 * 0.5 * 2**n <= wait <= 0.5 * 2**n
 
 
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_transient_statuses_are_retried(server: HostileServer, status: int):
+    sleeps = Sleeps()
+    async with Fetcher(settings(server, total_timeout=10.0), sleep=sleeps) as fetcher:
+        result = await fetcher.fetch(server.url(f"/flaky-status?status={status}"))
+    assert (result.status, result.attempts, len(sleeps.waits)) == (200, 2, 1)
+
+
+@pytest.mark.parametrize("status", [400, 403, 410, 501])
+async def test_other_statuses_are_not_retried(server: HostileServer, status: int):
+    sleeps = Sleeps()
+    async with Fetcher(settings(server, total_timeout=10.0), sleep=sleeps) as fetcher:
+        result = await fetcher.fetch(server.url(f"/flaky-status?status={status}"))
+    assert (result.status, result.attempts, sleeps.waits) == (status, 1, [])
+
+
+async def test_read_timeout_is_retried(server: HostileServer):
+    sleeps = Sleeps()
+    overrides = {"read_timeout": 0.3, "total_timeout": 5.0}
+    async with Fetcher(settings(server, **overrides), sleep=sleeps) as fetcher:
+        result = await fetcher.fetch(server.url("/flaky-stall?seconds=1"))
+    assert (result.status, result.attempts, len(sleeps.waits)) == (200, 2, 1)
+
+
 async def test_connection_reset_is_retried(server: HostileServer):
     async with Fetcher(settings(server)) as fetcher:
         result = await fetcher.fetch(server.url("/flaky-reset?key=reset"))
