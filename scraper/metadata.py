@@ -49,6 +49,22 @@ _BY_PREFIX = re.compile(r"^\s*(?:by|von|par|por|di|door|av|af)\s*[:\s]\s*", re.I
 _AUTHOR_SPLIT = re.compile(
     r"\s*(?:,|;|&|\band\b|\bund\b|\bet\b|\by\b|\be\b|\bi\b)\s*", re.IGNORECASE
 )
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
+    )
+}
+_MONTH = r"(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_MONTH_DAY_YEAR = re.compile(
+    _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d{2})", re.IGNORECASE
+)
+_DAY_MONTH_YEAR = re.compile(
+    r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d{2})",
+    re.IGNORECASE,
+)
+_ISO_DAY = re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b")
+_DATE_HOLDERS = ".byline, .dateline, .date, .post-date, .entry-date, .published, .timestamp"
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 
 
@@ -116,6 +132,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         art.get("dateCreated"),
         page.get("datePublished"),
         lambda: _time_element(tree, "datePublished"),
+        lambda: _byline_date(tree),
     )
     modified = _first_date(
         art.get("dateModified"),
@@ -381,6 +398,21 @@ def _time_element(tree: LexborHTMLParser, prop: str) -> str | None:
             value = node.attributes.get("datetime")
             if value:
                 return value
+    return None
+
+
+def _byline_date(tree: LexborHTMLParser) -> str | None:
+    """A date written out in a byline or dateline ("By Ana Lima | March 5, 2024")."""
+    for node in tree.css(_DATE_HOLDERS)[:5]:
+        text = _squash(node.text())[:200]
+        match = _ISO_DAY.search(text)
+        if match:
+            return match.group(0)
+        match = _MONTH_DAY_YEAR.search(text) or _DAY_MONTH_YEAR.search(text)
+        if match:
+            parts = match.groupdict()
+            month = _MONTHS[parts["month"][:3].lower()]
+            return f"{parts['year']}-{month:02d}-{int(parts['day']):02d}"
     return None
 
 

@@ -124,3 +124,15 @@ def test_byline_and_time_element_when_nothing_is_declared() -> None:
 )
 def test_normalize_date(raw: str, expected: str | None) -> None:
     assert normalize_date(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        ('<p class="byline">By Ana Lima | March 5, 2024</p>', "2024-03-05"),
+        ('<div class="dateline">Lisbon, 5th Mar. 2024</div>', "2024-03-05"),
+        ('<span class="date">Posted 2023-12-31</span>', "2023-12-31"),
+    ],
+)
+def test_date_written_in_a_byline(byline: str, expected: str) -> None:
+    assert extract(_page("<title>Museum</title>", byline)).published == expected
