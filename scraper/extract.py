@@ -77,7 +77,8 @@ class Article:
 class ExtractionError(Exception):
     """The page could not be extracted within its bounds.
 
-    `reason`: "too-large", "too-deep", "too-many-elements", "bad-input" or "no-content".
+    `reason`: "too-large", "too-deep", "too-many-elements", "bad-input", "decoding" or
+    "no-content".
     """
 
     def __init__(self, reason: str, message: str) -> None:
@@ -94,8 +95,7 @@ def extract(
 ) -> Article:
     """Extract the article of one page.
 
-    Raises ExtractionError (with `.reason`: "too-large", "too-deep", "too-many-elements",
-    "bad-input", "no-content") instead of returning a half result.
+    Raises ExtractionError (see its `reason`s) instead of returning a half result.
     """
     return _run(html, url, rules or ExtractRules(), with_html=with_html, trace=None)
 
@@ -209,7 +209,10 @@ def _run(
         if len(page) > MAX_INPUT_CHARS * 2:
             raise ExtractionError("too-large", f"page has {len(page)} bytes")
         # BOM, <meta charset>, then detection: the fetcher's decoding, shared.
-        page, encoding = decode_html(bytes(page))
+        try:
+            page, encoding = decode_html(bytes(page))
+        except (LookupError, UnicodeError, ValueError) as exc:
+            raise ExtractionError("decoding", f"cannot decode the page: {exc}") from exc
     elif not isinstance(page, str):
         raise ExtractionError("bad-input", f"expected str or bytes, got {type(page).__name__}")
     page = _bound(page)
