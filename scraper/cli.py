@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -88,8 +89,19 @@ def _open_archive(db_path: Path, *, readonly: bool = False) -> Iterator[Archive]
         raise click.ClickException(str(exc)) from exc
     try:
         yield archive
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:  # a page damaged after the file was opened
+        raise _damaged(db_path, exc) from exc
     finally:
         archive.close()
+
+
+def _damaged(db_path: Path, exc: sqlite3.DatabaseError) -> click.ClickException:
+    return click.ClickException(
+        f"{db_path}: cannot read the archive ({exc}); "
+        f'check it with: sqlite3 "{db_path}" "pragma integrity_check"'
+    )
 
 
 def _article(archive: Archive, ref: str) -> dict[str, Any]:
@@ -261,6 +273,8 @@ def crawl(
         )
     except (ArchiveError, ConfigError, LockError) as exc:
         raise _fail(exc) from exc
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(db, exc) from exc
     for report in reports:
         click.echo(report.summary())
         for source, reason, message in report.source_errors:
@@ -308,6 +322,8 @@ def run(
         asyncio.run(run_forever(config, max_crawls=max_crawls, grace=grace))
     except (ArchiveError, LockError) as exc:
         raise _fail(exc) from exc
+    except sqlite3.DatabaseError as exc:
+        raise _damaged(config.db_path, exc) from exc
 
 
 @cli.command()
@@ -504,7 +520,8 @@ def diff(
     elif fmt == "inline":
         use_color = sys.stdout.isatty() if color is None else color
         click.echo(f"--- {old_label}\n+++ {new_label}")
-        click.echo(diffmod.render_inline(d, color=use_color, context=context))
+        # color= also tells click not to strip the escapes when stdout is a pipe (--color)
+        click.echo(diffmod.render_inline(d, color=use_color, context=context), color=use_color)
     elif fmt == "unified":
         click.echo(diffmod.render_unified(d, context, old_label=old_label, new_label=new_label))
     elif fmt == "json":
@@ -728,8 +745,8 @@ def serve(
     from archive.datasette_plugin import serve_archive
 
     db = _db_path(db_path, config_path)
-    if not db.exists():
-        raise click.ClickException(f"{db}: no such archive (run a crawl first)")
+    with _open_archive(db, readonly=True):
+        pass  # a missing, damaged or foreign file is refused here, not in Datasette's log
     click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     serve_archive(db, host=host, port=port, open_browser=open_browser)
 

@@ -156,6 +156,22 @@ def test_diff_and_search_output_reads_well(db_path, small_archive):
     assert result.exit_code == 2 and "nothing to search for" in result.output
 
 
+def test_diff_colours_only_on_a_terminal_or_when_asked(db_path, small_archive):
+    db = str(db_path)
+    plain = invoke("diff", small_archive, "--db", db).output  # CliRunner is not a terminal
+    assert "\x1b[" not in plain and "[-Monday" in plain
+    coloured = invoke("diff", small_archive, "--db", db, "--color").output
+    assert "\x1b[" in coloured and "[-Monday" not in coloured and "Tuesday" in coloured
+
+
+def test_changes_by_site(db_path, small_archive):
+    db = str(db_path)
+    out = invoke("changes", "--since", "36500d", "--site", "example", "--db", db).output
+    assert "Council votes" in out and "v2" in out
+    out = invoke("changes", "--since", "36500d", "--site", "elsewhere", "--db", db).output
+    assert "Council votes" not in out and "no changes" in out
+
+
 @pytest.mark.parametrize("ref", ["99999999999999999999999", "²", "0"])
 def test_odd_article_ids_are_not_found(db_path, small_archive, ref):
     for command in ("history", "diff", "show"):
