@@ -195,7 +195,7 @@ FURNITURE_TEXT = re.compile(
     r"^\W*(?:advertisements?|adverts?|ad|sponsored|anzeige|publicidad|publicité|pubblicità|reklama"
     r"|share(?: this(?: article| story)?)?|share on \w+|tweet|print|email|copy link|copied"
     r"|read more|read next|continue reading|see also|related(?: articles?| stories| posts)?"
-    r"|recommended(?: for you)?|you might also like|more from \w+|follow us"
+    r"|recommended(?: for you)?|you might also like|more from \w+|follow us|don'?t miss"
     r"|sign up|subscribe(?: now)?|log in|login|comments?|\d+ comments?|leave a reply"
     r"|skip to (?:main )?content|back to top|scroll to continue|text size|font size"
     r"|(?:first |last )?(?:published|updated|posted|publicado|atualizado|actualizado|publié"
@@ -218,7 +218,7 @@ FURNITURE_TEXT = re.compile(
 # it reads like a sentence.
 DATELINE = re.compile(
     r"\b(?:19|20)\d{2}\b.*\b\d{1,2}[:h]\d{2}\b|\b\d{1,2}[:h]\d{2}\b.*\b(?:19|20)\d{2}\b"
-    r"|\b(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}\b"
+    r"|\b(?:19|20)\d{2}[-./]\d{1,2}[-./]\d{1,2}\b|\b\d{1,2}[./]\d{1,2}[./](?:19|20)\d{2}\b"
 )
 
 # A short linked paragraph starting like this points at another story ("READ MORE: ...").

@@ -149,6 +149,10 @@ def link_density(node: LexborNode, text_len: int | None = None) -> float:
     return min(linked / text_len, 1.0)
 
 
+def _is_title(node: LexborNode, title_words: tuple[str, ...]) -> bool:
+    return norm_words(node.text()) == title_words
+
+
 def _is_dateline(text: str) -> bool:
     if not rules.DATELINE.search(text):
         return False
@@ -250,6 +254,8 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
     kinds: list[str] = []
     trace = options.trace
     title_words = options.title_words
+    # The headline repeated as a block (a styled <p>, a <h2>): only short blocks can be it.
+    title_chars = 3 * sum(len(word) + 1 for word in title_words)
 
     def flush() -> None:
         if not parts:
@@ -265,7 +271,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
                     Discard(node=f"text {text[:40]!r}", reason="furniture", chars=len(text))
                 )
             return
-        if title_words and kind in ("h2", "h3", "h4") and norm_words(text) == title_words:
+        if title_words and len(text) <= title_chars and norm_words(text) == title_words:
             if trace is not None:
                 trace.append(
                     Discard(node=f"heading {text[:40]!r}", reason="title", chars=len(text))
@@ -309,7 +315,8 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
             flush()
             if tag in ("br", "hr"):
                 continue
-            if tag == "h1" and title_words:
+            if tag == "h1" and title_words and (not blocks or _is_title(item, title_words)):
+                # The headline (kept in `title`); later <h1>s are the page's subheadings.
                 if trace is not None:
                     trace.append(Discard(node=describe(item), reason="headline", chars=0))
                 continue
