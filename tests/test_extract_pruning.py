@@ -94,3 +94,15 @@ def test_camel_case_boilerplate_classes_are_recognised() -> None:
         "closed for repairs last year and what became of them afterwards.</p></div>"
     )
     assert "Five other libraries" not in extract(_page(inner)).text
+
+
+def test_headline_goes_but_later_h1_subheadings_stay() -> None:
+    page = (
+        "<html><head><title>Library to close for repairs | Town Post</title></head><body>"
+        "<article><h1>Library to close for repairs</h1>"
+        f"<p>{P1}</p><h1>What the engineers found</h1><p>{P2}</p>"
+        "<p class='repeat'>Library to close for repairs</p></article></body></html>"
+    )
+    article = extract(page)
+    assert article.title == "Library to close for repairs"
+    assert article.text == "\n\n".join([P1, "What the engineers found", P2])
