@@ -559,6 +559,11 @@ async def feed_page(datasette, request):
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 
+async def not_found_page(datasette, request):
+    """Deeper paths under the history and diff pages: a plain 404 (see register_routes)."""
+    raise NotFound("no such page: history and diff pages are /-/history/<id> and /-/diff/<id>")
+
+
 async def css_page(datasette, request):
     return Response(
         (STATIC_DIR / "newsarchive.css").read_text(encoding="utf-8"),
@@ -579,6 +584,7 @@ def register_routes(datasette):
         ),
         (r"^/(?P<database>[^/]+)/-/history$", find_page),
         (r"^/(?P<database>[^/]+)/-/diff/(?P<article_id>[^/.]+)(\.(?P<format>[^/]*))?$", diff_page),
+        (r"^/(?P<database>[^/]+)/-/(history|diff)/.*$", not_found_page),
         (r"^/(?P<database>[^/]+)/-/search$", search_page),
         (r"^/(?P<database>[^/]+)/-/changes\.atom$", feed_page),
     ]

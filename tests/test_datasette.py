@@ -307,6 +307,8 @@ async def test_diff_with_missing_version_is_404(ds):
         "/archive/-/diff/1?a=one&b=2",
         "/archive/-/diff/1?a=0&b=2",
         "/archive/-/diff/1.json?a=-1&b=2",
+        "/archive/-/history/1/versions",
+        "/archive/-/diff/1/2",
     ],
 )
 async def test_odd_ids_and_versions_are_404_with_a_reason(ds, path):
