@@ -399,7 +399,11 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def history(article: str, config_path: Path, db_path: Path | None, as_json: bool) -> None:
-    """The versions of ARTICLE (a URL or an article id), with lifecycle events."""
+    """The versions of ARTICLE (a URL or an article id), with lifecycle events.
+
+    One line per version (number, captured at, change kind, words added/removed, title) and
+    per event (gone, moved, soft-404, failing, revived), in time order.
+    """
     with _open_archive(_db_path(db_path, config_path), readonly=True) as archive:
         row = _article(archive, article)
         versions = archive.versions(row["id"])
@@ -473,7 +477,8 @@ def _version_pair(
     type=click.Choice(["inline", "unified", "json", "html", "side-by-side"]),
     default="inline",
     show_default=True,
-    help="How to show the changes.",
+    help="inline: the new text with changed words marked; unified: like diff -u, one line per "
+    "paragraph; json: operations with offsets; html, side-by-side: escaped HTML fragments.",
 )
 @click.option("--color/--no-color", default=None, help="Colours [default: on a terminal].")
 @click.option(
@@ -500,7 +505,8 @@ def diff(
     """What changed in ARTICLE between two versions (default: the last two).
 
     Versions can be given as two numbers after the article (`diff URL 1 3`) or with
-    --from/--to. Paragraphs are aligned, words inside changed paragraphs are marked.
+    --from/--to. Paragraphs are aligned, words inside changed paragraphs are marked, moved
+    paragraphs are shown as moves. `newsarchive history ARTICLE` lists the version numbers.
     """
     if len(versions) > 2:
         raise click.UsageError("give at most two version numbers")
@@ -541,7 +547,11 @@ def diff(
 @cli.command()
 @click.argument("article")
 @click.option(
-    "--version", "number", type=int, default=None, help="Version number [default: the latest]."
+    "--version",
+    "number",
+    type=int,
+    default=None,
+    help="Version number, 1 for the first [default: the latest].",
 )
 @config_option
 @db_option
@@ -605,7 +615,9 @@ def search(
 ) -> None:
     """Full-text search over every version's title and text.
 
-    Words are matched with stemming ("edit" finds "edited"); use quotes for a phrase.
+    Every word must match, stemmed ("edit" finds "edited"); "quotes" make a phrase and
+    word* matches by prefix. Other punctuation and FTS operators (AND, OR, NEAR) are plain
+    text. Each article is listed once, with its newest matching version.
     """
     from archive.search import fts_query
     from archive.search import search as run_search
@@ -741,7 +753,12 @@ def export(fmt: str, output, config_path: Path, db_path: Path | None) -> None:
 def serve(
     config_path: Path, db_path: Path | None, host: str, port: int, open_browser: bool
 ) -> None:
-    """Browse and search the archive in Datasette (read-only, safe while `run` writes)."""
+    """Browse and search the archive in Datasette (read-only, safe while `run` writes).
+
+    Besides Datasette's tables and views (DB is the file name without .db):
+    /DB/-/search?q=WORDS, /DB/-/history/ID, /DB/-/diff/ID?a=1&b=2 and the Atom feed
+    /DB/-/changes.atom.
+    """
     from archive.datasette_plugin import serve_archive
 
     db = _db_path(db_path, config_path)
