@@ -18,8 +18,10 @@ Layout, after the git-history idea of a latest-state table beside a version tabl
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
@@ -51,6 +53,15 @@ class VersionNotFound(ArchiveError):
 
 class NotAnArchive(ArchiveError):
     """The file exists but is not a newsarchive database (or is damaged)."""
+
+
+class ArchiveWriteError(ArchiveError):
+    """SQLite refused a write (disk full, read-only file or folder, I/O error); nothing of it
+    was kept, the archive holds what it held before."""
+
+
+#: Tables every archive has since the first migration; a file without them is not an archive.
+CORE_TABLES = frozenset({"articles", "versions", "captures", "raw_pages", "crawls"})
 
 
 migrations = Migrations("newsarchive")
@@ -281,11 +292,22 @@ class Archive:
         if readonly:
             if not self.path.exists():
                 raise ArchiveError(f"{self.path}: no such archive (run a crawl first)")
-            conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
-            self.db = sqlite_utils.Database(conn)
+            self.db = sqlite_utils.Database(self._connect_readonly())
             self._check()
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveWriteError(
+                f"{self.path}: cannot create the folder {folder} ({exc.strerror or exc})"
+            ) from exc
+        if not os.access(folder, os.W_OK | os.X_OK):
+            # WAL mode keeps <db>-wal and <db>-shm beside the file: the folder must be writable.
+            raise ArchiveWriteError(
+                f"{self.path}: the folder {folder} is read-only; the archive needs to write "
+                f"{self.path.name}-wal and {self.path.name}-shm beside it"
+            )
         try:
             self.db = sqlite_utils.Database(sqlite3.connect(str(self.path), timeout=30))
             self.db.execute("PRAGMA busy_timeout = 30000")
@@ -294,17 +316,70 @@ class Archive:
             self.db.execute("PRAGMA foreign_keys = ON")
             self._check()
             migrations.apply(self.db)
+        except sqlite3.OperationalError as exc:  # read-only file, locked, disk full...
+            raise ArchiveWriteError(
+                f"{self.path}: cannot open the archive for writing ({exc})"
+            ) from exc
         except sqlite3.DatabaseError as exc:
             raise NotAnArchive(f"{self.path}: not a newsarchive database ({exc})") from exc
         self._zstd = zstandard.ZstdCompressor(level=6)
 
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A read-only connection; ``immutable`` only where no writer can exist.
+
+        A WAL database needs its ``-shm`` file even to be read. In a read-only folder where no
+        ``-wal`` file exists, no process can be writing the archive (it could not create the
+        WAL), so reading it as immutable is safe; anywhere else readers must see live writes.
+        """
+        uri = f"file:{self.path}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            wal = self.path.with_name(self.path.name + "-wal")
+            if os.access(self.path.parent, os.W_OK) or wal.exists():
+                return conn  # the real problem shows in _check
+            conn.close()
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+        except sqlite3.DatabaseError:
+            pass  # not a database: _check says so
+        return conn
+
     def _check(self) -> None:
         try:
             names = set(self.db.table_names())
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"{self.path}: cannot read the archive ({exc})") from exc
         except sqlite3.DatabaseError as exc:
-            raise NotAnArchive(f"{self.path}: not a SQLite database ({exc})") from exc
-        if names and "articles" not in names and "_sqlite_migrations" not in names:
+            raise NotAnArchive(f"{self.path}: not a SQLite database, or damaged ({exc})") from exc
+        if not names and not self.readonly:
+            return  # a new (or empty) file: the migrations make it an archive
+        missing = CORE_TABLES - names
+        if not names:
+            raise NotAnArchive(f"{self.path}: an empty database, not a newsarchive archive")
+        if missing == CORE_TABLES:
             raise NotAnArchive(f"{self.path}: a SQLite database, but not a newsarchive archive")
+        if missing:
+            raise NotAnArchive(
+                f"{self.path}: not a newsarchive archive (no {', '.join(sorted(missing))} table)"
+            )
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; SQLite's storage errors become :class:`ArchiveError` values.
+
+        ``db.atomic()`` rolls the transaction back on any error, so a failed write (a full
+        disk, a file made read-only) leaves the archive as it was before it.
+        """
+        try:
+            with self.db.atomic():
+                yield
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a bug, not the storage
+        except sqlite3.OperationalError as exc:
+            raise ArchiveWriteError(f"{self.path}: cannot write to the archive ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            raise NotAnArchive(f"{self.path}: the archive is damaged ({exc})") from exc
 
     def close(self) -> None:
         self.db.close()
@@ -350,7 +425,7 @@ class Archive:
         """
         new_ids: list[int] = []
         stamp = utc_iso(now)
-        with self.db.atomic():
+        with self._writing():
             for cand in candidates:
                 existing = self.find_article(cand.url)
                 if existing is None:
@@ -407,7 +482,7 @@ class Archive:
         return {r["site"]: r["n"] for r in rows}
 
     def set_next_check(self, article_id: int, when: datetime | None) -> None:
-        with self.db.atomic():
+        with self._writing():
             self.db["articles"].update(article_id, {"next_check": utc_iso(when) if when else None})
 
     def rename_article(
@@ -425,7 +500,7 @@ class Archive:
         article already owns *new_url*, the two are merged if this one has no versions yet;
         returns the id of the article that now owns *new_url*.
         """
-        with self.db.atomic():
+        with self._writing():
             article = self.article(article_id)
             old_url = article["url"]
             if old_url == new_url:
@@ -453,10 +528,11 @@ class Archive:
     def _merge(self, src: int, dst: int) -> None:
         for table in ("captures", "events", "article_urls"):
             self.db.execute(f"update {table} set article_id = ? where article_id = ?", [dst, src])
+        # Counted, not added: the figure stays the number of capture rows whatever came before.
         self.db.execute(
-            "update articles set capture_count = capture_count + "
-            "(select capture_count from articles where id = ?) where id = ?",
-            [src, dst],
+            "update articles set capture_count = "
+            "(select count(*) from captures where article_id = ?) where id = ?",
+            [dst, dst],
         )
         self.db["articles"].delete(src)
 
@@ -519,7 +595,7 @@ class Archive:
         """
         if content is None and capture.outcome is None:
             raise ValueError("a capture without content needs an outcome")
-        with self.db.atomic():
+        with self._writing():
             article = self.find_article(capture.url)
             if article is None:
                 self.add_candidates([Candidate(capture.url, capture.site)], capture.fetched_at)
@@ -704,7 +780,7 @@ class Archive:
     # ------------------------------------------------------------------ crawls
 
     def start_crawl(self, site: str, started: datetime) -> int:
-        with self.db.atomic():
+        with self._writing():
             return int(
                 self.db["crawls"]
                 .insert({"site": site, "started": utc_iso(started), "status": "running"})
@@ -716,10 +792,57 @@ class Archive:
     ) -> None:
         row = asdict(counts)
         row["errors_by_kind"] = json.dumps(row["errors_by_kind"], sort_keys=True)
-        with self.db.atomic():
+        with self._writing():
             self.db["crawls"].update(
                 crawl_id, {**row, "finished": utc_iso(finished), "status": status}
             )
+
+    def close_interrupted_crawls(self) -> list[int]:
+        """Mark crawls left ``running`` by a process that died as ``interrupted``.
+
+        Call it only while holding the archive lock: then no crawl of this archive can be
+        running, so a ``running`` row is the trace of a kill, a crash or a power cut. Its
+        figures are rebuilt from the captures it recorded (every capture is whole), and it is
+        finished at its last capture. Returns the ids of the crawls closed.
+        """
+        with self._writing():
+            stale = [
+                r["id"] for r in self.db.query("select id from crawls where status = 'running'")
+            ]
+            for crawl_id in stale:
+                self._close_interrupted(crawl_id)
+        return stale
+
+    def _close_interrupted(self, crawl_id: int) -> None:
+        rows = list(
+            self.db.query(
+                "select outcome, reason, count(*) as n, max(fetched_at) as last from captures "
+                "where crawl_id = ? group by outcome, reason",
+                [crawl_id],
+            )
+        )
+        by_outcome: dict[str, int] = {}
+        by_reason: dict[str, int] = {}
+        for r in rows:
+            by_outcome[r["outcome"]] = by_outcome.get(r["outcome"], 0) + r["n"]
+            if r["reason"]:
+                by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["n"]
+        crawl = self._one("select started from crawls where id = ?", [crawl_id])
+        last = max((r["last"] for r in rows), default=None)
+        self.db["crawls"].update(
+            crawl_id,
+            {
+                "status": "interrupted",
+                "finished": last or (crawl["started"] if crawl else None),
+                "fetched": sum(by_outcome.values()),
+                "new_versions": by_outcome.get("new-version", 0),
+                "unchanged": by_outcome.get("unchanged", 0),
+                "not_modified": by_outcome.get("not-modified", 0),
+                "skipped": by_outcome.get("skipped", 0),
+                "errors": by_outcome.get("error", 0) + by_outcome.get("gone", 0),
+                "errors_by_kind": json.dumps(by_reason, sort_keys=True),
+            },
+        )
 
     def crawls(self, limit: int = 10) -> list[dict]:
         return list(self.db.query("select * from crawls order by id desc limit ?", [limit]))

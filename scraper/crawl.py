@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded
-from archive.store import Archive
+from archive.store import Archive, ArchiveWriteError, NotAnArchive
 
 from . import urls as urlmod
 from .discover import discover_site
@@ -79,6 +79,10 @@ class _Tally:
         if reason:
             self.errors[reason] += 1
 
+
+#: Errors of the archive itself (full disk, read-only or damaged file): every further write
+#: would fail the same way, so they end the crawl instead of being recorded per article.
+_STORAGE_ERRORS = (ArchiveWriteError, NotAnArchive)
 
 _COUNTED = {
     "new-version": "new_versions",
@@ -376,6 +380,10 @@ async def crawl_site(
     except asyncio.CancelledError:
         status = "cancelled"
         raise
+    except _STORAGE_ERRORS as exc:  # the archive cannot take writes: no traceback, the reason
+        status = "failed"
+        log.error("crawl failed site=%s error=%s", site.name, exc)
+        raise
     except Exception:
         status = "failed"
         log.exception("crawl failed site=%s", site.name)
@@ -398,7 +406,14 @@ async def crawl_site(
             errors_by_kind=dict(tally.errors),
         )
         finished = now()
-        archive.finish_crawl(crawl_id, finished, counts, status=status)
+        try:
+            archive.finish_crawl(crawl_id, finished, counts, status=status)
+        except _STORAGE_ERRORS as exc:
+            if status == "done":
+                raise
+            # The crawl's own error is the one to report; the row is closed as "interrupted"
+            # by the next writer (Archive.close_interrupted_crawls).
+            log.error("cannot close crawl %s: %s", crawl_id, exc)
     return CrawlReport(site.name, crawl_id, started, finished, counts, tuple(source_errors))
 
 
@@ -453,8 +468,8 @@ async def _check_all(
                 return
             try:
                 recorded, reason = await checker.check(url)
-            except (asyncio.CancelledError, KeyboardInterrupt):
-                raise
+            except (asyncio.CancelledError, KeyboardInterrupt, *_STORAGE_ERRORS):
+                raise  # an archive that cannot be written stops the crawl, not one article
             except Exception as exc:  # a bug must not stop the other articles' checks
                 log.exception("article check failed url=%s", url)
                 recorded, reason = checker.record_failure(url, "internal", repr(exc)), "internal"

@@ -92,6 +92,24 @@ class RichProgress:
         self.progress.stop()
 
 
+def open_for_writing(db_path: Path) -> Archive:
+    """The archive, for the lock holder: crawls a killed process left ``running`` are closed.
+
+    Only call it while holding the archive lock (no other crawl can be running then).
+    """
+    archive = Archive(db_path)
+    try:
+        stale = archive.close_interrupted_crawls()
+    except BaseException:
+        archive.close()
+        raise
+    if stale:
+        log.warning(
+            "closed %d crawl(s) left running by a stopped process ids=%s", len(stale), stale
+        )
+    return archive
+
+
 async def crawl_once(
     config: Config,
     db_path: Path,
@@ -107,7 +125,7 @@ async def crawl_once(
     await lock.acquire_async(wait)
     display: Any = RichProgress(sites) if progress else PlainProgress()
     try:
-        with Archive(db_path) as archive:
+        with open_for_writing(db_path) as archive:
             async with Fetcher(config.crawl.fetch_settings()) as fetcher:
                 jobs = [
                     crawl_site(
@@ -137,7 +155,7 @@ async def run_forever(config: Config, *, max_crawls: int | None = None, grace: f
 
     return await run_service(
         config,
-        archive_factory=lambda: Archive(config.db_path),
+        archive_factory=lambda: open_for_writing(config.db_path),
         fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
         max_crawls=max_crawls,
         grace=grace,
