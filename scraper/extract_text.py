@@ -255,7 +255,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
     trace = options.trace
     title_words = options.title_words
     # The headline repeated as a block (a styled <p>, a <h2>): only short blocks can be it.
-    title_chars = 3 * sum(len(word) + 1 for word in title_words)
+    title_chars = sum(len(word) + 1 for word in title_words)
 
     def flush() -> None:
         if not parts:
@@ -271,7 +271,11 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
                     Discard(node=f"text {text[:40]!r}", reason="furniture", chars=len(text))
                 )
             return
-        if title_words and len(text) <= title_chars and norm_words(text) == title_words:
+        if (
+            title_words
+            and abs(len(text) - title_chars) <= title_chars // 3 + 3
+            and norm_words(text) == title_words
+        ):
             if trace is not None:
                 trace.append(
                     Discard(node=f"heading {text[:40]!r}", reason="title", chars=len(text))
