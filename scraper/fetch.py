@@ -567,6 +567,20 @@ class _Hop:
 Sleep = Callable[[float], Awaitable[None]]
 
 
+class _Run:
+    """The clock of one fetch: it starts when the first request gets its host's slot."""
+
+    def __init__(self) -> None:
+        self.fetched_at = datetime.now(UTC)
+        self.started = time.monotonic()
+        self.deadline: float | None = None  # event loop time
+
+    def begin(self, total_timeout: float) -> None:
+        self.fetched_at = datetime.now(UTC)
+        self.started = time.monotonic()
+        self.deadline = asyncio.get_running_loop().time() + total_timeout
+
+
 class Fetcher:
     """One Fetcher is shared by all concurrent site crawls: politeness state lives here."""
 
@@ -629,27 +643,21 @@ class Fetcher:
         """GET *url* politely and safely; see the module docstring for the outcomes."""
         settings = self.settings
         target = _check_url(url, url)
-        delay = settings.per_host_delay
-        if settings.obey_robots:
-            delay = max(delay, await self._robots_delay(target, url))
+        delay = await self._host_delay(target, url)
         conditional: dict[str, str] = {}
         if etag:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-
-        async with self._gate(target).slot(delay), self._global:
-            fetched_at = datetime.now(UTC)
-            started = time.monotonic()
-            try:
-                async with asyncio.timeout(settings.total_timeout):
-                    hops, final = await self._follow(url, target, conditional, started)
-            except TimeoutError as exc:
-                raise FetchTimeout(
-                    f"no complete response within {settings.total_timeout:g} s", url=url
-                ) from exc
-            elapsed = time.monotonic() - started
-        return _result(url, final, hops, fetched_at, elapsed)
+        run = _Run()
+        try:
+            hops, final = await self._follow(url, target, delay, conditional, run)
+        except TimeoutError as exc:
+            raise FetchTimeout(
+                f"no complete response within {settings.total_timeout:g} s", url=url
+            ) from exc
+        elapsed = time.monotonic() - run.started
+        return _result(url, final, hops, run.fetched_at, elapsed)
 
     async def sitemaps_from_robots(self, url: str) -> list[str]:
         """The ``Sitemap:`` URLs of the robots.txt for *url*'s host (cached like the rules)."""
@@ -675,6 +683,13 @@ class Fetcher:
         crawl_delay = rules.crawl_delay(self.settings.user_agent) or 0.0
         return min(crawl_delay, self.settings.max_crawl_delay)
 
+    async def _host_delay(self, target: httpx.URL, url: str) -> float:
+        """The pause before a request to *target*'s host; raises RobotsDisallowed."""
+        delay = self.settings.per_host_delay
+        if self.settings.obey_robots:
+            delay = max(delay, await self._robots_delay(target, url))
+        return delay
+
     async def _download_robots(self, robots_url: str) -> RobotsResponse:
         origin = origin_of(robots_url)
         async with self._robots_slots:
@@ -699,14 +714,19 @@ class Fetcher:
     # -- redirects and retries --------------------------------------------------------------
 
     async def _follow(
-        self, url: str, target: httpx.URL, conditional: dict[str, str], started: float
+        self,
+        url: str,
+        target: httpx.URL,
+        delay: float,
+        conditional: dict[str, str],
+        run: _Run,
     ) -> tuple[list[tuple[int, str]], _Hop]:
         settings = self.settings
         hops: list[tuple[int, str]] = []
         seen = {_visit_key(target)}
         current = target
         while True:
-            hop = await self._with_retries(current, conditional, started)
+            hop = await self._hop(current, delay, conditional, run)
             if hop.status not in REDIRECT_STATUSES or hop.location is None:
                 return hops, hop
             nxt = _resolve_location(current, hop.location, url)
@@ -717,9 +737,29 @@ class Fetcher:
             if key in seen:
                 raise RedirectLoop(f"redirect back to {nxt}", url=url)
             seen.add(key)
-            if settings.obey_robots:  # every hop, same host or not (rules are cached)
-                await self._robots_delay(nxt, str(nxt))
+            async with asyncio.timeout_at(run.deadline):
+                # every hop, same host or not (robots rules are cached per host)
+                delay = await self._host_delay(nxt, str(nxt))
             current = nxt
+
+    async def _hop(
+        self, url: httpx.URL, delay: float, conditional: dict[str, str], run: _Run
+    ) -> _Hop:
+        """One hop (with its retries) inside its own host's politeness slot.
+
+        Each hop takes the slot of the host it goes to, so a redirect from a feed proxy or a
+        shortener to a news site waits its turn there like any other request; no fetch ever
+        holds two hosts' slots, so hops in opposite directions cannot deadlock. The total
+        deadline starts with the first hop and covers every later one, waits included.
+        """
+        if run.deadline is None:
+            async with self._gate(url).slot(delay), self._global:
+                run.begin(self.settings.total_timeout)
+                async with asyncio.timeout_at(run.deadline):
+                    return await self._with_retries(url, conditional, run.started)
+        async with asyncio.timeout_at(run.deadline):
+            async with self._gate(url).slot(delay), self._global:
+                return await self._with_retries(url, conditional, run.started)
 
     async def _with_retries(
         self, url: httpx.URL, conditional: dict[str, str], started: float

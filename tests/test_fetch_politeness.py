@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from urllib.parse import quote
 
 import pytest
 from hostile_server import HostileServer
@@ -85,3 +86,44 @@ async def test_no_delay_when_politeness_is_off(servers: list[HostileServer]):
         await asyncio.gather(*(fetcher.fetch(server.url(f"/ok?n={i}")) for i in range(20)))
         elapsed = time.monotonic() - started
     assert elapsed < 1.0
+
+
+def redirect(source: HostileServer, target: str) -> str:
+    return source.url(f"/redirect-to?target={quote(target, safe='')}")
+
+
+async def test_redirects_to_another_host_wait_their_turn_there(servers: list[HostileServer]):
+    """Feed proxies and shorteners redirecting to one news site do not flood it."""
+    site, proxies = servers[0], servers[1:]
+    async with Fetcher(settings(servers)) as fetcher:
+        results = await asyncio.gather(
+            fetcher.fetch(site.url("/slow?n=direct")),
+            *(fetcher.fetch(redirect(p, site.url(f"/slow?n={i}"))) for i, p in enumerate(proxies)),
+        )
+    assert all(r.status == 200 for r in results)
+    assert len([hit for hit in site.hits if hit.path == "/slow"]) == 4
+    assert site.max_inflight == 1
+
+
+async def test_redirect_target_gets_its_hosts_delay(servers: list[HostileServer]):
+    site, proxy = servers[0], servers[1]
+    async with Fetcher(settings(servers, per_host_delay=0.3)) as fetcher:
+        await asyncio.gather(
+            fetcher.fetch(site.url("/ok?n=direct")),
+            fetcher.fetch(redirect(proxy, site.url("/ok?n=redirected"))),
+        )
+    starts = sorted(hit.received for hit in site.hits)
+    assert len(starts) == 2 and starts[1] - starts[0] >= 0.25, starts
+
+
+async def test_redirects_in_opposite_directions_do_not_deadlock(servers: list[HostileServer]):
+    a, b = servers[0], servers[1]
+    async with Fetcher(settings(servers, total_timeout=3.0)) as fetcher:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(fetcher.fetch(redirect(a, b.url(f"/slow?n={i}"))) for i in range(3)),
+            *(fetcher.fetch(redirect(b, a.url(f"/slow?n={i}"))) for i in range(3)),
+        )
+        elapsed = time.monotonic() - started
+    assert [r.status for r in results] == [200] * 6
+    assert elapsed < 2.0
