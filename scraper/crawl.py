@@ -270,7 +270,7 @@ class ArticleChecker:
                     crawl_id,
                     outcome="error",
                     reason="extract-failed",
-                    error=str(extracted),
+                    error=f"{getattr(extracted, 'reason', 'error')}: {extracted}",
                     raw=result.body,
                 )
             ), "extract-failed"
