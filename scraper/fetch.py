@@ -12,6 +12,7 @@ readable word the crawl stores in the capture row::
      ├── TooLarge                   too-large          decoded body over max_bytes
      ├── FetchTimeout               timeout            total deadline or per-read timeout
      ├── ConnectFailed              connect            DNS failure, refused, unreachable
+     │                                                 (for the robots.txt request too)
      ├── ProtocolFault              protocol           truncated body, bad chunking, reset,
      │                                                 malformed or huge headers
      ├── DecodingFailed             decoding           bad gzip/deflate/br, >2 encodings
@@ -144,7 +145,7 @@ class FetchError(Exception):
 
 
 class RobotsDisallowed(FetchError):
-    """robots.txt disallows this URL (or is unreachable, which disallows everything)."""
+    """robots.txt disallows this URL, or answered 429/5xx or timed out (which disallows all)."""
 
     reason = "robots"
 
@@ -678,6 +679,10 @@ class Fetcher:
         """Raise RobotsDisallowed or return the host's Crawl-delay (0 when none)."""
         rules = await self._robots.rules(str(target))
         if not rules.can_fetch(str(target), self.settings.user_agent):
+            if rules.error_reason == "connect":
+                # Nobody answers at all (no such host, refused): robots.txt refuses nothing, the
+                # host is down, and the capture must say so for the article to count as failing.
+                raise ConnectFailed(f"{target.host} unreachable ({rules.cause})", url=url)
             because = f" ({rules.cause})" if rules.cause else ""
             raise RobotsDisallowed(f"robots.txt disallows {target}{because}", url=url)
         crawl_delay = rules.crawl_delay(self.settings.user_agent) or 0.0
@@ -707,9 +712,9 @@ class Fetcher:
                     raise  # the host itself is off limits; say so rather than "robots"
                 return RobotsResponse(404)  # a robots.txt redirected somewhere unusable
             except FetchError as exc:
-                return RobotsResponse(None, error=f"{exc.reason}: {exc}")
+                return RobotsResponse(None, error=f"{exc.reason}: {exc}", error_reason=exc.reason)
             except TimeoutError:
-                return RobotsResponse(None, error="timeout")
+                return RobotsResponse(None, error="timeout", error_reason="timeout")
 
     # -- redirects and retries --------------------------------------------------------------
 

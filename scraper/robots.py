@@ -41,6 +41,7 @@ class RobotsResponse:
     status: int | None  # None: unreachable (timeout, connection error, protocol error)
     body: bytes = b""
     error: str | None = None  # why it was unreachable, for messages
+    error_reason: str | None = None  # the fetch error's reason ("connect", "timeout", ...)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class RobotsRules:
     parser: Protego | None = field(default=None, compare=False, repr=False)
     sitemaps: tuple[str, ...] = ()
     cause: str | None = field(default=None, compare=False)  # why "disallow-all"
+    error_reason: str | None = field(default=None, compare=False)  # when unreachable
 
     def can_fetch(self, url: str, user_agent: str) -> bool:
         if self.kind == "allow-all":
@@ -97,7 +99,11 @@ def rules_for_response(response: RobotsResponse) -> RobotsRules:
     """RFC 9309's mapping from a fetch outcome to rules."""
     status = response.status
     if status is None:
-        return RobotsRules("disallow-all", cause=f"robots.txt unreachable: {response.error}")
+        return RobotsRules(
+            "disallow-all",
+            cause=f"robots.txt unreachable: {response.error}",
+            error_reason=response.error_reason,
+        )
     if status == 429 or status >= 500:
         return RobotsRules("disallow-all", cause=f"robots.txt answered HTTP {status}")
     if 200 <= status < 300:

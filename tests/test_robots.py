@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from hostile_server import HostileServer, Request, respond, robots_silent, robots_text
 
-from scraper.fetch import Fetcher, FetchSettings, RobotsDisallowed
+from scraper.fetch import ConnectFailed, Fetcher, FetchSettings, RobotsDisallowed
 from scraper.robots import (
     RobotsCache,
     RobotsResponse,
@@ -204,6 +204,24 @@ async def test_robots_timeout_disallows_within_the_deadline():
                 await fetcher.fetch(server.url("/ok"))
         assert time.monotonic() - started < 2.0
         assert "/ok" not in server.paths()
+
+
+async def test_host_that_does_not_answer_is_a_connect_failure_not_robots():
+    """No robots.txt rule refused anything: the capture must say the host is down."""
+    with HostileServer() as gone:
+        port = gone.port
+    settings = FetchSettings(
+        allow_hosts=frozenset({f"127.0.0.1:{port}"}),
+        per_host_delay=0.0,
+        total_timeout=1.5,
+        retries=0,
+    )
+    async with Fetcher(settings) as fetcher:
+        for _ in range(2):  # the second answer comes from the cached "unreachable"
+            with pytest.raises(ConnectFailed) as caught:
+                await fetcher.fetch(f"http://127.0.0.1:{port}/news/story")
+            assert caught.value.reason == "connect"
+            assert "robots.txt unreachable" in str(caught.value)
 
 
 async def test_robots_of_a_redirect_target_is_checked():
