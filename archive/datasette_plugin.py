@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import weakref
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -50,6 +51,8 @@ TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 CSS_URL = "/-/newsarchive/newsarchive.css"
 FEED_SIZE = 50
+# Characters XML 1.0 does not allow, even escaped.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 # Names of the databases that are archives, per Datasette instance (found at startup).
@@ -556,6 +559,9 @@ async def feed_page(datasette, request):
             diff, "inline", context=0
         )
     body = ET.tostring(feed, encoding="unicode", xml_declaration=True)
+    # ElementTree writes control characters as they are, and one of them from one scraped page
+    # would make the whole feed unreadable XML.
+    body = _NOT_XML_CHAR.sub("\ufffd", body)
     return Response(body, content_type="application/atom+xml; charset=utf-8")
 
 

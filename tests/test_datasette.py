@@ -349,6 +349,25 @@ async def test_atom_feed_of_recent_changes(ds):
     assert "<del>six</del><ins>nine</ins>" in content.text
 
 
+async def test_atom_feed_stays_xml_whatever_the_page_held(db_path):
+    sample_archive.build(db_path)
+    with Archive(db_path) as archive:
+        archive.record(
+            sample_archive.capture(sample_archive.MARKET_URL, "other", sample_archive.T0),
+            sample_archive.content(
+                sample_archive.MARKET_TITLE + " \x1b[31m",
+                (*sample_archive.MARKET_TEXT, "A bell \x07 and a form feed \x0c, \ufffe."),
+            ),
+        )
+    ds = make_datasette(db_path)
+    response = await ds.client.get("/archive/-/changes.atom")
+    feed = ET.fromstring(response.text)  # well-formed
+    titles = [e.find(f"{ATOM}title").text for e in feed.findall(f"{ATOM}entry")]
+    assert any(t.endswith("\ufffd[31m") for t in titles)
+    content = "".join(e.find(f"{ATOM}content").text for e in feed.findall(f"{ATOM}entry"))
+    assert "A bell \ufffd and a form feed" in content and "\ufffd." in content
+
+
 async def test_plugin_leaves_other_databases_alone(tmp_path):
     other = tmp_path / "other.db"
     sqlite_utils.Database(other)["things"].insert({"id": 1, "name": "x"})
