@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -115,6 +116,15 @@ def _article(archive: Archive, ref: str) -> dict[str, Any]:
         if found is not None:
             return found
     raise click.ClickException(f"no article {ref!r} in {archive.path}")
+
+
+# Control characters in scraped text (ESC, BEL, CR...) would drive the user's terminal.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _say(text: str) -> None:
+    """``click.echo`` for archived text: control characters are shown as U+FFFD."""
+    click.echo(_CONTROL_RE.sub("\ufffd", text))
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -422,7 +432,7 @@ def history(article: str, config_path: Path, db_path: Path | None, as_json: bool
             )
         )
         return
-    click.echo(f"{row['url']}  (article {row['id']}, site {row['site']}, status {row['status']})")
+    _say(f"{row['url']}  (article {row['id']}, site {row['site']}, status {row['status']})")
     click.echo(
         f"{len(captures)} captures, {len(versions)} versions, first seen {row['first_seen']}"
     )
@@ -446,7 +456,7 @@ def history(article: str, config_path: Path, db_path: Path | None, as_json: bool
             )
         )
     for _, line in sorted(timeline, key=lambda item: item[0]):
-        click.echo(line)
+        _say(line)
 
 
 def _version_pair(
@@ -563,15 +573,15 @@ def show(article: str, number: int | None, config_path: Path, db_path: Path | No
             v = archive.version(row["id"], number if number is not None else -1)
         except ArchiveError as exc:
             raise _fail(exc) from exc
-    click.echo(v["title"])
+    _say(v["title"])
     meta = [f"version {v['version']} captured {v['captured_at']}"]
     if v["byline"]:
         meta.append(f"by {v['byline']}")
     if v["published"]:
         meta.append(f"published {v['published']}")
-    click.echo(" · ".join(meta))
+    _say(" · ".join(meta))
     click.echo("")
-    click.echo(v["text"])
+    _say(v["text"])
 
 
 @cli.command()
@@ -592,7 +602,7 @@ def changes(since: str, site: str | None, config_path: Path, db_path: Path | Non
     if not rows:
         click.echo(f"no changes in the last {since}")
     for r in rows:
-        click.echo(
+        _say(
             f"{r['captured_at']}  {r['site']:<12} v{r['version']:<3} {r['change_kind'] or '':<10} "
             f"+{r['words_added'] or 0}/-{r['words_removed'] or 0}  {r['title']}\n    {r['url']}"
         )
@@ -630,7 +640,7 @@ def search(
         click.echo(f"no match for {query!r}")
     for hit in hits:
         snippet = " ".join(hit.snippet.split())  # one line: the excerpt may span paragraphs
-        click.echo(f"{hit.url}  v{hit.version}  {hit.captured_at}\n  {hit.title}\n  {snippet}")
+        _say(f"{hit.url}  v{hit.version}  {hit.captured_at}\n  {hit.title}\n  {snippet}")
 
 
 @cli.command()
@@ -684,7 +694,7 @@ def extract(
     except ExtractionError as exc:
         raise _fail(exc) from exc
     if fmt == "text":
-        click.echo(article.title + "\n\n" + article.text)
+        _say(article.title + "\n\n" + article.text)
     else:
         click.echo(json.dumps(asdict(article), indent=2, ensure_ascii=False))
 

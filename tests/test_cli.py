@@ -172,6 +172,33 @@ def test_changes_by_site(db_path, small_archive):
     assert "Council votes" not in out and "no changes" in out
 
 
+def test_archived_text_cannot_drive_the_terminal(db_path):
+    """A scraped page's control characters (an OSC title change, BEL, CR) are not printed."""
+    from datetime import UTC, datetime
+
+    hostile = "Pwned\x1b]0;owned\x07 title\r"
+    with Archive(db_path) as archive:
+        archive.record(
+            CaptureIn(
+                url="https://news.example/x/",
+                site="example",
+                fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
+                status_code=200,
+            ),
+            ContentIn(title=hostile, text="Ring \x07 the bell.\r", extractor_version="t"),
+        )
+    db = str(db_path)
+    for args in (
+        ("show", "1"),
+        ("history", "1"),
+        ("search", "bell"),
+        ("changes", "--since", "36500d"),
+    ):
+        out = invoke(*args, "--db", db).output
+        assert not set(out) & {"\x1b", "\x07", "\r"}, (args, out)
+    assert "Pwned\ufffd]0;owned\ufffd title" in invoke("show", "1", "--db", db).output
+
+
 @pytest.mark.parametrize("ref", ["99999999999999999999999", "²", "0"])
 def test_odd_article_ids_are_not_found(db_path, small_archive, ref):
     for command in ("history", "diff", "show"):
