@@ -457,6 +457,10 @@ def history(article: str, config_path: Path, db_path: Path | None, as_json: bool
         )
     for _, line in sorted(timeline, key=lambda item: item[0]):
         _say(line)
+    if not versions and captures:  # say why the table is empty
+        last = captures[-1]
+        why = f" ({last['reason']}: {last['error'] or ''})" if last["reason"] else ""
+        _say(f"no version yet; last capture {last['fetched_at']}: {last['outcome']}{why}")
 
 
 def _version_pair(

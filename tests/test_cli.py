@@ -199,6 +199,27 @@ def test_archived_text_cannot_drive_the_terminal(db_path):
     assert "Pwned\ufffd]0;owned\ufffd title" in invoke("show", "1", "--db", db).output
 
 
+def test_history_without_versions_says_why(db_path):
+    from datetime import UTC, datetime
+
+    with Archive(db_path) as archive:
+        archive.record(
+            CaptureIn(
+                url="https://news.example/slow/",
+                site="example",
+                fetched_at=datetime(2026, 11, 1, tzinfo=UTC),
+                outcome="error",
+                reason="timeout",
+                error="no complete response within 30 s",
+            )
+        )
+    out = invoke("history", "1", "--db", str(db_path)).output
+    assert out.splitlines()[-1] == (
+        "no version yet; last capture 2026-11-01T00:00:00+00:00: "
+        "error (timeout: no complete response within 30 s)"
+    )
+
+
 @pytest.mark.parametrize("ref", ["99999999999999999999999", "²", "0"])
 def test_odd_article_ids_are_not_found(db_path, small_archive, ref):
     for command in ("history", "diff", "show"):
