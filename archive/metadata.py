@@ -126,6 +126,9 @@ _ARTICLE_COLUMNS = {
     "capture_count": "Number of fetch attempts.",
     "unchanged_streak": "Re-checks in a row that found no change.",
     "error_streak": "Failed fetches in a row.",
+    "hint_modified": "Last-modified time a feed or sitemap gave; a newer one pulls a check forward.",
+    "etag": "ETag of the last full response, sent back as If-None-Match.",
+    "last_modified": "Last-Modified of the last full response, sent back as If-Modified-Since.",
 }
 _VERSION_COLUMNS = {
     "article_id": "The article this is a version of.",
@@ -142,6 +145,17 @@ _VERSION_COLUMNS = {
     "words_removed": "Words removed since the previous version.",
     "title_changed": "1 when the headline changed.",
     "method": "Which extraction rule found the text.",
+    "id": "Version id (one row per editorial version of an article).",
+    "byline": "Authors as the page shows them.",
+    "authors": "Author names, as JSON.",
+    "published": "Publication time stated by the page.",
+    "modified": "Last-modified time stated by the page.",
+    "language": "Language of the page (from its markup).",
+    "description": "Summary the page gives in its metadata.",
+    "section": "Section of the site the page names.",
+    "tags": "Keywords the page gives, as JSON.",
+    "image": "Lead image URL from the page's metadata.",
+    "extractor_version": "Version of the extractor that produced the text.",
 }
 _CAPTURE_COLUMNS = {
     "fetched_at": "When the page was fetched.",
@@ -151,6 +165,63 @@ _CAPTURE_COLUMNS = {
     "raw_page_id": "The stored page body (compressed).",
     "version_id": "The version this capture created, if any.",
     "elapsed_ms": "Fetch time in milliseconds.",
+    "id": "Capture id.",
+    "article_id": "The article fetched.",
+    "crawl_id": "The crawl cycle that made the fetch (empty for `newsarchive archive`).",
+    "url": "URL requested.",
+    "final_url": "URL of the final response, after redirects.",
+    "error": "The error message, when the fetch failed.",
+    "etag": "ETag of the response.",
+    "last_modified": "Last-Modified of the response.",
+    "content_type": "Content-Type of the response.",
+    "encoding": "Character encoding the page was decoded with.",
+    "bytes": "Size of the (decompressed) body.",
+    "http_version": "HTTP version of the response.",
+    "request_headers": "Headers sent, as JSON.",
+    "response_headers": "Headers received, as JSON.",
+}
+_RAW_PAGE_COLUMNS = {
+    "id": "Raw page id.",
+    "sha256": "SHA-256 of the body: identical bodies are stored once.",
+    "size": "Size of the body in bytes, uncompressed.",
+    "compression": "How content is compressed (zstd).",
+    "content": "The decoded body (gzip/br removed), zstd-compressed.",
+}
+_ARTICLE_URL_COLUMNS = {
+    "url": "Another URL of the article (normalized).",
+    "article_id": "The article it leads to.",
+    "kind": "canonical (rel=canonical), redirect (old URL after a move) or discovered.",
+}
+_EVENT_COLUMNS = {
+    "id": "Event id.",
+    "article_id": "The article.",
+    "at": "When it happened (the capture's time).",
+    "kind": "gone, moved, soft-404, failing or revived.",
+    "detail": "HTTP status, new URL or reason.",
+    "capture_id": "The capture that showed it.",
+}
+_CRAWL_COLUMNS = {
+    "id": "Crawl id.",
+    "site": "Site name from config.toml.",
+    "started": "When the crawl began.",
+    "finished": "When it ended.",
+    "status": "running, done, cancelled, failed or interrupted (the process died).",
+    "discovered": "URLs found in feeds, sitemaps and listing pages.",
+    "new_articles": "URLs not seen before.",
+    "fetched": "Articles fetched.",
+    "new_versions": "Fetches that found a new version.",
+    "unchanged": "Fetches whose text had not changed.",
+    "not_modified": "Fetches answered 304 Not Modified.",
+    "skipped": "Articles not fetched (robots.txt).",
+    "errors": "Fetches that failed or found the article gone.",
+    "errors_by_kind": "Reasons counted (http-404, timeout, robots, source-...), as JSON.",
+}
+# The views join articles and versions: their columns mean what they mean there.
+_VIEW_COLUMNS = {
+    **_VERSION_COLUMNS,
+    **{k: v for k, v in _ARTICLE_COLUMNS.items() if k not in ("id", "title")},
+    "version_id": "The version's id.",
+    "title": "Headline.",
 }
 
 TABLES: dict[str, dict[str, Any]] = {
@@ -185,23 +256,27 @@ TABLES: dict[str, dict[str, Any]] = {
     "raw_pages": {
         "title": "Raw pages",
         "description": "Distinct fetched page bodies, zstd-compressed, de-duplicated by SHA-256.",
+        "columns": _RAW_PAGE_COLUMNS,
     },
     "article_urls": {
         "title": "Article URLs",
         "description": "Other URLs of an article: redirects, aliases, old URLs after a move.",
         "facets": ["kind"],
+        "columns": _ARTICLE_URL_COLUMNS,
     },
     "events": {
         "title": "Lifecycle events",
         "description": "An article went missing, moved, became a soft 404, failed, or came back.",
         "sort_desc": "at",
         "facets": ["kind"],
+        "columns": _EVENT_COLUMNS,
     },
     "crawls": {
         "title": "Crawls",
         "description": "One row per crawl cycle of a site, with its counts.",
         "sort_desc": "started",
         "facets": ["site", "status"],
+        "columns": _CRAWL_COLUMNS,
     },
     "latest_versions": {
         "title": "Latest versions",
@@ -211,18 +286,21 @@ TABLES: dict[str, dict[str, Any]] = {
         "sort_desc": "last_changed",
         "facets": ["site", "status", "change_kind"],
         "label_column": "title",
+        "columns": _VIEW_COLUMNS,
     },
     "recent_changes": {
         "title": "Recent changes",
         "description": "Versions after the first, newest first.",
         "facets": ["site", "change_kind", "title_changed"],
         "label_column": "title",
+        "columns": _VIEW_COLUMNS,
     },
     "most_edited": {
         "title": "Most-edited articles",
         "description": "Articles by number of versions.",
         "facets": ["site", "status"],
         "label_column": "title",
+        "columns": _VIEW_COLUMNS,
     },
 }
 

@@ -398,3 +398,25 @@ async def test_history_can_be_found_by_article_url(ds):
     assert (
         await ds.client.get("/archive/-/history?url=https://nowhere.example/")
     ).status_code == 404
+
+
+async def test_every_table_and_column_is_described(ds, db_path):
+    tables = (await get_json(ds, "/-/metadata.json"))["databases"]["archive"]["tables"]
+    db = sqlite_utils.Database(db_path)
+    for name in (
+        "articles",
+        "article_urls",
+        "versions",
+        "captures",
+        "raw_pages",
+        "events",
+        "crawls",
+    ):
+        meta = tables[name]
+        assert meta.get("title") and meta.get("description"), name
+        missing = {c.name for c in db[name].columns} - set(meta.get("columns", {}))
+        assert not missing, f"{name}: undescribed columns {sorted(missing)}"
+    for name in ("latest_versions", "recent_changes", "most_edited"):
+        assert tables[name].get("description"), name
+        missing = {c.name for c in db[name].columns} - set(tables[name].get("columns", {}))
+        assert not missing, f"{name}: undescribed columns {sorted(missing)}"
