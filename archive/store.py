@@ -311,10 +311,10 @@ class Archive:
         try:
             self.db = sqlite_utils.Database(sqlite3.connect(str(self.path), timeout=30))
             self.db.execute("PRAGMA busy_timeout = 30000")
+            self._check()  # before anything is written: someone else's file stays untouched
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
-            self._check()
             migrations.apply(self.db)
         except sqlite3.OperationalError as exc:  # read-only file, locked, disk full...
             raise ArchiveWriteError(

@@ -327,6 +327,8 @@ def run(
             config = replace(config, sites=tuple(config.site(n) for n in site_names))
         except ConfigError as exc:
             raise _fail(exc) from exc
+    if not config.sites:  # a service with nothing to schedule would stop at once, silently
+        raise click.ClickException(f"{config_path}: no [[sites]] to crawl")
     logs.ensure_info()
     try:
         asyncio.run(run_forever(config, max_crawls=max_crawls, grace=grace))

@@ -1,0 +1,399 @@
+"""Bad input gets one clear line naming the problem, a non-zero exit, and loses nothing.
+
+Through the CLI: configuration files with each kind of mistake, files that are not archives
+(or are damaged) given as ``--db``, an archive in a read-only folder, and an archive held by a
+running ``newsarchive run``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from archive.models import CaptureIn, ContentIn
+from archive.store import Archive
+from scraper.cli import cli
+from scraper.demo import demo_config_text
+from scraper.demo_site import DemoSite
+from scraper.lock import read_holder
+
+NEWSARCHIVE = [sys.executable, "-c", "from scraper.cli import main; main()"]
+
+GOOD_CRAWL = '[crawl]\nuser_agent = "newsarchive-test/0.1 (+https://example.org/contact)"\n'
+GOOD_SITE = '[[sites]]\nname = "daily"\nfeeds = ["https://daily.example/feed.xml"]\n'
+
+
+def invoke(*args: str):
+    # catch_exceptions=False: an exception escaping the command (a traceback) fails the test.
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False, prog_name="newsarchive")
+
+
+def assert_one_line_error(result, *fragments: str) -> str:
+    assert result.exit_code in (1, 2), result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    return lines[0]
+
+
+# --------------------------------------------------------------------------- config.toml
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        (
+            GOOD_CRAWL.replace("]\n", "]\nretries = 'three'\n", 1) + GOOD_SITE,
+            "crawl.retries",
+            "expected an integer",
+        ),
+        (
+            GOOD_CRAWL + GOOD_SITE + "feed = ['https://daily.example/rss']\n",
+            "sites[0].feed",
+            "unknown key (did you mean 'feeds'?)",
+        ),
+        (GOOD_CRAWL + "[archiv]\ndb = 'a.db'\n" + GOOD_SITE, "archiv", "unknown key"),
+        (
+            GOOD_CRAWL + GOOD_SITE + "include = ['(unclosed']\n",
+            "sites[0].include[0]",
+            "invalid regular expression",
+        ),
+        (
+            GOOD_CRAWL + GOOD_SITE + "schedule = { every = 'soon' }\n",
+            "sites[0].schedule.every",
+            "expected a duration",
+        ),
+        (
+            GOOD_CRAWL.replace("]\n", "]\nper_host_delay = '1 sec'\n", 1) + GOOD_SITE,
+            "crawl.per_host_delay",
+            "duration",
+        ),
+        (
+            GOOD_CRAWL.replace("]\n", "]\nmax_page_size = 'huge'\n", 1) + GOOD_SITE,
+            "crawl.max_page_size",
+            "expected a size",
+        ),
+        (
+            GOOD_CRAWL + "[[sites]]\nname = 'daily'\nfeeds = ['ftp://daily.example/feed']\n",
+            "sites[0].feeds[0]",
+            "expected a URL",
+        ),
+        (
+            GOOD_CRAWL + "[[sites]]\nfeeds = ['https://daily.example/feed.xml']\n",
+            "sites[0].name",
+            "missing",
+        ),
+        (GOOD_CRAWL + "[[sites]]\nname = 'daily'\n", "sites[0]", "has no source"),
+        (GOOD_CRAWL, "[[sites]]", "no [[sites]] to crawl"),
+        (GOOD_CRAWL + "sites = 'daily'\n", "crawl.sites", "unknown key"),
+        ("[crawl\nretries = 3\n", "invalid TOML", "line 1"),
+        ("\ufeff[crawl]\nretries = 1\n[crawl]\n", "invalid TOML", "line 3"),
+    ],
+    ids=[
+        "wrong-type",
+        "unknown-site-key",
+        "unknown-table",
+        "bad-regex",
+        "bad-duration",
+        "bad-seconds",
+        "bad-size",
+        "bad-url",
+        "site-without-name",
+        "site-without-source",
+        "missing-sites",
+        "sites-in-the-wrong-table",
+        "bad-toml-syntax",
+        "duplicate-table",
+    ],
+)
+@pytest.mark.parametrize("command", ["crawl", "run"])
+def test_a_bad_config_is_refused_in_one_line_naming_the_key(tmp_path, command, text, key, problem):
+    config = tmp_path / "bad.toml"
+    config.write_text(text, encoding="utf-8")
+    db = tmp_path / "archive.db"
+    result = invoke(command, "--config", str(config), "--db", str(db))
+    assert_one_line_error(result, str(config), key, problem)
+    assert not db.exists()  # refused before anything was created
+
+
+def test_a_config_that_is_not_utf8_or_not_a_file(tmp_path):
+    config = tmp_path / "latin1.toml"
+    config.write_bytes(GOOD_CRAWL.encode() + b"# caf\xe9\n")
+    assert_one_line_error(invoke("crawl", "--config", str(config)), str(config), "not UTF-8")
+    result = invoke("crawl", "--config", str(tmp_path))
+    assert result.exit_code == 2 and "is a directory" in result.output
+
+
+# --------------------------------------------------------------------------- --db files
+
+READING = [
+    ("status",),
+    ("history", "1"),
+    ("diff", "1"),
+    ("show", "1"),
+    ("changes", "--since", "3650d"),
+    ("search", "council"),
+    ("export",),
+    # An address this host does not have: should the check ever be skipped, Datasette fails
+    # to bind at once instead of serving forever.
+    ("serve", "--host", "192.0.2.1", "--port", "8001"),
+]
+WRITING = [("archive", "https://daily.example/2026/11/01/story/")]
+
+
+def junk(path: Path) -> None:
+    path.write_bytes(b"these are not the bytes of a SQLite file\n" * 200)
+
+
+def empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def foreign(path: Path) -> None:
+    conn = sqlite3.connect(path)
+    conn.execute("create table notes (id integer primary key, body text)")
+    conn.execute("insert into notes (body) values ('keep me')")
+    conn.commit()
+    conn.close()
+
+
+def lookalike(path: Path) -> None:
+    """Another program's database that happens to have an ``articles`` table."""
+    conn = sqlite3.connect(path)
+    conn.execute("create table articles (slug text, body text)")
+    conn.execute("insert into articles values ('a', 'keep me')")
+    conn.commit()
+    conn.close()
+
+
+def council_archive(path: Path) -> None:
+    at = datetime(2026, 11, 1, 12, tzinfo=UTC)
+    with Archive(path) as archive:
+        for i in range(3):
+            text = f"The council met on day {i}.\n\n" + "It voted to close the library. " * 40
+            archive.record(
+                CaptureIn(
+                    url="https://daily.example/2026/11/01/story/",
+                    site="daily",
+                    fetched_at=at + timedelta(hours=i),
+                    status_code=200,
+                    raw=text.encode(),
+                ),
+                ContentIn(title="Council votes", text=text, extractor_version="t"),
+            )
+        archive.db.execute("pragma wal_checkpoint(truncate)")
+
+
+def damaged(path: Path) -> None:
+    """A real archive whose versions and captures pages were overwritten on disk."""
+    council_archive(path)
+    conn = sqlite3.connect(path)
+    page_size = conn.execute("pragma page_size").fetchone()[0]
+    roots = [
+        r[0]
+        for r in conn.execute(
+            "select rootpage from sqlite_master where name in ('versions', 'captures')"
+        )
+    ]
+    conn.close()
+    with open(path, "r+b") as f:
+        for root in roots:
+            f.seek((root - 1) * page_size)
+            f.write(b"\xa5" * page_size)
+
+
+BAD_FILES = {
+    "junk": (junk, "not a SQLite database"),
+    "empty": (empty, "not a newsarchive archive"),
+    "foreign": (foreign, "not a newsarchive archive"),
+    "lookalike": (lookalike, "not a newsarchive archive"),
+    "damaged": (damaged, "database disk image is malformed"),
+}
+
+
+#: Where a bad file is acceptable: a 0-byte file is a new SQLite database to write an archive
+#: into; ``status`` and ``serve`` read only the schema and counts of a damaged archive (a full
+#: check of every page would cost as much as reading the whole archive).
+FINE = {("archive", "empty"), ("status", "damaged"), ("serve", "damaged")}
+CASES = [
+    (args, kind)
+    for args in READING + WRITING
+    for kind in sorted(BAD_FILES)
+    if (args[0], kind) not in FINE
+]
+
+
+@pytest.mark.parametrize(("args", "kind"), CASES, ids=[f"{a[0]}-{k}" for a, k in CASES])
+def test_a_file_that_is_not_an_archive_is_refused_in_one_line(tmp_path, args, kind):
+    make, problem = BAD_FILES[kind]
+    db = tmp_path / f"{kind}.db"
+    make(db)
+    before = db.read_bytes()
+    result = invoke(*args, "--db", str(db), "--config", str(tmp_path / "none.toml"))
+    assert_one_line_error(result, str(db), problem)
+    assert db.read_bytes() == before  # nothing written into someone else's file
+    # A reader of a (WAL) archive may leave its -wal and -shm files; nothing else appears.
+    wal = {f"{db.name}-wal", f"{db.name}-shm"} if kind == "damaged" else set()
+    assert {p.name for p in tmp_path.iterdir()} - wal == {db.name}
+
+
+def test_the_crawl_command_refuses_a_foreign_database(tmp_path):
+    db = tmp_path / "notes.db"
+    foreign(db)
+    config = tmp_path / "config.toml"
+    config.write_text(GOOD_CRAWL + GOOD_SITE, encoding="utf-8")
+    before = db.read_bytes()
+    result = invoke("crawl", "--config", str(config), "--db", str(db), "--no-progress")
+    assert_one_line_error(result, str(db), "not a newsarchive archive")
+    assert db.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- read-only folder
+
+
+def _without_permission_override() -> None:
+    """Root ignores file permissions; the child drops that power (CAP_DAC_*) before exec."""
+    if os.geteuid() != 0:
+        return
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    pr_capbset_drop, cap_dac_override, cap_dac_read_search = 24, 1, 2
+    for cap in (cap_dac_override, cap_dac_read_search):
+        if libc.prctl(pr_capbset_drop, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+@pytest.fixture
+def read_only_folder(tmp_path) -> Iterator[Path]:
+    """A folder holding an archive, that the CLI's process may read but not write."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    council_archive(folder / "archive.db")
+    folder.chmod(0o555)
+    probe = subprocess.run(
+        ["touch", str(folder / "probe")], preexec_fn=_without_permission_override
+    )
+    if probe.returncode == 0:
+        folder.chmod(0o755)
+        pytest.skip("this process can write to a read-only folder (no way to drop privileges)")
+    yield folder
+    folder.chmod(0o755)
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*NEWSARCHIVE, *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=cwd,
+        preexec_fn=_without_permission_override,
+    )
+
+
+def test_an_archive_in_a_read_only_folder(read_only_folder):
+    db = read_only_folder / "archive.db"
+    before = db.read_bytes()
+    cwd = read_only_folder.parent
+    # Reading works: nobody can be writing to it (no -wal file, and none can be created).
+    out = run_cli("history", "1", "--db", str(db), cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    assert "3 captures, 3 versions" in out.stdout
+    out = run_cli("search", "council", "--db", str(db), cwd=cwd)
+    assert out.returncode == 0 and "Council votes" in out.stdout, out.stderr
+
+    # Writing is refused in one line that names the folder.
+    for db_arg in (db, read_only_folder / "new.db"):
+        out = run_cli("archive", "https://daily.example/x/", "--db", str(db_arg), cwd=cwd)
+        assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+        assert out.stderr.strip().splitlines() == [
+            f"Error: {db_arg}: the folder {read_only_folder} is read-only; the archive needs to "
+            f"write {db_arg.name}-wal and {db_arg.name}-shm beside it"
+        ]
+    out = run_cli(
+        "archive",
+        "https://daily.example/x/",
+        "--db",
+        str(read_only_folder / "sub" / "a.db"),
+        cwd=cwd,
+    )
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert "cannot create the folder" in out.stderr
+
+    config = read_only_folder.parent / "config.toml"
+    config.write_text(GOOD_CRAWL + GOOD_SITE, encoding="utf-8")
+    out = run_cli("crawl", "--config", str(config), "--db", str(db), "--no-progress", cwd=cwd)
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert f"cannot open lock file {db}.lock" in out.stderr
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in read_only_folder.iterdir()) == ["archive.db"]
+
+
+# --------------------------------------------------------------------------- a running `run`
+
+
+@pytest.fixture
+def running_service(tmp_path) -> Iterator[tuple[subprocess.Popen[str], Path, Path]]:
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
+    with DemoSite(start=start) as site:
+        site.advance(timedelta(days=1))
+        base = site.start()
+        db = tmp_path / "archive.db"
+        config = tmp_path / "config.toml"
+        config.write_text(
+            demo_config_text(base, site.host_port, db, per_host_delay=0.05, retries=0),
+            encoding="utf-8",
+        )
+        proc = subprocess.Popen(
+            [*NEWSARCHIVE, "run", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while read_holder(db) is None:
+                assert proc.poll() is None, proc.stderr.read()
+                assert time.monotonic() < deadline, "run never took the lock"
+                time.sleep(0.05)
+            yield proc, db, config
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+            proc.stderr.close()
+
+
+def test_an_archive_held_by_a_running_run(running_service):
+    proc, db, config = running_service
+    holder = f"{db} is in use by newsarchive run (pid {proc.pid}, since "
+    result = invoke("crawl", "--config", str(config), "--wait", "0", "--no-progress")
+    assert holder in assert_one_line_error(result)
+    result = invoke("run", "--config", str(config))
+    assert holder in assert_one_line_error(result)
+    # Reading while it writes is fine, and says who writes.
+    status = invoke("status", "--config", str(config))
+    assert status.exit_code == 0, status.output
+    assert f"`newsarchive run` is running (pid {proc.pid}" in status.output
+
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "stopped_by=SIGTERM" in err and "Traceback" not in err
+    assert read_holder(db) is None
+    with Archive(db, readonly=True) as archive:
+        assert archive.db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert {c["status"] for c in archive.crawls()} <= {"done", "cancelled"}
