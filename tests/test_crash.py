@@ -128,10 +128,10 @@ def wait_for_line(proc: subprocess.Popen, needle: bytes, timeout: float) -> bool
 
 @pytest.fixture
 def busy_site():
-    """The demo site ten days on: a couple of hundred articles to crawl."""
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=10)
+    """The demo site a week on: over a hundred articles to crawl."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=7)
     with DemoSite(start=start, seed=3) as site:
-        site.advance(timedelta(days=10))
+        site.advance(timedelta(days=7))
         site.start()
         yield site
 
@@ -150,11 +150,14 @@ def test_sigkill_mid_crawl_leaves_a_consistent_archive_and_the_next_crawl_goes_o
     crawl = [*NEWSARCHIVE, "crawl", "--config", str(config), "--no-progress"]
     rng = random.Random(20261126)
     captured: list[int] = []
-    for _ in range(KILLS):
+    for kill in range(KILLS):
         proc = subprocess.Popen(crawl, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
-            assert wait_for_line(proc, b"discovered", timeout=20), "the crawl never started"
-            time.sleep(rng.uniform(0.05, 0.6))
+            if kill == 0:  # somewhere in start-up, discovery or the first checks
+                time.sleep(rng.uniform(0.3, 1.2))
+            else:  # somewhere in the re-checks
+                assert wait_for_line(proc, b"discovered", timeout=20), "the crawl never started"
+                time.sleep(rng.uniform(0.15, 0.7))
             assert proc.poll() is None, "the crawl ended before it could be killed"
             proc.send_signal(signal.SIGKILL)
         finally:
@@ -172,11 +175,13 @@ def test_sigkill_mid_crawl_leaves_a_consistent_archive_and_the_next_crawl_goes_o
         unchecked = {
             r["url"] for r in archive.db.query("select url from articles where capture_count = 0")
         }
-        # Each crawl closed the one killed before it; the last killed one is still "running".
-        statuses = [c["status"] for c in archive.crawls(KILLS)]
-        assert statuses == ["running"] + ["interrupted"] * (KILLS - 1)
-    # Every kill hit the re-check phase: each run added captures and none finished.
-    assert all(b > a for a, b in zip([0, *captured], captured, strict=False))
+        # Each crawl closed the one killed before it; the last killed one is still "running"
+        # (the first kill may have come before its crawl row was written).
+        statuses = [c["status"] for c in archive.crawls(100)]
+        assert statuses[0] == "running" and set(statuses[1:]) == {"interrupted"}
+        assert len(statuses) in (KILLS - 1, KILLS)
+    # The kills after discovery hit the re-checks: each of those runs added captures.
+    assert all(b > a for a, b in zip(captured, captured[1:], strict=False))
     assert 0 < len(unchecked) < articles
 
     done = subprocess.run(crawl, capture_output=True, text=True, timeout=60)
@@ -186,7 +191,8 @@ def test_sigkill_mid_crawl_leaves_a_consistent_archive_and_the_next_crawl_goes_o
     assert read_holder(db) is None
     with Archive(db, readonly=True) as archive:
         crawls = archive.crawls(KILLS + 1)
-        assert [c["status"] for c in crawls] == ["done"] + ["interrupted"] * KILLS
+        assert crawls[0]["status"] == "done"
+        assert {c["status"] for c in crawls[1:]} == {"interrupted"}
         for c in crawls[1:]:  # the killed crawls' figures are their captures
             n = archive.db.execute(
                 "select count(*) from captures where crawl_id = ?", [c["id"]]
