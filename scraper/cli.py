@@ -811,6 +811,31 @@ def demo(db_path: Path, crawls: int, keep: bool) -> None:
     from .demo import run_demo
 
     if db_path.exists() and not keep:
+        _only_a_demo_archive(db_path)
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
-    run_demo(db_path, crawls=crawls, echo=click.echo)
+    try:
+        run_demo(db_path, crawls=crawls, echo=click.echo)
+    except (ArchiveError, LockError) as exc:
+        raise _fail(exc) from exc
+
+
+def _only_a_demo_archive(db_path: Path) -> None:
+    """Starting the demo over deletes *db_path*: refuse unless it holds the demo site only."""
+    from .demo import SITE_NAME
+    from .lock import ArchiveBusy, read_holder
+
+    keep = "not deleting it to start the demo over (pass another --db)"
+    holder = read_holder(db_path)
+    if holder is not None:
+        raise click.ClickException(f"{ArchiveBusy(db_path, holder)}; {keep}")
+    if db_path.is_file() and db_path.stat().st_size == 0:
+        return
+    try:
+        with Archive(db_path, readonly=True) as archive:
+            sites = {r["site"] for r in archive.db.query("select distinct site from articles")}
+    except (ArchiveError, sqlite3.DatabaseError) as exc:
+        raise click.ClickException(f"{exc}; {keep}") from exc
+    if sites - {SITE_NAME}:
+        others = ", ".join(sorted(sites - {SITE_NAME}))
+        raise click.ClickException(f"{db_path} holds articles of other sites ({others}); {keep}")

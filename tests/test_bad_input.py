@@ -397,3 +397,27 @@ def test_an_archive_held_by_a_running_run(running_service):
     with Archive(db, readonly=True) as archive:
         assert archive.db.execute("pragma integrity_check").fetchone()[0] == "ok"
         assert {c["status"] for c in archive.crawls()} <= {"done", "cancelled"}
+
+
+# --------------------------------------------------------------------------- demo --db
+
+
+@pytest.mark.parametrize("make", [council_archive, foreign, junk], ids=lambda f: f.__name__)
+def test_the_demo_never_deletes_a_file_that_is_not_a_demo_archive(tmp_path, make):
+    db = tmp_path / "archive.db"
+    make(db)
+    before = db.read_bytes()
+    result = invoke("demo", "--db", str(db), "--crawls", "1")
+    assert_one_line_error(result, str(db), "not deleting it")
+    assert db.read_bytes() == before
+
+
+def test_the_demo_never_deletes_an_archive_in_use(tmp_path):
+    from scraper.lock import ArchiveLock
+
+    db = tmp_path / "demo.db"
+    db.write_bytes(b"")
+    with ArchiveLock(db, command="run"):
+        result = invoke("demo", "--db", str(db), "--crawls", "1")
+    assert_one_line_error(result, f"{db} is in use by newsarchive run", "not deleting it")
+    assert db.exists()
