@@ -342,3 +342,42 @@ async def test_pages_the_extractor_refuses_are_captured_with_their_raw_page(page
         assert archive.counts()["versions"] == 0
         assert json.loads(archive.crawls(1)[0]["errors_by_kind"]) == report.counts.errors_by_kind
     assert_consistent(db)
+
+
+def test_sigkill_of_the_run_service_mid_crawl(busy_site, tmp_path):
+    db = tmp_path / "archive.db"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        demo_config_text(
+            busy_site.base_url, busy_site.host_port, db, per_host_delay=0.03, retries=0
+        ),
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [*NEWSARCHIVE, "run", "--config", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        captures = 0
+        while captures < 5:  # well into its first crawl's re-checks
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+            if db.exists():
+                with Archive(db, readonly=True) as archive:
+                    captures = archive.counts()["captures"]
+        time.sleep(random.Random(7).uniform(0.05, 0.5))
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+    counts = assert_consistent(db)
+    assert read_holder(db) is None
+    with ArchiveLock(db, command="crawl").acquire(), Archive(db) as archive:
+        assert [c["status"] for c in archive.crawls()] == ["running"]
+        assert archive.close_interrupted_crawls() == [1]
+        crawl = archive.crawls()[0]
+        assert crawl["status"] == "interrupted" and crawl["fetched"] == counts["captures"]
