@@ -341,7 +341,13 @@ def run(
 @cli.command()
 @config_option
 @db_option
-@click.option("--limit", default=10, show_default=True, help="How many recent crawls.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=10,
+    show_default=True,
+    help="How many recent crawls.",
+)
 def status(config_path: Path, db_path: Path | None, limit: int) -> None:
     """Show the last crawls, the next scheduled runs and the re-check backlog."""
     config = _load_config(config_path, required=False)
@@ -600,11 +606,13 @@ def show(article: str, number: int | None, config_path: Path, db_path: Path | No
 def changes(since: str, site: str | None, config_path: Path, db_path: Path | None) -> None:
     """Recent edits across the archive (versions after the first), newest first."""
     try:
-        delta = parse_duration(since)
+        start = datetime.now(UTC) - parse_duration(since)
     except (ValueError, ConfigError) as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
+    except OverflowError:  # further back than datetime goes: everything
+        start = datetime.min.replace(tzinfo=UTC)
     with _open_archive(_db_path(db_path, config_path), readonly=True) as archive:
-        rows = archive.changes_since(datetime.now(UTC) - delta, site)
+        rows = archive.changes_since(start, site)
     if not rows:
         click.echo(f"no changes in the last {since}")
     for r in rows:
@@ -617,7 +625,11 @@ def changes(since: str, site: str | None, config_path: Path, db_path: Path | Non
 @cli.command()
 @click.argument("query")
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits shown."
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=20,
+    show_default=True,
+    help="Most hits shown.",
 )
 @click.option(
     "--all-versions",
@@ -795,6 +807,7 @@ def serve(
 )
 @click.option(
     "--crawls",
+    type=click.IntRange(1, 1000),
     default=16,
     show_default=True,
     help="How many crawl cycles (the site clock moves 30 minutes between them).",

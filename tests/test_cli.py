@@ -228,6 +228,17 @@ def test_odd_article_ids_are_not_found(db_path, small_archive, ref):
         assert f"no article {ref!r}" in result.output
 
 
+def test_huge_numbers_are_refused_or_mean_everything(db_path, small_archive):
+    db, huge = str(db_path), "99999999999999999999999"
+    for args in (("search", "council", "--limit", huge), ("status", "--limit", huge)):
+        result = invoke(*args, "--db", db, "--config", "/nonexistent/config.toml")
+        assert result.exit_code == 2 and "--limit" in result.output
+    result = invoke("demo", "--crawls", huge, "--db", db)
+    assert result.exit_code == 2 and "--crawls" in result.output
+    out = invoke("changes", "--since", f"{huge}d", "--db", db).output
+    assert "Council votes" in out  # further back than the calendar: every change
+
+
 @pytest.mark.parametrize("number", ["99999999999999999999999", "0", "-7"])
 def test_odd_version_numbers_are_not_found(db_path, small_archive, number):
     result = invoke("show", small_archive, "--version", number, "--db", str(db_path))
