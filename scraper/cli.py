@@ -668,8 +668,17 @@ def search(
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True
 )
-@click.option("--body-selector", help="A CSS selector for the article body (a site rule).")
-@click.option("--discard", multiple=True, help="A CSS selector to discard (repeatable).")
+@click.option(
+    "--body-selector",
+    callback=lambda ctx, param, value: _selectors(value),
+    help="A CSS selector for the article body (a site rule).",
+)
+@click.option(
+    "--discard",
+    multiple=True,
+    callback=lambda ctx, param, value: _selectors(value),
+    help="A CSS selector to discard (repeatable).",
+)
 @config_option
 def extract(
     source: str,
@@ -715,6 +724,18 @@ def extract(
         _say(article.title + "\n\n" + article.text)
     else:
         click.echo(json.dumps(asdict(article), indent=2, ensure_ascii=False))
+
+
+def _selectors(value: Any) -> Any:
+    """Check --body-selector / --discard values as config.toml's are checked."""
+    from .config import parse_selector
+
+    try:
+        if isinstance(value, tuple):
+            return tuple(parse_selector(v) for v in value)
+        return None if value is None else parse_selector(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
 
 def _fetch_one(url: str, config_path: Path) -> tuple[bytes, str]:

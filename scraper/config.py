@@ -42,6 +42,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "parse_duration",
+    "parse_selector",
     "parse_size",
 ]
 
@@ -81,6 +82,17 @@ def parse_duration(text: str) -> timedelta:
         for number, unit in _DURATION_PART.findall(stripped)
     )
     return timedelta(seconds=seconds)
+
+
+def parse_selector(text: str) -> str:
+    """A CSS selector the extractor can use (stripped); ValueError naming it otherwise."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    try:
+        LexborHTMLParser("<p></p>").css(text)
+    except Exception as exc:  # selectolax raises its own error type for a bad selector
+        raise ValueError(f"invalid CSS selector {text!r} ({exc})") from exc
+    return text.strip()
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?", re.IGNORECASE)
@@ -677,13 +689,10 @@ class _Validator:
     def selector(self, value: Any, key: str) -> str:
         if not isinstance(value, str) or not value.strip():
             self.fail(key, "expected a non-empty CSS selector string", value)
-        from selectolax.lexbor import LexborHTMLParser
-
         try:
-            LexborHTMLParser("<p></p>").css(value)
-        except Exception as exc:  # selectolax raises its own error type for a bad selector
-            self.fail(key, f"invalid CSS selector {value!r} ({exc})")
-        return value.strip()
+            return parse_selector(value)
+        except ValueError as exc:
+            self.fail(key, str(exc))
 
     def host_port(self, value: Any, key: str) -> str:
         if not isinstance(value, str):

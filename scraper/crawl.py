@@ -115,11 +115,18 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 def run_extract(text: str, url: str, rules: ExtractRules | None) -> Article | ExtractionError:
-    """Extraction as a picklable, exception-free call, for process pools."""
+    """Extraction as a picklable, exception-free call, for process pools.
+
+    An unexpected exception (an extractor bug a page triggers) is an ``ExtractionError`` too,
+    so the capture keeps the raw page and the page can be extracted again once it is fixed.
+    """
     try:
         return extract(text, url, rules)
     except ExtractionError as exc:
         return exc
+    except Exception as exc:
+        log.exception("extractor failed url=%s", url)
+        return ExtractionError("internal", f"extractor failed: {type(exc).__name__}: {exc}")
 
 
 def content_of(article: Article) -> ContentIn:

@@ -421,3 +421,12 @@ def test_the_demo_never_deletes_an_archive_in_use(tmp_path):
         result = invoke("demo", "--db", str(db), "--crawls", "1")
     assert_one_line_error(result, f"{db} is in use by newsarchive run", "not deleting it")
     assert db.exists()
+
+
+@pytest.mark.parametrize("option", ["--body-selector", "--discard"])
+def test_extract_refuses_a_bad_selector_naming_it(tmp_path, option):
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article><p>Some text.</p></article></body></html>")
+    result = invoke("extract", str(page), option, "p[")
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': invalid CSS selector 'p['" in result.output

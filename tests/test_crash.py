@@ -381,3 +381,46 @@ def test_sigkill_of_the_run_service_mid_crawl(busy_site, tmp_path):
         assert archive.close_interrupted_crawls() == [1]
         crawl = archive.crawls()[0]
         assert crawl["status"] == "interrupted" and crawl["fetched"] == counts["captures"]
+
+
+async def test_an_extractor_crash_is_an_extract_failed_capture_that_keeps_the_page(
+    page_server, tmp_path
+):
+    """Any exception out of the extractor, not only ExtractionError, keeps the raw page."""
+    import dataclasses
+
+    from scraper.extract import ExtractRules
+
+    page = b"<html><body><article><p>" + b"A sentence of the article. " * 40 + b"</p></article>"
+    serve(page_server, "/news/story/", page)
+    serve(page_server, "/", b'<html><body><a href="/news/story/">story</a></body></html>')
+    config = parse_config(
+        {
+            "crawl": {
+                "user_agent": "newsarchive-test (+https://example.org/c)",
+                "per_host_delay": 0,
+                "retries": 0,
+                "allow_hosts": [page_server.host_port],
+            },
+            "sites": [
+                {
+                    "name": "odd",
+                    "listing_pages": [f"{page_server.base}/"],
+                    "include": ["/news/"],
+                    "use_robots_sitemaps": False,
+                }
+            ],
+        }
+    )
+    # A selector config.toml would refuse: the extractor raises its parser's own error.
+    site = dataclasses.replace(config.sites[0], rules=ExtractRules(body_selector="p["))
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:
+        async with Fetcher(config.crawl.fetch_settings()) as fetcher:
+            report = await crawl_site(site, archive, fetcher)
+        assert report.counts.errors_by_kind == {"extract-failed": 1}
+        (capture,) = archive.captures(archive.article(page_server.base + "/news/story/")["id"])
+        assert (capture["outcome"], capture["reason"]) == ("error", "extract-failed")
+        assert "extractor failed" in capture["error"]
+        assert archive.raw_page(capture["raw_page_id"]) == page
+    assert_consistent(db)
