@@ -166,16 +166,27 @@ def main() -> None:
     help="Record under this site name [default: the configured site of the "
     "URL's host, else the host].",
 )
+@click.option(
+    "--wait",
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for the archive while `newsarchive run` or `crawl` holds it.",
+)
 def archive_cmd(
-    urls: tuple[str, ...], config_path: Path, db_path: Path | None, site: str | None
+    urls: tuple[str, ...],
+    config_path: Path,
+    db_path: Path | None,
+    site: str | None,
+    wait: float,
 ) -> None:
     """Fetch, extract and store URLS now.
 
     Each URL gets a capture; a new version is stored only when the article's text or title
-    changed since the last one.
+    changed since the last one. Like `crawl`, it takes the archive's lock (one writer at a time).
     """
     from .crawl import ArticleChecker
     from .fetch import Fetcher
+    from .lock import ArchiveLock
 
     config = _load_config(config_path, required=False)
     db = db_path or (config.db_path if config else None)
@@ -194,23 +205,31 @@ def archive_cmd(
 
         crawl = settings or CrawlSettings()
         out = []
-        with _open_archive(db) as archive:
-            async with Fetcher(crawl.fetch_settings()) as fetcher:
-                for url in normalized:
-                    conf_site = _site_for(config, url) if site is None else None
-                    checker = ArticleChecker(
-                        archive,
-                        fetcher,
-                        site=site or (conf_site.name if conf_site else urlmod.host_of(url)),
-                        rules=conf_site.rules if conf_site else None,
-                        policy=conf_site.policy if conf_site else None,
-                    )
-                    recorded, reason = await checker.check(url)
-                    out.append((url, recorded, reason))
+        lock = await ArchiveLock(db, command="archive").acquire_async(wait)
+        try:
+            with _open_archive(db) as archive:
+                async with Fetcher(crawl.fetch_settings()) as fetcher:
+                    for url in normalized:
+                        conf_site = _site_for(config, url) if site is None else None
+                        checker = ArticleChecker(
+                            archive,
+                            fetcher,
+                            site=site or (conf_site.name if conf_site else urlmod.host_of(url)),
+                            rules=conf_site.rules if conf_site else None,
+                            policy=conf_site.policy if conf_site else None,
+                        )
+                        recorded, reason = await checker.check(url)
+                        out.append((url, recorded, reason))
+        finally:
+            lock.release()
         return out
 
+    try:
+        results = asyncio.run(go())
+    except LockError as exc:
+        raise _fail(exc) from exc
     failures = 0
-    for url, recorded, reason in asyncio.run(go()):
+    for url, recorded, reason in results:
         line = f"{recorded.outcome:<12} {url}"
         if recorded.version:
             line += f"  (version {recorded.version})"

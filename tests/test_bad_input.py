@@ -25,7 +25,7 @@ from archive.store import Archive
 from scraper.cli import cli
 from scraper.demo import demo_config_text
 from scraper.demo_site import DemoSite
-from scraper.lock import read_holder
+from scraper.lock import ArchiveLock, read_holder
 
 NEWSARCHIVE = [sys.executable, "-c", "from scraper.cli import main; main()"]
 
@@ -244,9 +244,12 @@ def test_a_file_that_is_not_an_archive_is_refused_in_one_line(tmp_path, args, ki
     result = invoke(*args, "--db", str(db), "--config", str(tmp_path / "none.toml"))
     assert_one_line_error(result, str(db), problem)
     assert db.read_bytes() == before  # nothing written into someone else's file
-    # A reader of a (WAL) archive may leave its -wal and -shm files; nothing else appears.
-    wal = {f"{db.name}-wal", f"{db.name}-shm"} if kind == "damaged" else set()
-    assert {p.name for p in tmp_path.iterdir()} - wal == {db.name}
+    # A reader of a (WAL) archive may leave its -wal and -shm files, a writer its lock file;
+    # nothing else appears.
+    expected = {f"{db.name}-wal", f"{db.name}-shm"} if kind == "damaged" else set()
+    if args in WRITING:
+        expected.add(f"{db.name}.lock")
+    assert {p.name for p in tmp_path.iterdir()} - expected == {db.name}
 
 
 def test_the_crawl_command_refuses_a_foreign_database(tmp_path):
@@ -282,6 +285,7 @@ def read_only_folder(tmp_path) -> Iterator[Path]:
     folder = tmp_path / "ro"
     folder.mkdir()
     council_archive(folder / "archive.db")
+    ArchiveLock(folder / "archive.db", command="crawl").acquire().release()  # as a crawl leaves it
     folder.chmod(0o555)
     probe = subprocess.run(
         ["touch", str(folder / "probe")], preexec_fn=_without_permission_override
@@ -315,31 +319,30 @@ def test_an_archive_in_a_read_only_folder(read_only_folder):
     out = run_cli("search", "council", "--db", str(db), cwd=cwd)
     assert out.returncode == 0 and "Council votes" in out.stdout, out.stderr
 
-    # Writing is refused in one line that names the folder.
-    for db_arg in (db, read_only_folder / "new.db"):
-        out = run_cli("archive", "https://daily.example/x/", "--db", str(db_arg), cwd=cwd)
-        assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
-        assert out.stderr.strip().splitlines() == [
-            f"Error: {db_arg}: the folder {read_only_folder} is read-only; the archive needs to "
-            f"write {db_arg.name}-wal and {db_arg.name}-shm beside it"
-        ]
-    out = run_cli(
-        "archive",
-        "https://daily.example/x/",
-        "--db",
-        str(read_only_folder / "sub" / "a.db"),
-        cwd=cwd,
-    )
-    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
-    assert "cannot create the folder" in out.stderr
-
+    # Writing is refused in one line that names the folder. The archive was crawled before
+    # (its lock file, never deleted, is there): the archive itself says why.
     config = read_only_folder.parent / "config.toml"
     config.write_text(GOOD_CRAWL + GOOD_SITE, encoding="utf-8")
-    out = run_cli("crawl", "--config", str(config), "--db", str(db), "--no-progress", cwd=cwd)
-    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
-    assert f"cannot open lock file {db}.lock" in out.stderr
+    folder_message = [
+        f"Error: {db}: the folder {read_only_folder} is read-only; the archive needs to "
+        f"write {db.name}-wal and {db.name}-shm beside it"
+    ]
+    for args in (
+        ("archive", "https://daily.example/x/", "--db", str(db)),
+        ("crawl", "--config", str(config), "--db", str(db), "--no-progress"),
+    ):
+        out = run_cli(*args, cwd=cwd)
+        assert out.returncode == 1, out.stderr
+        assert out.stderr.strip().splitlines() == folder_message
+    # A new archive there cannot even get its lock file.
+    for new in (read_only_folder / "new.db", read_only_folder / "sub" / "new.db"):
+        out = run_cli("archive", "https://daily.example/x/", "--db", str(new), cwd=cwd)
+        assert out.returncode == 1, out.stderr
+        assert out.stderr.strip().splitlines() == [
+            f"Error: cannot open lock file {new}.lock: Permission denied"
+        ]
     assert db.read_bytes() == before
-    assert sorted(p.name for p in read_only_folder.iterdir()) == ["archive.db"]
+    assert sorted(p.name for p in read_only_folder.iterdir()) == ["archive.db", "archive.db.lock"]
 
 
 # --------------------------------------------------------------------------- a running `run`
@@ -383,6 +386,8 @@ def test_an_archive_held_by_a_running_run(running_service):
     result = invoke("crawl", "--config", str(config), "--wait", "0", "--no-progress")
     assert holder in assert_one_line_error(result)
     result = invoke("run", "--config", str(config))
+    assert holder in assert_one_line_error(result)
+    result = invoke("archive", "https://daily.example/x/", "--config", str(config), "--wait", "0")
     assert holder in assert_one_line_error(result)
     # Reading while it writes is fine, and says who writes.
     status = invoke("status", "--config", str(config))
