@@ -3,7 +3,8 @@
 SQLite itself would serialize two processes' transactions, but two crawls of the same archive
 would still step on each other: both pick the same due articles, both fetch them (twice the
 requests to the publisher), and the ``crawls`` figures stop meaning anything. So a writer
-(``newsarchive run`` or ``newsarchive crawl``) takes this lock first.
+(``newsarchive run``, ``crawl`` or ``archive``) takes this lock first; the holder may also
+close the crawls a killed writer left ``running``, since none can be running but its own.
 
 Why ``fcntl.flock`` on a side file ``<db>.lock`` rather than a pid file: the kernel releases a
 flock when the process dies, however it dies (SIGKILL, OOM, power loss on reboot), so there is
