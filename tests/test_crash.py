@@ -270,7 +270,7 @@ def test_the_crawl_command_reports_a_full_disk_in_one_line(busy_site, tmp_path):
         encoding="utf-8",
     )
     Archive(db).close()
-    limit = 400_000
+    limit = 1_000_000
 
     def cap_file_size() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
