@@ -582,8 +582,8 @@ async def css_page(datasette, request):
 def register_routes(datasette):
     return [
         (r"^/-/newsarchive/newsarchive\.css$", css_page),
-        # Ids are matched loosely and checked in the view: a URL that matched no route would
-        # reach Datasette's 404 handler, which fails (HTTP 500) when rich is installed.
+        # Ids are matched loosely and checked in the view, which answers with a page that says
+        # what to give instead of Datasette's bare 404.
         (
             r"^/(?P<database>[^/]+)/-/history/(?P<article_id>[^/.]+)(\.(?P<format>[^/]*))?$",
             history_page,
