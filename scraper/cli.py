@@ -685,7 +685,13 @@ def search(
 @click.option("--url", help="The page's URL, for relative links and metadata (FILE input).")
 @click.option("--explain", is_flag=True, help="Show which rule won and what was discarded.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "text", "html", "markdown"]),
+    default="json",
+    show_default=True,
+    help="json: text and metadata; text: title and text; html: the cleaned article HTML "
+    "(sanitised); markdown: the article as Markdown.",
 )
 @click.option(
     "--body-selector",
@@ -710,8 +716,8 @@ def extract(
 ) -> None:
     """Extract the article from SOURCE (a file, - for stdin, or a URL) and print it.
 
-    For debugging extraction: prints the text and metadata as JSON (or the text alone with
-    --format text). Nothing is stored.
+    For debugging extraction: prints the text and metadata as JSON (or the text, the cleaned
+    HTML or Markdown with --format). Nothing is stored.
     """
     from .extract import ExtractionError, ExtractRules
     from .extract import explain as explain_fn
@@ -736,11 +742,15 @@ def extract(
         if explain:
             click.echo(json.dumps(explain_fn(data, url, rules), indent=2, ensure_ascii=False))
             return
-        article = extract_fn(data, url, rules)
+        article = extract_fn(data, url, rules, with_html=fmt in ("html", "markdown"))
     except ExtractionError as exc:
         raise _fail(exc) from exc
     if fmt == "text":
         _say(article.title + "\n\n" + article.text)
+    elif fmt == "html":
+        click.echo(article.html or "")
+    elif fmt == "markdown":
+        _say(article.markdown or "")
     else:
         click.echo(json.dumps(asdict(article), indent=2, ensure_ascii=False))
 

@@ -266,5 +266,9 @@ def test_extract_command_on_a_file(tmp_path):
     assert "Copyright" not in data["text"]
     text = invoke("extract", str(page), "--format", "text").output
     assert text.startswith("Storm hits coast\n\nParagraph 0")
+    html = invoke("extract", str(page), "--format", "html").output
+    assert "<p>Paragraph 5 of the storm story" in html and "Copyright" not in html
+    markdown = invoke("extract", str(page), "--format", "markdown").output
+    assert "Paragraph 0 of the storm story" in markdown and "<p>" not in markdown
     explained = json.loads(invoke("extract", str(page), "--explain").output)
     assert explained["method"]
