@@ -168,6 +168,7 @@ def main() -> None:
 )
 @click.option(
     "--wait",
+    type=click.FloatRange(min=0),
     default=60.0,
     show_default=True,
     help="Seconds to wait for the archive while `newsarchive run` or `crawl` holds it.",
@@ -263,6 +264,7 @@ def _site_for(config: Config | None, url: str) -> Site | None:
 )
 @click.option(
     "--wait",
+    type=click.FloatRange(min=0),
     default=60.0,
     show_default=True,
     help="Seconds to wait for the archive while `newsarchive run` holds it.",
@@ -314,10 +316,12 @@ def crawl(
 @config_option
 @db_option
 @click.option("--site", "site_names", multiple=True, help="Schedule only this site.")
-@click.option("--max-crawls", type=int, default=None, help="Stop after this many crawls.")
+@click.option(
+    "--max-crawls", type=click.IntRange(min=0), default=None, help="Stop after this many crawls."
+)
 @click.option(
     "--grace",
-    type=float,
+    type=click.FloatRange(min=0),
     default=5.0,
     show_default=True,
     help="Seconds in-flight crawls get to finish after SIGINT/SIGTERM.",

@@ -435,3 +435,19 @@ def test_extract_refuses_a_bad_selector_naming_it(tmp_path, option):
     result = invoke("extract", str(page), option, "p[")
     assert result.exit_code == 2
     assert f"Invalid value for '{option}': invalid CSS selector 'p['" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [("crawl", "--wait"), ("archive", "--wait"), ("run", "--grace"), ("run", "--max-crawls")],
+)
+def test_a_negative_number_option_is_a_usage_error_naming_it(tmp_path, command, option):
+    config = tmp_path / "config.toml"
+    config.write_text(GOOD_CRAWL + GOOD_SITE, encoding="utf-8")
+    args = [command, "--config", str(config), option, "-1"]
+    if command == "archive":
+        args.insert(1, "https://daily.example/x/")
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}'" in result.output
+    assert not (tmp_path / "archive.db").exists()
