@@ -810,7 +810,11 @@ def _fetch_one(url: str, config_path: Path) -> tuple[bytes, str]:
 @db_option
 def export(fmt: str, output, config_path: Path, db_path: Path | None) -> None:
     """Export every version: url, version, captured_at, title, byline, published, text."""
-    with _open_archive(_db_path(db_path, config_path), readonly=True) as archive:
+    db = _db_path(db_path, config_path)
+    if output.name != "-" and _is_archive_file(Path(output.name), db):
+        # The output file is opened (and emptied) at the first write, mid-read.
+        raise click.ClickException(f"{output.name} is the archive itself; export somewhere else")
+    with _open_archive(db, readonly=True) as archive:
         rows = archive.export_versions()
         if fmt == "jsonl":
             for row in rows:
@@ -824,6 +828,19 @@ def export(fmt: str, output, config_path: Path, db_path: Path | None) -> None:
                     writer = csv.DictWriter(output, fieldnames=list(row))
                     writer.writeheader()
                 writer.writerow(row)
+
+
+def _is_archive_file(path: Path, db: Path) -> bool:
+    """True when *path* is the archive at *db* or its -wal or -shm file."""
+    for name in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        try:
+            if path.resolve() == name.resolve() or (
+                path.exists() and name.exists() and path.samefile(name)
+            ):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 @cli.command()

@@ -451,3 +451,17 @@ def test_a_negative_number_option_is_a_usage_error_naming_it(tmp_path, command, 
     assert result.exit_code == 2
     assert f"Invalid value for '{option}'" in result.output
     assert not (tmp_path / "archive.db").exists()
+
+
+def test_export_never_writes_over_the_archive(tmp_path, monkeypatch):
+    db = tmp_path / "archive.db"
+    council_archive(db)
+    before = db.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    for output in (str(db), "archive.db", "./archive.db-wal"):
+        result = invoke("export", "--db", str(db), "-o", output)
+        assert_one_line_error(result, f"{output} is the archive itself")
+    assert db.read_bytes() == before
+    out = tmp_path / "versions.jsonl"
+    assert invoke("export", "--db", str(db), "-o", str(out)).exit_code == 0
+    assert len(out.read_text().splitlines()) == 3
