@@ -74,6 +74,7 @@ def run_demo(
 ) -> dict[str, int]:
     """Crawl the demo site *crawls* times with the real scheduler; print what was stored."""
     from .schedule import run_service
+    from .service import open_for_writing
 
     with DemoSite(start=DEMO_START) as site:
         base = site.start()
@@ -90,7 +91,7 @@ def run_demo(
         asyncio.run(
             run_service(
                 config,
-                archive_factory=lambda: Archive(db_path),
+                archive_factory=lambda: open_for_writing(db_path),  # closes a killed demo's crawls
                 fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
                 crawl=crawl_and_advance,
                 now=lambda: site.now,
