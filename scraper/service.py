@@ -56,40 +56,44 @@ class PlainProgress:
         pass
 
 
-class RichProgress:
-    """A progress bar per site on a terminal."""
+class TerminalProgress:
+    """One live status line on a terminal: a bar and a count per site, redrawn in place.
 
-    def __init__(self, sites: Sequence[Site]) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    Written by hand rather than with a progress library: one line of ANSI is all it takes, and
+    the popular one (rich) makes Datasette print a full traceback for every 404 when installed.
+    """
 
-        self.progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[last]}"),
-            transient=False,
-        )
-        self.tasks = {
-            s.name: self.progress.add_task(f"{s.name}: discovering", total=None, last="")
-            for s in sites
-        }
-        self.progress.start()
+    WIDTH = 20
+
+    def __init__(self, sites: Sequence[Site], stream=sys.stderr) -> None:
+        self.stream = stream
+        self.state: dict[str, tuple[int, int | None]] = {s.name: (0, None) for s in sites}
 
     def for_site(self, name: str) -> Progress:
-        task = self.tasks[name]
-
         def update(kind: str, info: dict[str, Any]) -> None:
             if kind == "discovered":
-                self.progress.update(task, description=f"{name}: checking")
+                self.state[name] = (0, None)
             else:
-                self.progress.update(
-                    task, completed=info["done"], total=info["total"], last=f"{info['outcome']}"
-                )
+                self.state[name] = (info["done"], info["total"])
+            self._draw()
 
         return update
 
+    def _draw(self) -> None:
+        parts = []
+        for name, (done, total) in self.state.items():
+            if total is None:
+                parts.append(f"{name}: discovering")
+                continue
+            filled = self.WIDTH * done // total if total else self.WIDTH
+            bar = "█" * filled + "░" * (self.WIDTH - filled)
+            parts.append(f"{name} {bar} {done}/{total}")
+        self.stream.write("\r\x1b[K" + "   ".join(parts))
+        self.stream.flush()
+
     def close(self) -> None:
-        self.progress.stop()
+        self.stream.write("\n")
+        self.stream.flush()
 
 
 def open_for_writing(db_path: Path) -> Archive:
@@ -123,7 +127,7 @@ async def crawl_once(
     """One crawl cycle of each of *sites*, concurrently; returns their reports."""
     lock = ArchiveLock(db_path, command="crawl")
     await lock.acquire_async(wait)
-    display: Any = RichProgress(sites) if progress else PlainProgress()
+    display: Any = TerminalProgress(sites) if progress else PlainProgress()
     try:
         with open_for_writing(db_path) as archive:
             async with Fetcher(config.crawl.fetch_settings()) as fetcher:
