@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.store import Archive, ArchiveWriteError
+from archive.store import Archive, ArchiveError, ArchiveWriteError
 from scraper.config import parse_config
 from scraper.crawl import crawl_site
 from scraper.demo import demo_config_text
@@ -365,8 +365,11 @@ def test_sigkill_of_the_run_service_mid_crawl(busy_site, tmp_path):
             assert proc.poll() is None and time.monotonic() < deadline
             time.sleep(0.05)
             if db.exists():
-                with Archive(db, readonly=True) as archive:
-                    captures = archive.counts()["captures"]
+                try:
+                    with Archive(db, readonly=True) as archive:
+                        captures = archive.counts()["captures"]
+                except ArchiveError:  # caught while `run` is still creating the schema
+                    continue
         time.sleep(random.Random(7).uniform(0.05, 0.5))
         assert proc.poll() is None
         proc.send_signal(signal.SIGKILL)
