@@ -205,9 +205,19 @@ class ArticleChecker:
         try:
             result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
         except FetchError as exc:
+            log.debug("checked url=%s outcome=error reason=%s", url, exc.reason)
             return self.record_failure(url, exc.reason, str(exc)), exc.reason
         recorded, reason = await self._record_result(url, result)
         self._schedule(recorded)
+        log.debug(
+            "checked url=%s status=%s outcome=%s reason=%s version=%s elapsed=%.3fs",
+            url,
+            result.status,
+            recorded.outcome,
+            reason,
+            recorded.version,
+            result.elapsed,
+        )
         return recorded, reason
 
     def record_failure(self, url: str, reason: str, message: str) -> Recorded:

@@ -440,3 +440,17 @@ async def test_sitemaps_announced_in_robots_txt_are_read(page_server, tmp_path):
         report = await crawl(config, archive, clock)
         assert report.counts.new_versions == 2
         assert archive.find_article(f"{server.base}/news/only-in-sitemap/") is not None
+
+
+async def test_debug_logs_one_line_per_article_checked(page_server, tmp_path, caplog):
+    import logging
+
+    clock = Clock()
+    serve_feed(page_server, ["/news/one/"])
+    page_server.html("/news/one/", article_page("One", PARAS, published=T0))
+    config = make_config(page_server, tmp_path)
+    with caplog.at_level(logging.DEBUG, logger="newsarchive.crawl"), Archive(config.db_path) as a:
+        await crawl(config, a, clock)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("checked ")]
+    assert len(lines) == 1
+    assert "status=200 outcome=new-version" in lines[0] and "/news/one/" in lines[0]
