@@ -57,6 +57,16 @@ def db_option(fn: Callable) -> Callable:
     )(fn)
 
 
+def wait_option(fn: Callable) -> Callable:
+    return click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=60.0,
+        show_default=True,
+        help="Seconds to wait for the archive while another command (`run`, `crawl`) writes it.",
+    )(fn)
+
+
 def _load_config(path: Path, *, required: bool) -> Config | None:
     if not path.exists():
         if required:
@@ -166,13 +176,7 @@ def main() -> None:
     help="Record under this site name [default: the configured site of the "
     "URL's host, else the host].",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=60.0,
-    show_default=True,
-    help="Seconds to wait for the archive while `newsarchive run` or `crawl` holds it.",
-)
+@wait_option
 def archive_cmd(
     urls: tuple[str, ...],
     config_path: Path,
@@ -262,13 +266,7 @@ def _site_for(config: Config | None, url: str) -> Site | None:
     is_flag=True,
     help="Re-check every live article now, not only the due ones.",
 )
-@click.option(
-    "--wait",
-    type=click.FloatRange(min=0),
-    default=60.0,
-    show_default=True,
-    help="Seconds to wait for the archive while `newsarchive run` holds it.",
-)
+@wait_option
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar [default: on a terminal]."
 )
