@@ -184,8 +184,10 @@ class ArticleChecker:
         now: Callable[[], datetime] = utcnow,
         executor: Executor | None = None,
         crawl_id: int | None = None,
+        matches: Callable[[str], bool] | None = None,
     ) -> None:
         self.archive = archive
+        self.matches = matches
         self.fetcher = fetcher
         self.site = site
         self.rules = rules
@@ -306,6 +308,12 @@ class ArticleChecker:
             return url
         if canonical == url or urlmod.host_of(canonical) != urlmod.host_of(url):
             return url
+        # Some sites point every page's canonical link at the home or a section page; an
+        # article is never merged into one of those, nor into a URL the site's rules exclude.
+        if urlsplit(canonical).path.strip("/") == "" or canonical in self.listing_pages:
+            return url
+        if self.matches is not None and not self.matches(canonical):
+            return url
         article = self.archive.find_article(url)
         if article is None:
             return url
@@ -392,6 +400,7 @@ async def crawl_site(
             now=now,
             executor=executor,
             crawl_id=crawl_id,
+            matches=site.matches,
         )
         await _check_all(checker, [a["url"] for a in due], tally, concurrency, progress)
     except asyncio.CancelledError:

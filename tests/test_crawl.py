@@ -454,3 +454,19 @@ async def test_debug_logs_one_line_per_article_checked(page_server, tmp_path, ca
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("checked ")]
     assert len(lines) == 1
     assert "status=200 outcome=new-version" in lines[0] and "/news/one/" in lines[0]
+
+
+async def test_a_canonical_link_to_the_home_page_merges_nothing(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    home = f"{server.base}/"
+    serve_feed(server, ["/news/first/", "/news/second/", "/news/third/"])
+    server.html("/news/first/", article_page("First", PARAS, published=T0, canonical=home))
+    server.html("/news/second/", article_page("Second", PARAS[:2], published=T0, canonical=home))
+    excluded = f"{server.base}/amp/third/"  # not matched by the site's include patterns
+    server.html("/news/third/", article_page("Third", PARAS[1:], published=T0, canonical=excluded))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        urls = sorted(r["url"] for r in archive.db.query("select url from articles"))
+        assert urls == [f"{server.base}/news/{p}/" for p in ("first", "second", "third")]
