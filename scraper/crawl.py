@@ -262,7 +262,10 @@ class ArticleChecker:
         except urlmod.BadURL:
             final = result.final_url
         if result.redirects and final != url:
-            if is_soft_404(url, final, self.listing_pages):
+            # Redirected to the front page, a section, or anything that is not an article of
+            # the site (a login or subscription page): the article is gone from its URL.
+            leaves_site = self.matches is not None and not self.matches(final)
+            if leaves_site or is_soft_404(url, final, self.listing_pages):
                 return self.archive.record(
                     capture_of(result, url, site, crawl_id, outcome="gone", reason="soft-404")
                 ), "soft-404"

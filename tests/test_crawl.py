@@ -470,3 +470,22 @@ async def test_a_canonical_link_to_the_home_page_merges_nothing(page_server, tmp
         await crawl(config, archive, clock)
         urls = sorted(r["url"] for r in archive.db.query("select url from articles"))
         assert urls == [f"{server.base}/news/{p}/" for p in ("first", "second", "third")]
+
+
+async def test_a_redirect_to_a_page_that_is_not_an_article_is_a_soft_404(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/a/", "/news/b/"])
+    for p in ("/news/a/", "/news/b/"):
+        server.html(p, article_page(f"Story {p}", PARAS, published=T0))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        for p in ("/news/a/", "/news/b/"):
+            server.pages[p] = (301, {"Location": "/subscribe/?next=story"}, b"")
+        server.html("/subscribe/?next=story", "<html><body><h1>Subscribe</h1></body></html>")
+        clock.advance(minutes=20)
+        await crawl(config, archive, clock)
+        statuses = [r["status"] for r in archive.db.query("select status from articles")]
+        assert statuses == ["soft-404", "soft-404"]
+        assert archive.counts()["versions"] == 2  # the subscription page was not archived
