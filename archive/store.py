@@ -24,6 +24,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -383,6 +384,14 @@ class Archive:
 
     def close(self) -> None:
         self.db.close()
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes (a move and the capture that saw it) into one transaction.
+
+        Writes inside it nest as savepoints; storage errors are typed as in every write. Never
+        hold it across an ``await``: every crawl of the process writes through this connection.
+        """
+        return self._writing()
 
     def __enter__(self) -> Archive:
         return self

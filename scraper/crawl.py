@@ -261,6 +261,7 @@ class ArticleChecker:
             final = urlmod.normalize_url(result.final_url)
         except urlmod.BadURL:
             final = result.final_url
+        moved_to = None
         if result.redirects and final != url:
             # Redirected to the front page, a section, or anything that is not an article of
             # the site (a login or subscription page): the article is gone from its URL.
@@ -270,36 +271,46 @@ class ArticleChecker:
                     capture_of(result, url, site, crawl_id, outcome="gone", reason="soft-404")
                 ), "soft-404"
             if result.permanent_redirect:
-                article = self.archive.find_article(url)
-                if article is not None:
-                    self.archive.rename_article(
-                        article["id"], final, kind="redirect", at=result.fetched_at
-                    )
-                url = final
+                moved_to = final
         if not result.is_html or result.text is None:
-            return self.archive.record(
-                capture_of(result, url, site, crawl_id, outcome="not-html", reason="not-html")
-            ), "not-html"
+            with self.archive.transaction():
+                url = self._move(url, moved_to, result.fetched_at)
+                return self.archive.record(
+                    capture_of(result, url, site, crawl_id, outcome="not-html", reason="not-html")
+                ), "not-html"
 
         extracted = await self._extract(result.text, final)
-        if isinstance(extracted, ExtractionError):
-            # Keep the raw page: a better extractor can re-read it later.
+        # Nothing awaits from here on: the move, a canonical merge and the capture are one
+        # transaction, so a crash leaves all of them or none.
+        with self.archive.transaction():
+            url = self._move(url, moved_to, result.fetched_at)
+            if isinstance(extracted, ExtractionError):
+                # Keep the raw page: a better extractor can re-read it later.
+                return self.archive.record(
+                    capture_of(
+                        result,
+                        url,
+                        site,
+                        crawl_id,
+                        outcome="error",
+                        reason="extract-failed",
+                        error=f"{getattr(extracted, 'reason', 'error')}: {extracted}",
+                        raw=result.body,
+                    )
+                ), "extract-failed"
+            url = self._follow_canonical(url, extracted.canonical_url, result.fetched_at)
             return self.archive.record(
-                capture_of(
-                    result,
-                    url,
-                    site,
-                    crawl_id,
-                    outcome="error",
-                    reason="extract-failed",
-                    error=f"{getattr(extracted, 'reason', 'error')}: {extracted}",
-                    raw=result.body,
-                )
-            ), "extract-failed"
-        url = self._follow_canonical(url, extracted.canonical_url, result.fetched_at)
-        return self.archive.record(
-            capture_of(result, url, site, crawl_id, raw=result.body), content_of(extracted)
-        ), None
+                capture_of(result, url, site, crawl_id, raw=result.body), content_of(extracted)
+            ), None
+
+    def _move(self, url: str, moved_to: str | None, at: datetime) -> str:
+        """Give the article its new URL after a permanent redirect (one history, old URL kept)."""
+        if moved_to is None:
+            return url
+        article = self.archive.find_article(url)
+        if article is not None:
+            self.archive.rename_article(article["id"], moved_to, kind="redirect", at=at)
+        return moved_to
 
     def _follow_canonical(self, url: str, canonical: str | None, at: datetime) -> str:
         """Merge an alias into the article its ``<link rel=canonical>`` names (same host)."""

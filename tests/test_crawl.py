@@ -489,3 +489,36 @@ async def test_a_redirect_to_a_page_that_is_not_an_article_is_a_soft_404(page_se
         statuses = [r["status"] for r in archive.db.query("select status from articles")]
         assert statuses == ["soft-404", "soft-404"]
         assert archive.counts()["versions"] == 2  # the subscription page was not archived
+
+
+async def test_a_move_and_its_capture_land_together_or_not_at_all(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/old-slug/"])
+    server.html("/news/old-slug/", article_page("Story", PARAS, published=T0))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        serve_feed(server, [])
+        server.pages["/news/old-slug/"] = (301, {"Location": "/news/new-slug/"}, b"")
+        server.html("/news/new-slug/", article_page("Story", PARAS, published=T0))
+        real_record = archive.record
+
+        def failing_record(capture, content=None):
+            if capture.url.endswith("/new-slug/"):
+                raise RuntimeError("the capture could not be written")
+            return real_record(capture, content)
+
+        archive.record = failing_record
+        clock.advance(minutes=20)
+        await crawl(config, archive, clock)
+        article = archive.article(f"{server.base}/news/old-slug/")
+        # The rename was rolled back with the failed capture: no half-done move.
+        assert article["url"] == f"{server.base}/news/old-slug/"
+        assert [e["kind"] for e in archive.events(article["id"])] == []
+        archive.record = real_record
+        clock.advance(minutes=20)
+        await crawl(config, archive, clock)
+        article = archive.article(article["id"])
+        assert article["url"] == f"{server.base}/news/new-slug/"
+        assert [e["kind"] for e in archive.events(article["id"])] == ["moved"]
