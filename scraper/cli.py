@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -897,9 +898,18 @@ def demo(db_path: Path, crawls: int, keep: bool) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
     try:
-        run_demo(db_path, crawls=crawls, echo=click.echo)
+        run_demo(db_path, crawls=crawls, echo=_echo_until_the_reader_leaves)
     except (ArchiveError, LockError) as exc:
         raise _fail(exc) from exc
+
+
+def _echo_until_the_reader_leaves(line: str) -> None:
+    """click.echo, but `newsarchive demo | head` stops printing instead of failing each crawl."""
+    try:
+        click.echo(line)
+    except BrokenPipeError:
+        # As the Python docs advise for SIGPIPE: send the rest of the output nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _only_a_demo_archive(db_path: Path) -> None:
@@ -921,3 +931,7 @@ def _only_a_demo_archive(db_path: Path) -> None:
     if sites - {SITE_NAME}:
         others = ", ".join(sorted(sites - {SITE_NAME}))
         raise click.ClickException(f"{db_path} holds articles of other sites ({others}); {keep}")
+
+
+if __name__ == "__main__":  # python -m scraper.cli
+    main()

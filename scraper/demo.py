@@ -23,7 +23,7 @@ from .crawl import crawl_site
 from .demo_site import DemoSite
 from .fetch import Fetcher
 
-DEMO_START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+DEMO_START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # a fixed start, for tests
 CLOCK_STEP = timedelta(minutes=30)
 SITE_NAME = "demo-news"
 
@@ -71,12 +71,20 @@ def run_demo(
     crawls: int = 16,
     echo: Callable[[str], Any] = print,
     interval: timedelta = timedelta(seconds=1),
+    start: datetime | None = None,
 ) -> dict[str, int]:
-    """Crawl the demo site *crawls* times with the real scheduler; print what was stored."""
+    """Crawl the demo site *crawls* times with the real scheduler; print what was stored.
+
+    The site's clock starts *start* (default: so that the last crawl happens about now, which
+    makes ``newsarchive changes --db demo.db`` show the demo's edits); the same start gives the
+    same site, byte for byte.
+    """
     from .schedule import run_service
     from .service import open_for_writing
 
-    with DemoSite(start=DEMO_START) as site:
+    if start is None:
+        start = (datetime.now(UTC) - CLOCK_STEP * crawls).replace(second=0, microsecond=0)
+    with DemoSite(start=start) as site:
         base = site.start()
         config = demo_config(base, site.host_port, db_path)
         echo(f"Demo news site on {base} (its clock starts {site.now:%Y-%m-%d %H:%M} UTC)")

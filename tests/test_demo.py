@@ -16,7 +16,9 @@ def test_demo_archives_edits_and_only_edits(tmp_path):
     db = tmp_path / "demo.db"
     lines: list[str] = []
     crawls = 10
-    run_demo(db, crawls=crawls, echo=lines.append, interval=timedelta(seconds=0.2))
+    run_demo(
+        db, crawls=crawls, echo=lines.append, interval=timedelta(seconds=0.2), start=DEMO_START
+    )
     output = "\n".join(lines)
     assert "Edited articles" in output and "Lifecycle events" in output
 
@@ -51,3 +53,19 @@ def test_demo_command(tmp_path):
     assert "Stored " in result.output and "newsarchive serve --db" in result.output
     with Archive(db) as archive:
         assert archive.counts()["versions"] >= 12
+
+
+def test_demo_into_a_closed_pipe_finishes_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    db = tmp_path / "p.db"
+    cmd = [sys.executable, "-m", "scraper.cli", "demo", "--db", str(db), "--crawls", "3"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # like `| head -1`
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+    with Archive(db) as archive:
+        assert archive.counts()["crawls"] == 3  # every crawl ran although nobody read
