@@ -35,9 +35,9 @@ import zstandard
 from sqlite_utils.migrations import Migrations
 
 from . import lifecycle
-from .diff import summarize_change
+from .diff import count_words, summarize_change
 from .models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded, utc_iso
-from .versions import content_hash, normalize_line, normalize_text, word_count
+from .versions import content_hash, normalize_line, normalize_text
 
 
 class ArchiveError(Exception):
@@ -742,7 +742,7 @@ class Archive:
                     "image": content.image,
                     "text": text,
                     "text_hash": text_hash,
-                    "word_count": word_count(text),
+                    "word_count": count_words(text),
                     "extractor_version": content.extractor_version,
                     "method": content.method,
                     "change_kind": summary.kind,

@@ -38,13 +38,3 @@ def content_hash(title: str, text: str) -> str:
     """SHA-256 of the normalized title and text: equal hashes mean the same editorial version."""
     payload = normalize_line(title) + "\x00" + normalize_text(text)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-
-def word_count(text: str) -> int:
-    return len(re.findall(r"\w+", text))
-
-
-def paragraphs(text: str) -> list[str]:
-    """The paragraphs of normalized text."""
-    normalized = normalize_text(text)
-    return normalized.split("\n\n") if normalized else []
