@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded
+from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded, utc_iso
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
 
 from . import urls as urlmod
@@ -294,7 +294,7 @@ class ArticleChecker:
                         crawl_id,
                         outcome="error",
                         reason="extract-failed",
-                        error=f"{getattr(extracted, 'reason', 'error')}: {extracted}",
+                        error=f"{extracted.reason}: {extracted}",
                         raw=result.body,
                     )
                 ), "extract-failed"
@@ -473,7 +473,7 @@ def _article_host_sources(site: Any) -> list[str]:
 
 def _pull_forward(archive: Archive, site: str, found: Sequence[Any], now: datetime) -> None:
     """A feed or sitemap saying an article was modified after our last check makes it due."""
-    stamp = now.isoformat(timespec="seconds")
+    stamp = utc_iso(now)  # the archive's own format, so the string comparison holds
     for item in found:
         modified = _parse_time(getattr(item, "modified", None))
         if modified is None:
