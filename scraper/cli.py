@@ -82,13 +82,19 @@ def _load_config(path: Path, *, required: bool) -> Config | None:
         raise click.ClickException(str(exc)) from exc
 
 
-def _db_path(db_path: Path | None, config_path: Path) -> Path:
-    if db_path is not None:
-        return db_path
+def _db_and_config(db_path: Path | None, config_path: Path) -> tuple[Path, Config | None]:
+    """The archive path (--db, else the config's) and the config when there is one."""
     config = _load_config(config_path, required=False)
+    if db_path is not None:
+        return db_path, config
     if config is None:
         raise click.ClickException(f"no --db given and no {config_path} to read [archive] db from")
-    return config.db_path
+    return config.db_path, config
+
+
+def _db_path(db_path: Path | None, config_path: Path) -> Path:
+    """The archive path; with --db the config file is not even read."""
+    return db_path if db_path is not None else _db_and_config(None, config_path)[0]
 
 
 @contextmanager
@@ -194,10 +200,7 @@ def archive_cmd(
     from .fetch import Fetcher
     from .lock import ArchiveLock
 
-    config = _load_config(config_path, required=False)
-    db = db_path or (config.db_path if config else None)
-    if db is None:
-        raise click.ClickException(f"no --db given and no {config_path} to read it from")
+    db, config = _db_and_config(db_path, config_path)
     normalized = []
     for url in urls:
         try:
@@ -372,10 +375,7 @@ def run(
 )
 def status(config_path: Path, db_path: Path | None, limit: int) -> None:
     """Show the last crawls, the next scheduled runs and the re-check backlog."""
-    config = _load_config(config_path, required=False)
-    db = db_path or (config.db_path if config else None)
-    if db is None:
-        raise click.ClickException(f"no --db given and no {config_path} to read it from")
+    db, config = _db_and_config(db_path, config_path)
     now = datetime.now(UTC)
     with _open_archive(db, readonly=True) as archive:
         counts = archive.counts()
