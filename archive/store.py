@@ -34,10 +34,10 @@ import sqlite_utils
 import zstandard
 from sqlite_utils.migrations import Migrations
 
-from . import lifecycle
-from .diff import count_words, summarize_change
-from .models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded, utc_iso
-from .versions import content_hash, normalize_line, normalize_text
+from archive import lifecycle
+from archive.diff import count_words, summarize_change
+from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded, utc_iso
+from archive.versions import content_hash, normalize_line, normalize_text
 
 
 class ArchiveError(Exception):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from scraper.fetch import Fetcher, FetchSettings
+from scraper.fetch.client import Fetcher, FetchSettings
 
 HOSTS = [f"127.0.0.{i}" for i in range(2, 102)]
 WORDS = [

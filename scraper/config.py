@@ -24,13 +24,12 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scraper.extract import ExtractRules
-from scraper.fetch import FetchSettings
-from scraper.policy import DEFAULT_TIERS, PolicyError, RecheckPolicy, Tier
+from apscheduler.triggers.cron import CronTrigger
+
 from scraper.urls import BadURL, normalize_url
 
 __all__ = [
@@ -46,7 +45,6 @@ __all__ = [
     "parse_size",
 ]
 
-_FETCH_DEFAULTS = FetchSettings()
 DEFAULT_DB = "archive.db"
 DEFAULT_EVERY = timedelta(minutes=30)
 DEFAULT_MAX_SITEMAP_URLS = 50_000
@@ -119,6 +117,173 @@ def parse_size(value: int | str) -> int:
             unit = (match.group(2) or "b").lower()
             return int(float(match.group(1)) * _SIZE_FACTORS[unit])
     raise ValueError(f'expected a size such as 10485760 or "10MiB", got {value!r}')
+
+
+# --- what the other packages read: fetcher settings, re-check tiers, site rules, triggers ---
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How the fetcher behaves; defaults are the polite ones."""
+
+    user_agent: str = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive)"
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 30.0
+    max_bytes: int = 10 * MiB
+    max_redirects: int = 10
+    retries: int = 3
+    backoff_base: float = 1.0
+    retry_after_cap: float = 120.0
+    per_host_delay: float = 1.0
+    per_host_concurrency: int = 1
+    global_concurrency: int = 16
+    obey_robots: bool = True
+    robots_ttl: float = 3600.0
+    allow_hosts: frozenset[str] = field(default_factory=frozenset)  # exact "host:port"
+    robots_error_ttl: float = 300.0  # how long an unreachable robots.txt means "disallow all"
+    max_crawl_delay: float = 60.0  # a robots.txt cannot slow a host down more than this
+    backoff_cap: float = 30.0
+
+
+_FETCH_DEFAULTS = FetchSettings()
+
+
+class PolicyError(ValueError):
+    """A re-check policy that cannot work (unordered tiers, non-positive intervals, ...)."""
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Articles younger than ``younger_than`` are checked every ``every``."""
+
+    younger_than: timedelta
+    every: timedelta
+
+
+DEFAULT_TIERS: tuple[Tier, ...] = (
+    Tier(timedelta(hours=3), timedelta(minutes=15)),
+    Tier(timedelta(days=1), timedelta(hours=1)),
+    Tier(timedelta(days=7), timedelta(hours=3)),
+    Tier(timedelta(days=30), timedelta(days=1)),
+)
+
+
+@dataclass(frozen=True)
+class RecheckPolicy:
+    """Re-check tiers by age; past the last tier, every ``max_interval`` until ``max_age``."""
+
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    max_age: timedelta = timedelta(days=90)
+    backoff_after: int = 3
+    backoff_factor: float = 2.0
+    max_interval: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        zero = timedelta(0)
+        if not isinstance(self.tiers, tuple) or not all(isinstance(t, Tier) for t in self.tiers):
+            raise PolicyError("tiers must be a tuple of Tier values")
+        previous: Tier | None = None
+        for index, tier in enumerate(self.tiers):
+            if tier.younger_than <= zero or tier.every <= zero:
+                raise PolicyError(f"tiers[{index}]: younger_than and every must be positive")
+            if previous is not None:
+                if tier.younger_than <= previous.younger_than:
+                    raise PolicyError(
+                        f"tiers[{index}]: younger_than must grow from tier to tier "
+                        f"({tier.younger_than} after {previous.younger_than})"
+                    )
+                if tier.every < previous.every:
+                    raise PolicyError(
+                        f"tiers[{index}]: every must not shrink as articles age "
+                        f"({tier.every} after {previous.every})"
+                    )
+            previous = tier
+        if self.max_interval <= zero:
+            raise PolicyError("max_interval must be positive")
+        if previous is not None and self.max_interval < previous.every:
+            raise PolicyError(
+                f"max_interval ({self.max_interval}) must be at least the last tier's every "
+                f"({previous.every})"
+            )
+        if self.max_age <= zero:
+            raise PolicyError("max_age must be positive")
+        if isinstance(self.backoff_after, bool) or not isinstance(self.backoff_after, int):
+            raise PolicyError("backoff_after must be an integer")
+        if self.backoff_after < 1:
+            raise PolicyError("backoff_after must be at least 1")
+        if not self.backoff_factor >= 1.0:
+            raise PolicyError("backoff_factor must be at least 1.0")
+
+
+@dataclass(frozen=True)
+class ExtractRules:
+    """Per-site overrides from config.toml."""
+
+    body_selector: str | None = None
+    discard_selectors: tuple[str, ...] = ()
+
+
+class ScheduleError(ValueError):
+    """A site's schedule cannot be turned into a trigger."""
+
+
+_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _cron_weekdays(field: str) -> str:
+    """Translate crontab weekday numbers (0 or 7 = Sunday) into names.
+
+    APScheduler 3 numbers weekdays from Monday = 0, unlike crontab's Sunday = 0, so
+    ``"0 6 * * 1-5"`` would silently fire Tuesday to Saturday. Names mean the same to both.
+    """
+    if field in ("*", "?"):
+        return field
+    days: set[int] = set()
+    for part in field.split(","):
+        body, _, step_text = part.partition("/")
+        if not (body == "*" or body.replace("-", "").isdigit()) or (
+            step_text and not step_text.isdigit()
+        ):
+            return field  # names or APScheduler syntax ("mon-fri", "last"): already unambiguous
+        step = int(step_text) if step_text else 1
+        if step < 1:
+            raise ScheduleError(f"weekday step must be at least 1 in {field!r}")
+        if body == "*":
+            first, last = 0, 6
+        elif "-" in body:
+            first_text, _, last_text = body.partition("-")
+            first, last = int(first_text), int(last_text)
+        else:
+            first = last = int(body)
+            if step_text:
+                last = 6
+        if not (0 <= first <= 7 and 0 <= last <= 7) or first > last:
+            raise ScheduleError(f"weekday out of range 0-7 in {field!r}")
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_CRON_DAYS[day] for day in sorted(days))
+
+
+def cron_trigger(expr: str, *, jitter: float | None = None) -> CronTrigger:
+    """A UTC trigger from a five-field crontab expression, with crontab's weekday numbers."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise ScheduleError(f"cron expression {expr!r}: expected 5 fields, got {len(fields)}")
+    minute, hour, day, month, weekday = fields
+    try:
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=_cron_weekdays(weekday),
+            timezone=UTC,
+            jitter=jitter,
+        )
+    except ValueError as exc:
+        raise ScheduleError(f"cron expression {expr!r}: {exc}") from exc
 
 
 # --- the configuration values -----------------------------------------------------------------
@@ -458,8 +623,6 @@ def _parse_schedule(v: _Validator, raw: Any, key: str) -> Schedule:
     if "cron" in raw:
         cron = v.string(raw["cron"], f"{key}.cron").strip()
         # The scheduler's own parser, so that what passes here is what runs (crontab weekdays).
-        from scraper.schedule import cron_trigger
-
         try:
             cron_trigger(cron)
         except ValueError as exc:

@@ -23,9 +23,9 @@ from click.testing import CliRunner
 from archive.models import CaptureIn, ContentIn
 from archive.store import Archive
 from scraper.cli import cli
-from scraper.demo import demo_config_text
-from scraper.demo_site import DemoSite
-from scraper.lock import ArchiveLock, read_holder
+from scraper.crawl.lock import ArchiveLock, read_holder
+from scraper.demo.run import demo_config_text
+from scraper.demo.site import DemoSite
 
 NEWSARCHIVE = [sys.executable, "-c", "from scraper.cli import main; main()"]
 
@@ -418,7 +418,7 @@ def test_the_demo_never_deletes_a_file_that_is_not_a_demo_archive(tmp_path, make
 
 
 def test_the_demo_never_deletes_an_archive_in_use(tmp_path):
-    from scraper.lock import ArchiveLock
+    from scraper.crawl.lock import ArchiveLock
 
     db = tmp_path / "demo.db"
     db.write_bytes(b"")

@@ -22,8 +22,8 @@ import pytest
 
 from archive import diff as diffmod
 from archive.store import Archive
-from scraper.demo import DEMO_START, demo_config_text
-from scraper.demo_site import DemoSite
+from scraper.demo.run import DEMO_START, demo_config_text
+from scraper.demo.site import DemoSite
 
 pytestmark = pytest.mark.browser
 

@@ -18,9 +18,9 @@ from scraper.config import (
     parse_duration,
     parse_size,
 )
+from scraper.crawl.policy import RecheckPolicy, Tier
 from scraper.extract import ExtractRules
-from scraper.fetch import FetchSettings
-from scraper.policy import RecheckPolicy, Tier
+from scraper.fetch.client import FetchSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

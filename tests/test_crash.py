@@ -24,11 +24,11 @@ import pytest
 
 from archive.store import Archive, ArchiveError, ArchiveWriteError
 from scraper.config import parse_config
-from scraper.crawl import crawl_site
-from scraper.demo import demo_config_text
-from scraper.demo_site import DemoSite
-from scraper.fetch import Fetcher
-from scraper.lock import ArchiveLock, read_holder
+from scraper.crawl.cycle import crawl_site
+from scraper.crawl.lock import ArchiveLock, read_holder
+from scraper.demo.run import demo_config_text
+from scraper.demo.site import DemoSite
+from scraper.fetch.client import Fetcher
 
 NEWSARCHIVE = [sys.executable, "-c", "from scraper.cli import main; main()"]
 KILLS = 5

@@ -11,8 +11,8 @@ import pytest
 
 from archive.store import Archive
 from scraper.config import parse_config
-from scraper.crawl import crawl_site, is_soft_404
-from scraper.fetch import Fetcher
+from scraper.crawl.cycle import crawl_site, is_soft_404
+from scraper.fetch.client import Fetcher
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 

@@ -15,7 +15,7 @@ import pytest
 import sample_archive
 import sqlite_utils
 
-from archive.datasette_plugin import ArchiveServeError, make_datasette, web_url
+from archive.datasette.plugin import ArchiveServeError, make_datasette, web_url
 from archive.models import CaptureIn
 from archive.store import Archive
 

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 
 from archive.store import Archive
 from scraper.cli import cli
-from scraper.demo import CLOCK_STEP, DEMO_START, run_demo
-from scraper.demo_site import DemoSite
+from scraper.demo.run import CLOCK_STEP, DEMO_START, run_demo
+from scraper.demo.site import DemoSite
 
 
 def test_demo_archives_edits_and_only_edits(tmp_path):

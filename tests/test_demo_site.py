@@ -24,7 +24,7 @@ import pytest
 from protego import Protego
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from scraper.demo_site import (
+from scraper.demo.site import (
     EDIT_KINDS,
     LIFECYCLE_SCHEDULE,
     REQUEST_LOG_SIZE,
@@ -492,7 +492,7 @@ def test_request_log_is_bounded(site: DemoSite) -> None:
 
 def test_module_serves_until_interrupted() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "scraper.demo_site", "--speed", "3600"],
+        [sys.executable, "-m", "scraper.demo.site", "--speed", "3600"],
         stdout=subprocess.PIPE,
         text=True,
     )

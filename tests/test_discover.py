@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from scraper.config import Site
-from scraper.discover import (
+from scraper.discover.sources import (
     Discovered,
     DiscoveryError,
     discover_site,
@@ -518,7 +518,7 @@ async def test_discover_site_over_http(news_server: str) -> None:
 
 async def test_discover_site_with_the_fetcher_built_from_config(news_server: str) -> None:
     from scraper.config import parse_config
-    from scraper.fetch import Fetcher
+    from scraper.fetch.client import Fetcher
 
     host_port = news_server.removeprefix("http://")
     cfg = parse_config(

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from scraper.extract import extract
-from scraper.metadata import normalize_date
+from scraper.extract.metadata import normalize_date
 
 BODY = (
     "<p>The museum reopened on Saturday after a two-year renovation that cost more than "

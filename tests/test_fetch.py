@@ -21,7 +21,8 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from scraper.fetch import (
+from scraper.config import MiB
+from scraper.fetch.client import (
     BadScheme,
     DecodingFailed,
     Fetcher,
@@ -29,7 +30,6 @@ from scraper.fetch import (
     FetchSettings,
     FetchTimeout,
     InvalidURL,
-    MiB,
     ProtocolFault,
     RedirectLoop,
     SSRFBlocked,
@@ -486,7 +486,7 @@ def test_brotli_stage_is_bounded_with_and_without_output_limits(limit_output: bo
     """brotli 1.2 caps output per call; older bindings get small input slices instead."""
     import brotli
 
-    from scraper.fetch import _BrotliStage, _Full
+    from scraper.fetch.client import _BrotliStage, _Full
 
     page = b"<p>" + b"news " * 20_000 + b"</p>"
     stage = _BrotliStage(limit_output=limit_output)
@@ -508,7 +508,7 @@ def test_body_decoder_round_trips_any_split(data: bytes, codings: list[str], cut
     """Whatever the codings and however the stream is cut, the decoded bytes come back exact."""
     import brotli
 
-    from scraper.fetch import _BodyDecoder
+    from scraper.fetch.client import _BodyDecoder
 
     encoded = data
     for coding in codings:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from hostile_server import HostileServer
 
-from scraper.fetch import Fetcher, FetchSettings
+from scraper.fetch.client import Fetcher, FetchSettings
 
 
 @pytest.fixture

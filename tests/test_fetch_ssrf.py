@@ -8,8 +8,8 @@ import httpcore
 import pytest
 from hostile_server import HostileServer
 
-from scraper.fetch import Fetcher, FetchSettings, SSRFBlocked
-from scraper.netguard import AddressBlocked, GuardedBackend, StaticResolver, is_public_address
+from scraper.fetch.client import Fetcher, FetchSettings, SSRFBlocked
+from scraper.fetch.netguard import AddressBlocked, GuardedBackend, StaticResolver, is_public_address
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from scraper.lock import ArchiveBusy, ArchiveLock, LockError, lock_path, read_holder
+from scraper.crawl.lock import ArchiveBusy, ArchiveLock, LockError, lock_path, read_holder
 
 # The holder takes the lock, says so, then holds it until its stdin closes (or 30 s pass, so a
 # test that dies cannot leave it behind).
 HOLDER = """
 import signal, sys
-from scraper.lock import ArchiveLock
+from scraper.crawl.lock import ArchiveLock
 signal.alarm(30)
 lock = ArchiveLock(sys.argv[1], command=sys.argv[2]).acquire()
 print("locked", flush=True)
@@ -151,7 +151,7 @@ def test_a_holder_in_a_child_process_is_refused_by_the_parent_and_vice_versa(
                 sys.executable,
                 "-c",
                 "import sys\n"
-                "from scraper.lock import ArchiveLock, ArchiveBusy\n"
+                "from scraper.crawl.lock import ArchiveLock, ArchiveBusy\n"
                 "try:\n"
                 "    ArchiveLock(sys.argv[1], command='run').acquire()\n"
                 "except ArchiveBusy as exc:\n"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.policy import PolicyError, RecheckPolicy, Tier, interval_for, next_check
+from scraper.crawl.policy import PolicyError, RecheckPolicy, Tier, interval_for, next_check
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 POLICY = RecheckPolicy()

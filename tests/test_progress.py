@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from scraper.config import Site
-from scraper.service import PlainProgress, TerminalProgress
+from scraper.crawl.service import PlainProgress, TerminalProgress
 
 
 def test_terminal_progress_redraws_one_line_per_update():

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from hostile_server import HostileServer, Request, respond, robots_silent, robots_text
 
-from scraper.fetch import ConnectFailed, Fetcher, FetchSettings, RobotsDisallowed
-from scraper.robots import (
+from scraper.fetch.client import ConnectFailed, Fetcher, FetchSettings, RobotsDisallowed
+from scraper.fetch.robots import (
     RobotsCache,
     RobotsResponse,
     origin_of,
@@ -260,7 +260,7 @@ async def test_redirect_into_a_disallowed_path_is_stopped(robots_server: Hostile
 
 
 def test_disallow_all_says_why():
-    from scraper.robots import RobotsResponse, rules_for_response
+    from scraper.fetch.robots import RobotsResponse, rules_for_response
 
     unreachable = rules_for_response(RobotsResponse(None, error="connect: refused"))
     assert unreachable.kind == "disallow-all"

@@ -19,8 +19,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scraper.config import Config, Schedule, parse_config
-from scraper.lock import ArchiveBusy, ArchiveLock, read_holder
-from scraper.schedule import (
+from scraper.crawl.lock import ArchiveBusy, ArchiveLock, read_holder
+from scraper.crawl.schedule import (
     ScheduleError,
     ServiceSummary,
     build_scheduler,
@@ -932,8 +932,8 @@ def test_newsarchive_run_on_the_demo_site_stopped_by_sigterm(db_path: Path, tmp_
     import re
 
     from archive.store import Archive
-    from scraper.demo import demo_config_text
-    from scraper.demo_site import DemoSite
+    from scraper.demo.run import demo_config_text
+    from scraper.demo.site import DemoSite
 
     article = re.compile(r"^/20\d\d/\d\d/\d\d/[a-z0-9-]+/$")
     with DemoSite(start=datetime(2026, 11, 26, 6, 0, tzinfo=UTC)) as site:

@@ -35,11 +35,11 @@ from datasette import NotFound, Response, hookimpl
 from datasette.filters import FilterArguments
 from markupsafe import Markup
 
-from . import diff as diffs
-from . import metadata as archive_metadata
-from .search import MARK_START, fts_match, highlight_html
-from .search import search as run_search
-from .store import as_row_id
+from archive import diff as diffs
+from archive.datasette import metadata as archive_metadata
+from archive.search import MARK_START, fts_match, highlight_html
+from archive.search import search as run_search
+from archive.store import as_row_id
 
 if TYPE_CHECKING:
     from datasette.app import Datasette

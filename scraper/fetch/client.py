@@ -23,7 +23,7 @@ readable word the crawl stores in the capture row::
 Why the fetcher does by hand what httpx would do for it:
 
 - redirects are followed here, so every hop gets the scheme check, the robots check and (in
-  ``scraper.netguard``, at connect time) the address check;
+  ``scraper.fetch.netguard``, at connect time) the address check;
 - bodies are read raw and decompressed here with output-bounded decompressors, because httpx's
   decoders have no output limit (a 53 KB brotli body expands to 4 GiB in one read);
 - one ``asyncio.timeout`` covers all hops and all retry attempts, because httpx timeouts are per
@@ -40,7 +40,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
@@ -48,8 +48,9 @@ import brotli
 import httpx
 
 from scraper.charset import decode_html
-from scraper.netguard import AddressBlocked, GuardedBackend, Resolver, guarded_transport
-from scraper.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, origin_of
+from scraper.config import FetchSettings
+from scraper.fetch.netguard import AddressBlocked, GuardedBackend, Resolver, guarded_transport
+from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, origin_of
 
 __all__ = [
     "BadScheme",
@@ -72,7 +73,6 @@ __all__ = [
     "parse_retry_after",
 ]
 
-MiB = 1024 * 1024
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -82,30 +82,6 @@ MAX_ENCODINGS = 2
 DECODE_CHUNK = 64 * 1024
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ACCEPT_ENCODING = "gzip, deflate, br"
-
-
-@dataclass(frozen=True)
-class FetchSettings:
-    """How the fetcher behaves; defaults are the polite ones."""
-
-    user_agent: str = "newsarchive/0.1 (+https://github.com/newsarchive/newsarchive)"
-    connect_timeout: float = 10.0
-    read_timeout: float = 20.0
-    total_timeout: float = 30.0
-    max_bytes: int = 10 * MiB
-    max_redirects: int = 10
-    retries: int = 3
-    backoff_base: float = 1.0
-    retry_after_cap: float = 120.0
-    per_host_delay: float = 1.0
-    per_host_concurrency: int = 1
-    global_concurrency: int = 16
-    obey_robots: bool = True
-    robots_ttl: float = 3600.0
-    allow_hosts: frozenset[str] = field(default_factory=frozenset)  # exact "host:port"
-    robots_error_ttl: float = 300.0  # how long an unreachable robots.txt means "disallow all"
-    max_crawl_delay: float = 60.0  # a robots.txt cannot slow a host down more than this
-    backoff_cap: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,10 @@ import click
 
 from archive import diff as diffmod
 from archive.store import Archive, ArchiveError
-
-from . import __version__, logs
-from . import urls as urlmod
-from .config import Config, ConfigError, Site, load_config, parse_duration
-from .lock import LockError
+from scraper import __version__, logs
+from scraper import urls as urlmod
+from scraper.config import Config, ConfigError, Site, load_config, parse_duration
+from scraper.crawl.lock import LockError
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_CONFIG = "config.toml"
@@ -196,9 +195,9 @@ def archive_cmd(
     Each URL gets a capture; a new version is stored only when the article's text or title
     changed since the last one. Like `crawl`, it takes the archive's lock (one writer at a time).
     """
-    from .crawl import ArticleChecker
-    from .fetch import Fetcher
-    from .lock import ArchiveLock
+    from scraper.crawl.cycle import ArticleChecker
+    from scraper.crawl.lock import ArchiveLock
+    from scraper.fetch.client import Fetcher
 
     db, config = _db_and_config(db_path, config_path)
     normalized = []
@@ -210,7 +209,7 @@ def archive_cmd(
     settings = config.crawl if config else None
 
     async def go() -> list[tuple[str, Any]]:
-        from .config import CrawlSettings
+        from scraper.config import CrawlSettings
 
         crawl = settings or CrawlSettings()
         out = []
@@ -288,7 +287,7 @@ def crawl(
     age-based policy (often while an article is young, rarely when old). Prints one summary
     line per site.
     """
-    from .service import crawl_once
+    from scraper.crawl.service import crawl_once
 
     config = _load_config(config_path, required=True)
     assert config is not None
@@ -341,7 +340,7 @@ def run(
     politeness per host still holds. Logs one summary line per crawl. Holds a lock on the
     archive: a second `run` on the same file is refused.
     """
-    from .service import run_forever
+    from scraper.crawl.service import run_forever
 
     config = _load_config(config_path, required=True)
     assert config is not None
@@ -409,7 +408,7 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
                 "select site, max(started) as started from crawls group by site"
             )
         }
-    from .lock import read_holder
+    from scraper.crawl.lock import read_holder
 
     holder = read_holder(db)
     if holder is not None:
@@ -418,7 +417,7 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
         )
     same_archive = config is not None and config.db_path.resolve() == Path(db).resolve()
     if config is not None and config.sites and same_archive:
-        from .schedule import next_runs
+        from scraper.crawl.schedule import next_runs
 
         click.echo("\nnext runs:")
         for name, when in next_runs(config, now, last_started=last_started):
@@ -722,9 +721,9 @@ def extract(
     For debugging extraction: prints the text and metadata as JSON (or the text, the cleaned
     HTML or Markdown with --format). Nothing is stored.
     """
-    from .extract import ExtractionError, ExtractRules
-    from .extract import explain as explain_fn
-    from .extract import extract as extract_fn
+    from scraper.extract import ExtractionError, ExtractRules
+    from scraper.extract import explain as explain_fn
+    from scraper.extract import extract as extract_fn
 
     data: bytes | str
     if urlmod.is_http_url(source):
@@ -760,7 +759,7 @@ def extract(
 
 def _selectors(value: Any) -> Any:
     """Check --body-selector / --discard values as config.toml's are checked."""
-    from .config import parse_selector
+    from scraper.config import parse_selector
 
     try:
         if isinstance(value, tuple):
@@ -771,8 +770,8 @@ def _selectors(value: Any) -> Any:
 
 
 def _fetch_one(url: str, config_path: Path) -> tuple[bytes, str]:
-    from .config import CrawlSettings
-    from .fetch import Fetcher, FetchError
+    from scraper.config import CrawlSettings
+    from scraper.fetch.client import Fetcher, FetchError
 
     config = _load_config(config_path, required=False)
     settings = (config.crawl if config else CrawlSettings()).fetch_settings()
@@ -857,7 +856,7 @@ def serve(
     /DB/-/search?q=WORDS, /DB/-/history/ID, /DB/-/diff/ID?a=1&b=2 and the Atom feed
     /DB/-/changes.atom.
     """
-    from archive.datasette_plugin import serve_archive
+    from archive.datasette.plugin import serve_archive
 
     db = _db_path(db_path, config_path)
     with _open_archive(db, readonly=True):
@@ -891,7 +890,7 @@ def demo(db_path: Path, crawls: int, keep: bool) -> None:
     The site's articles get edited, moved and unpublished while its "Latest news" teasers
     rotate; the scheduler crawls it on an accelerated clock. Then it prints what was stored.
     """
-    from .demo import run_demo
+    from scraper.demo.run import run_demo
 
     if db_path.exists() and not keep:
         _only_a_demo_archive(db_path)
@@ -914,8 +913,8 @@ def _echo_until_the_reader_leaves(line: str) -> None:
 
 def _only_a_demo_archive(db_path: Path) -> None:
     """Starting the demo over deletes *db_path*: refuse unless it holds the demo site only."""
-    from .demo import SITE_NAME
-    from .lock import ArchiveBusy, read_holder
+    from scraper.crawl.lock import ArchiveBusy, read_holder
+    from scraper.demo.run import SITE_NAME
 
     keep = "not deleting it to start the demo over (pass another --db)"
     holder = read_holder(db_path)
@@ -933,5 +932,5 @@ def _only_a_demo_archive(db_path: Path) -> None:
         raise click.ClickException(f"{db_path} holds articles of other sites ({others}); {keep}")
 
 
-if __name__ == "__main__":  # python -m scraper.cli
+if __name__ == "__main__":  # python -m scraper.cli.main
     main()

@@ -2,7 +2,7 @@
 
 ``crawl_once`` is one cycle of some sites (``newsarchive crawl``); ``run_forever`` is the
 scheduled service (``newsarchive run``). Both hold the archive lock so that two writers never
-meet, and both share one :class:`~scraper.fetch.Fetcher` between sites so that per-host
+meet, and both share one :class:`~scraper.fetch.client.Fetcher` between sites so that per-host
 politeness holds across concurrent crawls.
 """
 
@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from archive.store import Archive
-
-from .config import Config, Site
-from .crawl import CrawlReport, Progress, crawl_site, utcnow
-from .fetch import Fetcher
-from .lock import ArchiveLock
+from scraper.config import Config, Site
+from scraper.crawl.cycle import CrawlReport, Progress, crawl_site, utcnow
+from scraper.crawl.lock import ArchiveLock
+from scraper.fetch.client import Fetcher
 
 log = logging.getLogger("newsarchive.crawl")
 
@@ -155,7 +154,7 @@ async def crawl_once(
 
 async def run_forever(config: Config, *, max_crawls: int | None = None, grace: float = 5.0) -> Any:
     """``newsarchive run``: the scheduler until SIGINT/SIGTERM (or *max_crawls* crawls)."""
-    from .schedule import run_service
+    from scraper.crawl.schedule import run_service
 
     return await run_service(
         config,

@@ -1,6 +1,6 @@
 """``newsarchive demo``: the real pipeline, offline, on the bundled news site.
 
-The demo site (:mod:`scraper.demo_site`) runs on 127.0.0.1 with its own clock. The real
+The demo site (:mod:`scraper.demo.site`) runs on 127.0.0.1 with its own clock. The real
 scheduler runs the real crawl on short real intervals while the site's clock jumps forward an
 hour per crawl, so a few seconds show what a day of a newsroom looks like: articles published,
 corrected, re-headlined, moved and unpublished, while the teaser blocks rotate on every request.
@@ -17,11 +17,10 @@ from typing import Any
 
 from archive import diff as diffmod
 from archive.store import Archive
-
-from .config import Config, parse_config
-from .crawl import crawl_site
-from .demo_site import DemoSite
-from .fetch import Fetcher
+from scraper.config import Config, parse_config
+from scraper.crawl.cycle import crawl_site
+from scraper.demo.site import DemoSite
+from scraper.fetch.client import Fetcher
 
 DEMO_START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # a fixed start, for tests
 CLOCK_STEP = timedelta(minutes=30)
@@ -79,8 +78,8 @@ def run_demo(
     makes ``newsarchive changes --db demo.db`` show the demo's edits); the same start gives the
     same site, byte for byte.
     """
-    from .schedule import run_service
-    from .service import open_for_writing
+    from scraper.crawl.schedule import run_service
+    from scraper.crawl.service import open_for_writing
 
     if start is None:
         start = (datetime.now(UTC) - CLOCK_STEP * crawls).replace(second=0, microsecond=0)

@@ -180,7 +180,7 @@ class SectionText:
 
 @dataclass(frozen=True)
 class Corpus:
-    """The text the site writes its articles from (``scraper/demo_site/corpus.toml``)."""
+    """The text the site writes its articles from (``scraper/demo/corpus.toml``)."""
 
     site_name: str
     pools: Mapping[str, tuple[str, ...]]
@@ -194,7 +194,7 @@ class Corpus:
 def load_corpus() -> Corpus:
     """Read the bundled corpus once; it is package data so the demo works from a wheel."""
     raw = tomllib.loads(
-        resources.files("scraper").joinpath("demo_site/corpus.toml").read_text("utf-8")
+        resources.files("scraper.demo").joinpath("corpus.toml").read_text("utf-8")
     )
     sections = {
         name: SectionText(
@@ -1711,14 +1711,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m scraper.demo_site``: serve the site to look at it in a browser.
+    """``python -m scraper.demo.site``: serve the site to look at it in a browser.
 
     The clock runs ``--speed`` times faster than real time, so edits and new articles show up
     while you watch.
     """
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m scraper.demo_site", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scraper.demo.site", description=main.__doc__)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--speed", type=float, default=60.0, help="virtual seconds per second")
     args = parser.parse_args(argv)

@@ -29,77 +29,11 @@ archive saw the URL. All datetimes must be timezone-aware.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from scraper.config import DEFAULT_TIERS, PolicyError, RecheckPolicy, Tier
+
 __all__ = ["DEFAULT_TIERS", "PolicyError", "RecheckPolicy", "Tier", "interval_for", "next_check"]
-
-
-class PolicyError(ValueError):
-    """A re-check policy that cannot work (unordered tiers, non-positive intervals, ...)."""
-
-
-@dataclass(frozen=True)
-class Tier:
-    """Articles younger than ``younger_than`` are checked every ``every``."""
-
-    younger_than: timedelta
-    every: timedelta
-
-
-DEFAULT_TIERS: tuple[Tier, ...] = (
-    Tier(timedelta(hours=3), timedelta(minutes=15)),
-    Tier(timedelta(days=1), timedelta(hours=1)),
-    Tier(timedelta(days=7), timedelta(hours=3)),
-    Tier(timedelta(days=30), timedelta(days=1)),
-)
-
-
-@dataclass(frozen=True)
-class RecheckPolicy:
-    """Re-check tiers by age; past the last tier, every ``max_interval`` until ``max_age``."""
-
-    tiers: tuple[Tier, ...] = DEFAULT_TIERS
-    max_age: timedelta = timedelta(days=90)
-    backoff_after: int = 3
-    backoff_factor: float = 2.0
-    max_interval: timedelta = timedelta(days=7)
-
-    def __post_init__(self) -> None:
-        zero = timedelta(0)
-        if not isinstance(self.tiers, tuple) or not all(isinstance(t, Tier) for t in self.tiers):
-            raise PolicyError("tiers must be a tuple of Tier values")
-        previous: Tier | None = None
-        for index, tier in enumerate(self.tiers):
-            if tier.younger_than <= zero or tier.every <= zero:
-                raise PolicyError(f"tiers[{index}]: younger_than and every must be positive")
-            if previous is not None:
-                if tier.younger_than <= previous.younger_than:
-                    raise PolicyError(
-                        f"tiers[{index}]: younger_than must grow from tier to tier "
-                        f"({tier.younger_than} after {previous.younger_than})"
-                    )
-                if tier.every < previous.every:
-                    raise PolicyError(
-                        f"tiers[{index}]: every must not shrink as articles age "
-                        f"({tier.every} after {previous.every})"
-                    )
-            previous = tier
-        if self.max_interval <= zero:
-            raise PolicyError("max_interval must be positive")
-        if previous is not None and self.max_interval < previous.every:
-            raise PolicyError(
-                f"max_interval ({self.max_interval}) must be at least the last tier's every "
-                f"({previous.every})"
-            )
-        if self.max_age <= zero:
-            raise PolicyError("max_age must be positive")
-        if isinstance(self.backoff_after, bool) or not isinstance(self.backoff_after, int):
-            raise PolicyError("backoff_after must be an integer")
-        if self.backoff_after < 1:
-            raise PolicyError("backoff_after must be at least 1")
-        if not self.backoff_factor >= 1.0:
-            raise PolicyError("backoff_factor must be at least 1.0")
 
 
 def _aware(name: str, value: datetime | None) -> None:

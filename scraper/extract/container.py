@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from scraper import extract_rules as rules
-from scraper.extract_text import ELLIPSES, describe, link_density
+from scraper.extract import rules as rules
+from scraper.extract.text import ELLIPSES, describe, link_density
 
 _MIN_PARAGRAPH = 25
 _MAX_SCORED = 5_000

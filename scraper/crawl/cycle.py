@@ -1,7 +1,7 @@
 """One crawl cycle of one site: discover, pick due articles, fetch, extract, record.
 
 This module is the wiring between the scraper's values and the archive's. It owns no policy of
-its own: politeness is the fetcher's, the re-check timing is :mod:`scraper.policy`'s, the
+its own: politeness is the fetcher's, the re-check timing is :mod:`scraper.crawl.policy`'s, the
 "is this a new version" decision is the archive's. Time comes from an injected ``now()`` so
 tests (and the demo's accelerated clock) control it.
 
@@ -23,12 +23,11 @@ from urllib.parse import urlsplit
 
 from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded, utc_iso
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
-
-from . import urls as urlmod
-from .discover import discover_site
-from .extract import EXTRACTOR_VERSION, Article, ExtractionError, ExtractRules, extract
-from .fetch import Fetcher, FetchError, FetchResult
-from .policy import RecheckPolicy, next_check
+from scraper import urls as urlmod
+from scraper.crawl.policy import RecheckPolicy, next_check
+from scraper.discover.sources import discover_site
+from scraper.extract import EXTRACTOR_VERSION, Article, ExtractionError, ExtractRules, extract
+from scraper.fetch.client import Fetcher, FetchError, FetchResult
 
 log = logging.getLogger("newsarchive.crawl")
 

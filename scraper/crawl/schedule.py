@@ -38,10 +38,10 @@ from typing import Any, Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scraper.lock import ArchiveLock
+from scraper.config import ScheduleError, cron_trigger
+from scraper.crawl.lock import ArchiveLock
 
 __all__ = [
     "DEFAULT_GRACE",
@@ -68,10 +68,6 @@ _CRON_MISFIRE_GRACE = 300
 _MAX_MISFIRE_GRACE = 3600
 
 
-class ScheduleError(ValueError):
-    """A site's schedule cannot be turned into a trigger."""
-
-
 # --- what this module needs from the configuration (scraper.config's types fit) ---------------
 
 
@@ -93,61 +89,6 @@ class ConfigLike(Protocol):
 
 
 # --- triggers ------------------------------------------------------------------------------------
-
-_CRON_DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def _cron_weekdays(field: str) -> str:
-    """Translate crontab weekday numbers (0 or 7 = Sunday) into names.
-
-    APScheduler 3 numbers weekdays from Monday = 0, unlike crontab's Sunday = 0, so
-    ``"0 6 * * 1-5"`` would silently fire Tuesday to Saturday. Names mean the same to both.
-    """
-    if field in ("*", "?"):
-        return field
-    days: set[int] = set()
-    for part in field.split(","):
-        body, _, step_text = part.partition("/")
-        if not (body == "*" or body.replace("-", "").isdigit()) or (
-            step_text and not step_text.isdigit()
-        ):
-            return field  # names or APScheduler syntax ("mon-fri", "last"): already unambiguous
-        step = int(step_text) if step_text else 1
-        if step < 1:
-            raise ScheduleError(f"weekday step must be at least 1 in {field!r}")
-        if body == "*":
-            first, last = 0, 6
-        elif "-" in body:
-            first_text, _, last_text = body.partition("-")
-            first, last = int(first_text), int(last_text)
-        else:
-            first = last = int(body)
-            if step_text:
-                last = 6
-        if not (0 <= first <= 7 and 0 <= last <= 7) or first > last:
-            raise ScheduleError(f"weekday out of range 0-7 in {field!r}")
-        days.update(day % 7 for day in range(first, last + 1, step))
-    return ",".join(_CRON_DAYS[day] for day in sorted(days))
-
-
-def cron_trigger(expr: str, *, jitter: float | None = None) -> CronTrigger:
-    """A UTC trigger from a five-field crontab expression, with crontab's weekday numbers."""
-    fields = expr.split()
-    if len(fields) != 5:
-        raise ScheduleError(f"cron expression {expr!r}: expected 5 fields, got {len(fields)}")
-    minute, hour, day, month, weekday = fields
-    try:
-        return CronTrigger(
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=_cron_weekdays(weekday),
-            timezone=UTC,
-            jitter=jitter,
-        )
-    except ValueError as exc:
-        raise ScheduleError(f"cron expression {expr!r}: {exc}") from exc
 
 
 def _seconds(value: timedelta | None) -> float:
@@ -476,7 +417,7 @@ def _default_archive(config: ConfigLike) -> Callable[[], Any]:
 
 def _default_fetcher(config: ConfigLike) -> Callable[[], Any]:
     def open_fetcher() -> Any:
-        from scraper.fetch import Fetcher  # type: ignore[attr-defined]
+        from scraper.fetch.client import Fetcher  # type: ignore[attr-defined]
 
         return Fetcher(config.crawl.fetch_settings())
 
@@ -524,13 +465,13 @@ async def run_service(
 ) -> ServiceSummary:
     """Crawl every site on its schedule until stopped; return what was done.
 
-    Takes the archive lock first (:class:`scraper.lock.ArchiveBusy` when another ``run`` or
+    Takes the archive lock first (:class:`scraper.crawl.lock.ArchiveBusy` when another ``run`` or
     ``crawl`` holds it; *lock_wait* seconds to wait for it, None to refuse at once), then opens
     ONE archive (``archive_factory()``, default ``Archive(config.db_path)``) and ONE fetcher
     (``fetcher_factory()``, an async context manager, default ``Fetcher`` with the config's
     settings), shared by every site so the per-host politeness holds across overlapping crawls.
     ``crawl(site, archive, fetcher, now=, max_articles=, concurrency=)`` is one crawl cycle
-    (default :func:`scraper.crawl.crawl_site`), with the ``[crawl]`` settings' per-run cap.
+    (default :func:`scraper.crawl.cycle.crawl_site`), with the ``[crawl]`` settings' per-run cap.
 
     Stops on SIGINT/SIGTERM (handlers installed while running, when on the main thread), when
     *stop* is set, or once *max_crawls* crawls have ended; see the module docstring.
@@ -540,7 +481,7 @@ async def run_service(
     if grace < 0:
         raise ValueError(f"grace must be >= 0 seconds, got {grace}")
     if crawl is None:
-        from scraper.crawl import crawl_site  # type: ignore[import-not-found]
+        from scraper.crawl.cycle import crawl_site  # type: ignore[import-not-found]
 
         crawl = crawl_site
     archive_factory = archive_factory or _default_archive(config)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborNode
 
-from scraper import extract_rules as rules
+from scraper.extract import rules as rules
 
 _WORD = re.compile(r"\w+")
 _SPACE = re.compile(r"\s")

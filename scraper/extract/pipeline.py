@@ -24,10 +24,13 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
-from scraper import extract_dom, extract_state, extract_text
 from scraper.charset import decode_html
-from scraper.extract_text import Block, Discard, RenderOptions
-from scraper.metadata import Metadata, read_metadata
+from scraper.config import ExtractRules
+from scraper.extract import container as extract_dom
+from scraper.extract import state as extract_state
+from scraper.extract import text as extract_text
+from scraper.extract.metadata import Metadata, read_metadata
+from scraper.extract.text import Block, Discard, RenderOptions
 
 EXTRACTOR_VERSION = "1.0.0"
 
@@ -37,14 +40,6 @@ MAX_DEPTH = 2_000
 MAX_ATTRIBUTES = 1_000
 _SAFE_TAG_COUNT = 3_000
 _SKELETON_CHARS = 300  # less text than this: look for the article in the page's JSON state
-
-
-@dataclass(frozen=True)
-class ExtractRules:
-    """Per-site overrides from config.toml."""
-
-    body_selector: str | None = None
-    discard_selectors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

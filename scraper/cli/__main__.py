@@ -1,0 +1,5 @@
+"""``python -m scraper.cli``."""
+
+from scraper.cli.main import main
+
+main()
