@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from scraper.config import Site
-from scraper.discover.sources import (
+from scraper.discover import (
     Discovered,
     DiscoveryError,
     discover_site,

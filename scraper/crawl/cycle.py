@@ -25,7 +25,7 @@ from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorde
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
 from scraper import urls as urlmod
 from scraper.crawl.policy import RecheckPolicy, next_check
-from scraper.discover.sources import discover_site
+from scraper.discover import discover_site
 from scraper.extract import EXTRACTOR_VERSION, Article, ExtractionError, ExtractRules, extract
 from scraper.fetch.client import Fetcher, FetchError, FetchResult
 
