@@ -1,5 +1,5 @@
 """``python -m scraper.cli``."""
 
-from scraper.cli.main import main
+from scraper.cli import main
 
 main()

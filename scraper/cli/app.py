@@ -1,0 +1,177 @@
+"""The ``newsarchive`` click group, the options its commands share, and the helpers they call.
+
+Library errors become ``click.ClickException`` in the CLI and nowhere else, so every failure a
+user can cause ends with one clear line and a non-zero exit, never a traceback. The command
+modules (``crawling``, ``reading``, ``extracting``, ``exporting``, ``serving``, ``demo``)
+register themselves on :data:`cli` when :mod:`scraper.cli` imports them.
+
+May import: :mod:`archive`, :mod:`scraper.config`, :mod:`scraper.urls`, :mod:`scraper.logs`,
+:mod:`scraper.crawl.lock` (heavier packages are imported inside the commands that use them, so
+``--help`` stays fast).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.store import Archive, ArchiveError
+from scraper import __version__, logs
+from scraper import urls as urlmod
+from scraper.config import Config, ConfigError, Site, load_config
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+DEFAULT_CONFIG = "config.toml"
+
+
+# --------------------------------------------------------------------------- shared options
+
+
+def config_option(fn: Callable) -> Callable:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DEFAULT_CONFIG,
+        show_default=True,
+        help="The configuration file (sites, crawl settings, archive path).",
+    )(fn)
+
+
+def db_option(fn: Callable) -> Callable:
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The archive's SQLite file [default: [archive] db in the config].",
+    )(fn)
+
+
+def wait_option(fn: Callable) -> Callable:
+    return click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=60.0,
+        show_default=True,
+        help="Seconds to wait for the archive while another command (`run`, `crawl`) writes it.",
+    )(fn)
+
+
+def read_config(path: Path, *, required: bool) -> Config | None:
+    if not path.exists():
+        if required:
+            raise click.ClickException(
+                f"{path}: no such configuration file. Copy the config.toml of the project "
+                "and edit its [[sites]], or pass --config PATH."
+            )
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def resolve_db_and_config(db_path: Path | None, config_path: Path) -> tuple[Path, Config | None]:
+    """The archive path (--db, else the config's) and the config when there is one."""
+    config = read_config(config_path, required=False)
+    if db_path is not None:
+        return db_path, config
+    if config is None:
+        raise click.ClickException(f"no --db given and no {config_path} to read [archive] db from")
+    return config.db_path, config
+
+
+def resolve_db(db_path: Path | None, config_path: Path) -> Path:
+    """The archive path; with --db the config file is not even read."""
+    return db_path if db_path is not None else resolve_db_and_config(None, config_path)[0]
+
+
+@contextmanager
+def open_archive(db_path: Path, *, readonly: bool = False) -> Iterator[Archive]:
+    if readonly and not db_path.exists():
+        raise click.ClickException(f"{db_path}: no such archive (run a crawl first)")
+    try:
+        archive = Archive(db_path, readonly=readonly)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield archive
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:  # a page damaged after the file was opened
+        raise damaged(db_path, exc) from exc
+    finally:
+        archive.close()
+
+
+def damaged(db_path: Path, exc: sqlite3.DatabaseError) -> click.ClickException:
+    return click.ClickException(
+        f"{db_path}: cannot read the archive ({exc}); "
+        f'check it with: sqlite3 "{db_path}" "pragma integrity_check"'
+    )
+
+
+def article_of(archive: Archive, ref: str) -> dict[str, Any]:
+    """An article by id or URL (normalized like the crawler does)."""
+    candidates = [ref]
+    if not ref.isdigit():
+        with suppress(urlmod.BadURL):
+            candidates.insert(0, urlmod.normalize_url(ref))
+    for candidate in candidates:
+        found = archive.find_article(candidate)
+        if found is not None:
+            return found
+    raise click.ClickException(f"no article {ref!r} in {archive.path}")
+
+
+# Control characters in scraped text (ESC, BEL, CR...) would drive the user's terminal.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def say(text: str) -> None:
+    """``click.echo`` for archived text: control characters are shown as U+FFFD."""
+    click.echo(_CONTROL_RE.sub("\ufffd", text))
+
+
+def fail(exc: Exception) -> click.ClickException:
+    return click.ClickException(str(exc))
+
+
+# --------------------------------------------------------------------------- the group
+
+
+def site_for(config: Config | None, url: str) -> Site | None:
+    if config is None:
+        return None
+    host = urlmod.host_of(url)
+    for site in config.sites:
+        if any(urlmod.host_of(s) == host for s in site.sources) and site.matches(url):
+            return site
+    return None
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="newsarchive")
+@click.option("-v", "--verbose", count=True, help="More log lines on stderr (-v, -vv).")
+@click.option("--log-json", is_flag=True, help="Log as JSON lines instead of key=value.")
+def cli(verbose: int, log_json: bool) -> None:
+    """Archive news articles and every editorial version of them.
+
+    Crawls the sites of config.toml (feeds, sitemaps, section pages), extracts each article's
+    text from the page's boilerplate, and keeps a new version only when the article itself
+    changed. Browse the archive with `history`, `diff`, `search` or in Datasette (`serve`).
+
+    Start with `newsarchive demo`: the whole pipeline, offline, on a bundled news site.
+    """
+    logs.configure(verbose, json_lines=log_json)
+
+
+def main() -> None:
+    cli(prog_name="newsarchive")

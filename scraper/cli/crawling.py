@@ -1,0 +1,282 @@
+"""Commands that write the archive: ``archive`` (URLs now), ``crawl`` (one cycle), ``run``
+(the service), and ``status`` (what the crawls did and what is due).
+
+May import: :mod:`scraper.cli.app`, :mod:`scraper.crawl`, :mod:`scraper.fetch`, :mod:`archive`,
+:mod:`scraper.config`, :mod:`scraper.urls`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.store import ArchiveError
+from scraper import logs
+from scraper import urls as urlmod
+from scraper.cli.app import (
+    cli,
+    config_option,
+    damaged,
+    db_option,
+    fail,
+    open_archive,
+    read_config,
+    resolve_db_and_config,
+    site_for,
+    wait_option,
+)
+from scraper.config import ConfigError
+from scraper.crawl.lock import LockError
+
+
+@cli.command(name="archive")
+@click.argument("urls", nargs=-1, required=True)
+@config_option
+@db_option
+@click.option(
+    "--site",
+    help="Record under this site name [default: the configured site of the "
+    "URL's host, else the host].",
+)
+@wait_option
+def archive_cmd(
+    urls: tuple[str, ...],
+    config_path: Path,
+    db_path: Path | None,
+    site: str | None,
+    wait: float,
+) -> None:
+    """Fetch, extract and store URLS now.
+
+    Each URL gets a capture; a new version is stored only when the article's text or title
+    changed since the last one. Like `crawl`, it takes the archive's lock (one writer at a time).
+    """
+    from scraper.crawl.cycle import ArticleChecker
+    from scraper.crawl.lock import ArchiveLock
+    from scraper.fetch.client import Fetcher
+
+    db, config = resolve_db_and_config(db_path, config_path)
+    normalized = []
+    for url in urls:
+        try:
+            normalized.append(urlmod.normalize_url(url))
+        except urlmod.BadURL as exc:
+            raise fail(exc) from exc
+    settings = config.crawl if config else None
+
+    async def go() -> list[tuple[str, Any]]:
+        from scraper.config import CrawlSettings
+
+        crawl = settings or CrawlSettings()
+        out = []
+        lock = await ArchiveLock(db, command="archive").acquire_async(wait)
+        try:
+            with open_archive(db) as archive:
+                async with Fetcher(crawl.fetch_settings()) as fetcher:
+                    for url in normalized:
+                        conf_site = site_for(config, url) if site is None else None
+                        checker = ArticleChecker(
+                            archive,
+                            fetcher,
+                            site=site or (conf_site.name if conf_site else urlmod.host_of(url)),
+                            rules=conf_site.rules if conf_site else None,
+                            policy=conf_site.policy if conf_site else None,
+                        )
+                        recorded, reason = await checker.check(url)
+                        out.append((url, recorded, reason))
+        finally:
+            lock.release()
+        return out
+
+    try:
+        results = asyncio.run(go())
+    except LockError as exc:
+        raise fail(exc) from exc
+    failures = 0
+    for url, recorded, reason in results:
+        line = f"{recorded.outcome:<12} {url}"
+        if recorded.version:
+            line += f"  (version {recorded.version})"
+        if reason:
+            line += f"  [{reason}]"
+            failures += recorded.outcome in ("error", "gone", "skipped")
+        click.echo(line)
+    if failures:
+        sys.exit(1)
+
+
+@cli.command()
+@config_option
+@db_option
+@click.option("--site", "site_names", multiple=True, help="Crawl only this site (repeatable).")
+@click.option(
+    "--all",
+    "check_all",
+    is_flag=True,
+    help="Re-check every live article now, not only the due ones.",
+)
+@wait_option
+@click.option(
+    "--progress/--no-progress", default=None, help="Progress bar [default: on a terminal]."
+)
+def crawl(
+    config_path: Path,
+    db_path: Path | None,
+    site_names: tuple[str, ...],
+    check_all: bool,
+    wait: float,
+    progress: bool | None,
+) -> None:
+    """Run one crawl cycle: discover new articles and re-check the due ones.
+
+    Discovery reads each site's feeds, sitemaps and listing pages; re-checks follow the
+    age-based policy (often while an article is young, rarely when old). Prints one summary
+    line per site.
+    """
+    from scraper.crawl.service import crawl_once
+
+    config = read_config(config_path, required=True)
+    assert config is not None
+    try:
+        sites = [config.site(name) for name in site_names] if site_names else list(config.sites)
+    except ConfigError as exc:
+        raise fail(exc) from exc
+    if not sites:
+        raise click.ClickException(f"{config_path}: no [[sites]] to crawl")
+    db = db_path or config.db_path
+    show = sys.stderr.isatty() if progress is None else progress
+    try:
+        reports = asyncio.run(
+            crawl_once(config, db, sites, check_all=check_all, wait=wait, progress=show)
+        )
+    except (ArchiveError, ConfigError, LockError) as exc:
+        raise fail(exc) from exc
+    except sqlite3.DatabaseError as exc:
+        raise damaged(db, exc) from exc
+    for report in reports:
+        click.echo(report.summary())
+        for source, reason, message in report.source_errors:
+            click.echo(f"  source error: {source} [{reason}] {message}", err=True)
+
+
+@cli.command()
+@config_option
+@db_option
+@click.option("--site", "site_names", multiple=True, help="Schedule only this site.")
+@click.option(
+    "--max-crawls", type=click.IntRange(min=0), default=None, help="Stop after this many crawls."
+)
+@click.option(
+    "--grace",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    help="Seconds in-flight crawls get to finish after SIGINT/SIGTERM.",
+)
+def run(
+    config_path: Path,
+    db_path: Path | None,
+    site_names: tuple[str, ...],
+    max_crawls: int | None,
+    grace: float,
+) -> None:
+    """Run as a service: crawl every site on its schedule until stopped (Ctrl-C / SIGTERM).
+
+    One job per site (interval or cron from config.toml); crawls of different sites overlap,
+    politeness per host still holds. Logs one summary line per crawl. Holds a lock on the
+    archive: a second `run` on the same file is refused.
+    """
+    from scraper.crawl.service import run_forever
+
+    config = read_config(config_path, required=True)
+    assert config is not None
+    if db_path is not None:
+        config = replace(config, db_path=db_path)
+    if site_names:
+        try:
+            config = replace(config, sites=tuple(config.site(n) for n in site_names))
+        except ConfigError as exc:
+            raise fail(exc) from exc
+    if not config.sites:  # a service with nothing to schedule would stop at once, silently
+        raise click.ClickException(f"{config_path}: no [[sites]] to crawl")
+    logs.ensure_info()
+    try:
+        asyncio.run(run_forever(config, max_crawls=max_crawls, grace=grace))
+    except (ArchiveError, LockError) as exc:
+        raise fail(exc) from exc
+    except sqlite3.DatabaseError as exc:
+        raise damaged(config.db_path, exc) from exc
+
+
+@cli.command()
+@config_option
+@db_option
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=10,
+    show_default=True,
+    help="How many recent crawls.",
+)
+def status(config_path: Path, db_path: Path | None, limit: int) -> None:
+    """Show the last crawls, the next scheduled runs and the re-check backlog."""
+    db, config = resolve_db_and_config(db_path, config_path)
+    now = datetime.now(UTC)
+    with open_archive(db, readonly=True) as archive:
+        counts = archive.counts()
+        click.echo(
+            f"archive {db}: {counts['articles']} articles, {counts['versions']} versions, "
+            f"{counts['captures']} captures, {counts['raw_pages']} raw pages"
+        )
+        statuses = {
+            r["status"]: r["n"]
+            for r in archive.db.query("select status, count(*) as n from articles group by status")
+        }
+        if statuses:
+            click.echo(
+                "articles by status: " + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items()))
+            )
+        click.echo("\nlast crawls:")
+        crawls = archive.crawls(limit)
+        if not crawls:
+            click.echo("  (none yet)")
+        for c in crawls:
+            click.echo(
+                f"  #{c['id']:<4} {c['site']:<16} {c['started']}  {c['status']:<9} "
+                f"fetched={c['fetched'] or 0} new_versions={c['new_versions'] or 0} "
+                f"unchanged={c['unchanged'] or 0} not_modified={c['not_modified'] or 0} "
+                f"errors={c['errors'] or 0} {c['errors_by_kind'] or ''}"
+            )
+        backlog = archive.backlog(now)
+        last_started = {
+            r["site"]: datetime.fromisoformat(r["started"])
+            for r in archive.db.query(
+                "select site, max(started) as started from crawls group by site"
+            )
+        }
+    from scraper.crawl.lock import read_holder
+
+    holder = read_holder(db)
+    if holder is not None:
+        click.echo(
+            f"\n`newsarchive {holder.command}` is running (pid {holder.pid}, since {holder.since})"
+        )
+    same_archive = config is not None and config.db_path.resolve() == Path(db).resolve()
+    if config is not None and config.sites and same_archive:
+        from scraper.crawl.schedule import next_runs
+
+        click.echo("\nnext runs:")
+        for name, when in next_runs(config, now, last_started=last_started):
+            click.echo(f"  {name:<16} {when.isoformat(timespec='seconds') if when else 'never'}")
+    click.echo("\nre-check backlog (due now):")
+    if not backlog:
+        click.echo("  (nothing due)")
+    for name, n in sorted(backlog.items()):
+        click.echo(f"  {name:<16} {n}")
