@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive import store as store_module
+from archive.store import writes as store_writes
 from archive.lifecycle import transition
 from archive.models import Candidate, CaptureIn, ContentIn
 from archive.store import Archive, ArticleNotFound, NotAnArchive, VersionNotFound
@@ -200,7 +200,7 @@ def test_a_failure_mid_record_leaves_nothing_behind(db_path, monkeypatch):
         def boom(*args, **kwargs):
             raise RuntimeError("disk on fire")
 
-        monkeypatch.setattr(store_module, "summarize_change", boom)
+        monkeypatch.setattr(store_writes, "summarize_change", boom)
         with pytest.raises(RuntimeError):
             archive.record(capture(30, raw=b"<html>new</html>"), content(TEXT + "\n\nMore."))
         assert archive.counts() == before

@@ -1,0 +1,53 @@
+"""The archive: one SQLite file; this package is the only code that writes SQL.
+
+Schema changes are code (``sqlite_utils.Migrations``); every logical write happens inside
+``db.atomic()`` so a crash or a kill mid-crawl leaves either all of a capture or none of it. The
+file is in WAL mode so Datasette (or ``newsarchive history``) can read while a crawl writes.
+
+Layout, after the git-history idea of a latest-state table beside a version table:
+
+- ``articles``: one row per canonical URL, its latest state (status, title, next check...);
+- ``article_urls``: other URLs of the same article (aliases, old URLs after a move);
+- ``versions``: one row per distinct editorial version (normalized title + text hash);
+- ``captures``: one row per fetch attempt, whatever happened;
+- ``raw_pages``: every distinct fetched body, zstd-compressed, de-duplicated by SHA-256, kept so
+  the archive can be re-extracted and exported as WARC;
+- ``events``: lifecycle changes (gone, moved, soft-404, failing, revived);
+- ``crawls``: one row per crawl cycle.
+The package, one job a file: ``schema`` (migrations), ``connection`` (opening, checks, the
+transaction helper), ``reads`` (named queries), ``writes`` (candidates, ``record``, renames and
+merges), ``crawls`` (crawl rows), ``errors``. :class:`Archive` puts them together.
+
+May import: :mod:`archive.models`, :mod:`archive.versions`, :mod:`archive.lifecycle`,
+:mod:`archive.diff` and its own modules; never :mod:`scraper`.
+"""
+
+from __future__ import annotations
+
+from archive.store.crawls import Crawls
+from archive.store.errors import (
+    ArchiveError,
+    ArchiveWriteError,
+    ArticleNotFound,
+    NotAnArchive,
+    VersionNotFound,
+)
+from archive.store.reads import as_row_id
+from archive.store.schema import CORE_TABLES, migrations
+from archive.store.writes import Writes
+
+__all__ = [
+    "CORE_TABLES",
+    "Archive",
+    "ArchiveError",
+    "ArchiveWriteError",
+    "ArticleNotFound",
+    "NotAnArchive",
+    "VersionNotFound",
+    "as_row_id",
+    "migrations",
+]
+
+
+class Archive(Writes, Crawls):
+    """An open archive file. One ``Archive`` per process writes; any number may read."""

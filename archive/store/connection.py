@@ -1,0 +1,145 @@
+"""Opening an archive file: checks before anything is written, WAL, migrations, typed errors.
+
+:class:`Connection` is the base of :class:`archive.store.Archive`: it owns the SQLite connection
+and the one helper every write goes through (:meth:`Connection._writing`, a transaction whose
+storage errors become :class:`ArchiveError` values).
+
+May import: :mod:`archive.store.errors`, :mod:`archive.store.schema`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Self
+
+import sqlite_utils
+import zstandard
+
+from archive.store.errors import ArchiveError, ArchiveWriteError, NotAnArchive
+from archive.store.schema import CORE_TABLES, migrations
+
+
+class Connection:
+    """An open archive file. One writer per process; any number of readers."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            if not self.path.exists():
+                raise ArchiveError(f"{self.path}: no such archive (run a crawl first)")
+            self.db = sqlite_utils.Database(self._connect_readonly())
+            self._check()
+            return
+        folder = self.path.parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveWriteError(
+                f"{self.path}: cannot create the folder {folder} ({exc.strerror or exc})"
+            ) from exc
+        if not os.access(folder, os.W_OK | os.X_OK):
+            # WAL mode keeps <db>-wal and <db>-shm beside the file: the folder must be writable.
+            raise ArchiveWriteError(
+                f"{self.path}: the folder {folder} is read-only; the archive needs to write "
+                f"{self.path.name}-wal and {self.path.name}-shm beside it"
+            )
+        try:
+            self.db = sqlite_utils.Database(sqlite3.connect(str(self.path), timeout=30))
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self._check()  # before anything is written: someone else's file stays untouched
+            self.db.enable_wal()
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            migrations.apply(self.db)
+        except sqlite3.OperationalError as exc:  # read-only file, locked, disk full...
+            raise ArchiveWriteError(
+                f"{self.path}: cannot open the archive for writing ({exc})"
+            ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise NotAnArchive(f"{self.path}: not a newsarchive database ({exc})") from exc
+        self._zstd = zstandard.ZstdCompressor(level=6)
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """A read-only connection; ``immutable`` only where no writer can exist.
+
+        A WAL database needs its ``-shm`` file even to be read. In a read-only folder where no
+        ``-wal`` file exists, no process can be writing the archive (it could not create the
+        WAL), so reading it as immutable is safe; anywhere else readers must see live writes.
+        """
+        uri = f"file:{self.path}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            wal = self.path.with_name(self.path.name + "-wal")
+            if os.access(self.path.parent, os.W_OK) or wal.exists():
+                return conn  # the real problem shows in _check
+            conn.close()
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, timeout=30)
+        except sqlite3.DatabaseError:
+            pass  # not a database: _check says so
+        return conn
+
+    def _check(self) -> None:
+        try:
+            names = set(self.db.table_names())
+        except sqlite3.OperationalError as exc:
+            raise ArchiveError(f"{self.path}: cannot read the archive ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            raise NotAnArchive(f"{self.path}: not a SQLite database, or damaged ({exc})") from exc
+        if not names and not self.readonly:
+            return  # a new (or empty) file: the migrations make it an archive
+        missing = CORE_TABLES - names
+        if not names:
+            raise NotAnArchive(f"{self.path}: an empty database, not a newsarchive archive")
+        if missing == CORE_TABLES:
+            raise NotAnArchive(f"{self.path}: a SQLite database, but not a newsarchive archive")
+        if missing:
+            raise NotAnArchive(
+                f"{self.path}: not a newsarchive archive (no {', '.join(sorted(missing))} table)"
+            )
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; SQLite's storage errors become :class:`ArchiveError` values.
+
+        ``db.atomic()`` rolls the transaction back on any error, so a failed write (a full
+        disk, a file made read-only) leaves the archive as it was before it.
+        """
+        try:
+            with self.db.atomic():
+                yield
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a bug, not the storage
+        except sqlite3.OperationalError as exc:
+            raise ArchiveWriteError(f"{self.path}: cannot write to the archive ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            raise NotAnArchive(f"{self.path}: the archive is damaged ({exc})") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group several writes (a move and the capture that saw it) into one transaction.
+
+        Writes inside it nest as savepoints; storage errors are typed as in every write. Never
+        hold it across an ``await``: every crawl of the process writes through this connection.
+        """
+        return self._writing()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
+        for row in self.db.query(sql, params):
+            return row
+        return None

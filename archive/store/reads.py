@@ -1,0 +1,161 @@
+"""Reading the archive: articles, versions, captures, events, raw pages, counts.
+
+May import: :mod:`archive.store.connection`, :mod:`archive.store.errors`, :mod:`archive.models`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import zstandard
+
+from archive.models import utc_iso
+from archive.store.connection import Connection
+from archive.store.errors import ArchiveError, ArticleNotFound, VersionNotFound
+
+SQLITE_MAX_INT = 2**63 - 1
+
+
+def as_row_id(ref: int | str) -> int | None:
+    """*ref* as an id SQLite can hold, or None: "2", 2 -> 2; "²", "-1", 10**30, "x" -> None.
+
+    ``str.isdigit`` accepts superscripts that ``int`` refuses, and numbers past 64 bits make
+    sqlite3 raise OverflowError: an id typed by a user must simply find nothing.
+    """
+    if isinstance(ref, str):
+        if not (ref.isascii() and ref.isdigit()):
+            return None
+        ref = int(ref)
+    return ref if 0 <= ref <= SQLITE_MAX_INT else None
+
+
+class Reads(Connection):
+    """The archive's read queries (every one a named method: no SQL outside the store)."""
+
+    def article(self, ref: int | str) -> dict[str, Any]:
+        """The article with id *ref*, or whose URL (or alias URL) is *ref*."""
+        row = None
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            row_id = as_row_id(ref)
+            if row_id is not None:
+                row = self._one("select * from articles where id = ?", [row_id])
+        else:
+            row = self._one("select * from articles where url = ?", [ref])
+            if row is None:
+                row = self._one(
+                    "select a.* from article_urls u join articles a on a.id = u.article_id "
+                    "where u.url = ?",
+                    [ref],
+                )
+        if row is None:
+            raise ArticleNotFound(f"no article {ref!r} in the archive")
+        return row
+
+    def find_article(self, url: str) -> dict[str, Any] | None:
+        try:
+            return self.article(url)
+        except ArticleNotFound:
+            return None
+
+    def due_articles(self, site: str, now: datetime, limit: int | None = None) -> list[dict]:
+        """Articles of *site* whose next check is due, oldest-due first."""
+        sql = (
+            "select * from articles where site = ? and next_check is not null "
+            "and next_check <= ? and status != 'moved' order by next_check, id"
+        )
+        params: list[Any] = [site, utc_iso(now)]
+        if limit is not None:
+            sql += " limit ?"
+            params.append(limit)
+        return list(self.db.query(sql, params))
+
+    def live_articles(self, site: str) -> list[dict]:
+        """Every article of *site* that is still checked (``crawl --all``)."""
+        return list(
+            self.db.query(
+                "select * from articles where site = ? and status not in ('moved') "
+                "and next_check is not null order by id",
+                [site],
+            )
+        )
+
+    def backlog(self, now: datetime) -> dict[str, int]:
+        """Due re-checks per site."""
+        rows = self.db.query(
+            "select site, count(*) as n from articles where next_check is not null "
+            "and next_check <= ? group by site",
+            [utc_iso(now)],
+        )
+        return {r["site"]: r["n"] for r in rows}
+
+    # ------------------------------------------------------------------ reading
+
+    def versions(self, article_id: int) -> list[dict]:
+        return list(
+            self.db.query(
+                "select * from versions where article_id = ? order by version", [article_id]
+            )
+        )
+
+    def version(self, article_id: int, number: int) -> dict:
+        if number < 0:  # -1 is the latest, -2 the one before...
+            rows = self.versions(article_id)
+            if -number > len(rows):
+                raise VersionNotFound(f"article {article_id} has {len(rows)} version(s)")
+            return rows[number]
+        row = None
+        if as_row_id(number) is not None:
+            row = self._one(
+                "select * from versions where article_id = ? and version = ?", [article_id, number]
+            )
+        if row is None:
+            raise VersionNotFound(f"article {article_id} has no version {number}")
+        return row
+
+    def captures(self, article_id: int) -> list[dict]:
+        return list(
+            self.db.query(
+                "select * from captures where article_id = ? order by fetched_at, id",
+                [article_id],
+            )
+        )
+
+    def events(self, article_id: int) -> list[dict]:
+        return list(
+            self.db.query("select * from events where article_id = ? order by at, id", [article_id])
+        )
+
+    def raw_page(self, raw_page_id: int) -> bytes:
+        row = self._one("select content, compression from raw_pages where id = ?", [raw_page_id])
+        if row is None:
+            raise ArchiveError(f"no raw page {raw_page_id}")
+        return zstandard.ZstdDecompressor().decompress(row["content"])
+
+    def last_capture_headers(self, article_id: int) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the article's last full capture, for a conditional GET."""
+        row = self._one("select etag, last_modified from articles where id = ?", [article_id])
+        return (row["etag"], row["last_modified"]) if row else (None, None)
+
+    def export_versions(self) -> Iterator[dict]:
+        """Every version, oldest first, with its article URL."""
+        yield from self.db.query(
+            "select a.url, a.site, v.version, v.captured_at, v.title, v.byline, v.published, "
+            "v.modified, v.change_kind, v.text from versions v "
+            "join articles a on a.id = v.article_id order by a.id, v.version"
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: self.db[name].count
+            for name in ("articles", "versions", "captures", "raw_pages", "events", "crawls")
+        }
+
+    def changes_since(self, since: datetime, site: str | None = None) -> list[dict]:
+        sql = "select * from recent_changes where captured_at >= ?"
+        params: list[Any] = [utc_iso(since)]
+        if site:
+            sql += " and site = ?"
+            params.append(site)
+        return list(self.db.query(sql, params))

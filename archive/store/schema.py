@@ -1,0 +1,208 @@
+"""The archive's schema as code: ``sqlite_utils.Migrations`` applied in order when a writer opens.
+
+May import: :mod:`sqlite_utils` (nothing else of archive).
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+#: Tables every archive has since the first migration; a file without them is not an archive.
+CORE_TABLES = frozenset({"articles", "versions", "captures", "raw_pages", "crawls"})
+
+
+migrations = Migrations("newsarchive")
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,
+            "site": str,
+            "status": str,
+            "moved_to": str,
+            "title": str,
+            "published": str,
+            "first_seen": str,
+            "last_checked": str,
+            "last_changed": str,
+            "next_check": str,
+            "version_count": int,
+            "capture_count": int,
+            "unchanged_streak": int,
+            "error_streak": int,
+            "hint_modified": str,
+            "etag": str,
+            "last_modified": str,
+        },
+        pk="id",
+        not_null={"url", "site", "status", "first_seen"},
+        defaults={
+            "status": "new",
+            "version_count": 0,
+            "capture_count": 0,
+            "unchanged_streak": 0,
+            "error_streak": 0,
+        },
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["site", "status", "next_check"])
+    db["article_urls"].create(
+        {"url": str, "article_id": int, "kind": str},
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["raw_pages"].create(
+        {"id": int, "sha256": str, "size": int, "compression": str, "content": bytes},
+        pk="id",
+    )
+    db["raw_pages"].create_index(["sha256"], unique=True)
+    db["crawls"].create(
+        {
+            "id": int,
+            "site": str,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "discovered": int,
+            "new_articles": int,
+            "fetched": int,
+            "new_versions": int,
+            "unchanged": int,
+            "not_modified": int,
+            "skipped": int,
+            "errors": int,
+            "errors_by_kind": str,
+        },
+        pk="id",
+    )
+    db["captures"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "crawl_id": int,
+            "url": str,
+            "final_url": str,
+            "fetched_at": str,
+            "status_code": int,
+            "outcome": str,
+            "reason": str,
+            "error": str,
+            "etag": str,
+            "last_modified": str,
+            "content_type": str,
+            "encoding": str,
+            "bytes": int,
+            "elapsed_ms": int,
+            "http_version": str,
+            "request_headers": str,
+            "response_headers": str,
+            "raw_page_id": int,
+            "version_id": int,
+        },
+        pk="id",
+        foreign_keys=[
+            ("article_id", "articles", "id"),
+            ("crawl_id", "crawls", "id"),
+            ("raw_page_id", "raw_pages", "id"),
+        ],
+    )
+    db["captures"].create_index(["article_id", "fetched_at"])
+    db["versions"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "version": int,
+            "captured_at": str,
+            "capture_id": int,
+            "title": str,
+            "byline": str,
+            "authors": str,
+            "published": str,
+            "modified": str,
+            "language": str,
+            "description": str,
+            "section": str,
+            "tags": str,
+            "image": str,
+            "text": str,
+            "text_hash": str,
+            "word_count": int,
+            "extractor_version": str,
+            "method": str,
+            "change_kind": str,
+            "change_summary": str,
+            "words_added": int,
+            "words_removed": int,
+            "title_changed": int,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("capture_id", "captures", "id")],
+    )
+    db["versions"].create_index(["article_id", "version"], unique=True)
+    db["versions"].create_index(["captured_at"])
+    db["captures"].add_foreign_key("version_id", "versions", "id")
+    db["versions"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db["events"].create(
+        {
+            "id": int,
+            "article_id": int,
+            "at": str,
+            "kind": str,
+            "detail": str,
+            "capture_id": int,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id"), ("capture_id", "captures", "id")],
+    )
+    db["events"].create_index(["article_id", "at"])
+    db.create_view(
+        "latest_versions",
+        """
+        select a.id as article_id, a.url, a.site, a.status, a.version_count, a.last_changed,
+               v.version, v.captured_at, v.title, v.byline, v.published, v.modified,
+               v.language, v.section, v.word_count, v.change_kind, v.text
+        from articles a join versions v
+          on v.article_id = a.id and v.version = a.version_count
+        """,
+    )
+    db.create_view(
+        "recent_changes",
+        """
+        select v.id as version_id, v.article_id, a.url, a.site, v.version, v.captured_at,
+               v.title, v.change_kind, v.words_added, v.words_removed, v.title_changed
+        from versions v join articles a on a.id = v.article_id
+        where v.version > 1
+        order by v.captured_at desc, v.id desc
+        """,
+    )
+    db.create_view(
+        "most_edited",
+        """
+        select a.id as article_id, a.url, a.site, a.title, a.version_count, a.first_seen,
+               a.last_changed, a.status
+        from articles a
+        where a.version_count > 1
+        order by a.version_count desc, a.last_changed desc
+        """,
+    )
+
+
+@migrations()
+def m002_latest_versions_version_id(db: sqlite_utils.Database) -> None:
+    """Give ``latest_versions`` the version's id, so Datasette can search and link it."""
+    db["latest_versions"].drop()
+    db.create_view(
+        "latest_versions",
+        """
+        select v.id as version_id, a.id as article_id, a.url, a.site, a.status,
+               a.version_count, a.last_changed, v.version, v.captured_at, v.title, v.byline,
+               v.published, v.modified, v.language, v.section, v.word_count, v.change_kind,
+               v.text
+        from articles a join versions v
+          on v.article_id = a.id and v.version = a.version_count
+        """,
+    )
