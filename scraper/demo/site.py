@@ -193,9 +193,7 @@ class Corpus:
 @cache
 def load_corpus() -> Corpus:
     """Read the bundled corpus once; it is package data so the demo works from a wheel."""
-    raw = tomllib.loads(
-        resources.files("scraper.demo").joinpath("corpus.toml").read_text("utf-8")
-    )
+    raw = tomllib.loads(resources.files("scraper.demo").joinpath("corpus.toml").read_text("utf-8"))
     sections = {
         name: SectionText(
             label=data["label"],
