@@ -149,11 +149,13 @@ def edited_article(db: Path) -> tuple[dict, str, str]:
     with Archive(db, readonly=True) as archive:
         rows = list(archive.db.query("select * from articles where version_count > 1"))
         assert rows, "the second crawl should have archived the site's correction"
-        article = rows[0]
-        old, new = archive.versions(article["id"])[-2:]
-    diff = diffmod.diff_versions(old["text"], new["text"])
-    (op,) = [w for b in diff.blocks for w in b.words if w.tag != "equal"]
-    return article, op.old_text, op.new_text
+        for article in rows:  # the live blog's new post is an edit too: find the one-word one
+            old, new = archive.versions(article["id"])[-2:]
+            diff = diffmod.diff_versions(old["text"], new["text"])
+            ops = [w for b in diff.blocks for w in b.words if w.tag != "equal"]
+            if len(ops) == 1 and not any(b.kind == "added" for b in diff.blocks):
+                return article, ops[0].old_text, ops[0].new_text
+    raise AssertionError("no version made by a one-word correction")
 
 
 def shot(page, name: str) -> None:

@@ -27,19 +27,33 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from scraper.demo.site import (
     EDIT_KINDS,
     LIFECYCLE_SCHEDULE,
+    LIVE_ARTICLE_ID,
+    LIVE_EDIT_KINDS,
+    LIVE_TEMPLATE,
     REQUEST_LOG_SIZE,
     TEMPLATES,
     DemoSite,
     DemoSiteError,
     apply_edit,
     build_article,
+    build_live_article,
     load_corpus,
+    misspell,
 )
 
 START = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
-BODY_SELECTORS = {"wordpress": ".entry-content", "broadsheet": ".story-body", "minimal": ".story"}
+BODY_SELECTORS = {
+    "wordpress": ".entry-content",
+    "broadsheet": ".story-body",
+    "minimal": ".story",
+    "mobile": ".m-body",
+    LIVE_TEMPLATE: ".live-blog",
+}
+# The elements that hold editorial blocks, per layout (the mobile one uses divs for paragraphs,
+# a live blog's posts are <p> in their own <article>; its header and byline are not text).
+BLOCK_SELECTOR = "p, h2, blockquote, div.m-p, div.m-quote"
 
 
 @pytest.fixture
@@ -58,7 +72,11 @@ def editorial(page: str, template: str) -> tuple[str, str]:
     """(headline, body text) as the layout shows them, skipping asides inside the body."""
     tree = HTMLParser(page)
     body = tree.css_first(BODY_SELECTORS[template])
-    blocks = [node.text().strip() for node in body.iter() if node.tag in ("p", "h2", "blockquote")]
+    if template == LIVE_TEMPLATE:
+        nodes = body.css(".live-intro p, .live-post-body p")
+    else:
+        nodes = [n for n in body.iter() if n.tag in ("p", "h2", "blockquote") or n.tag == "div"]
+    blocks = [node.text().strip() for node in nodes]
     return tree.css_first("h1").text().strip(), "\n\n".join(blocks)
 
 
@@ -92,14 +110,20 @@ def test_bad_input_gets_typed_errors(site: DemoSite, client: httpx.Client) -> No
 
 def test_initial_articles_cover_every_layout(site: DemoSite) -> None:
     articles = site.articles()
-    assert len(articles) == 13
-    assert {a.template for a in articles} == set(TEMPLATES)
+    assert len(articles) == 14
+    assert {a.template for a in articles} == {*TEMPLATES, LIVE_TEMPLATE}
     assert all(a.published < START for a in articles)
-    assert all(a.status == "live" and a.http_status == 200 for a in articles)
+    assert all(a.http_status == 200 for a in articles)
+    # the live blog has had a post since it went up; the others are as first published
+    assert [a.id for a in articles if a.status != "live"] == [LIVE_ARTICLE_ID]
     assert [a.robots_allowed for a in articles].count(False) == 1
-    assert {b.kind for a in articles for b in a.content.blocks} == {"p", "h2", "quote"}
+    assert {b.kind for a in articles for b in a.content.blocks} == {"p", "h2", "quote", "post"}
     assert [a.conditional for a in articles] == [a.id % 2 == 0 for a in articles]
+    live = site.article(LIVE_ARTICLE_ID)
+    assert live.live and [b.kind for b in live.content.blocks][:2] == ["p", "post"]
     for a in articles:
+        if a.live:
+            continue
         paragraphs = a.text.split("\n\n")
         assert 3 <= len(paragraphs) <= 12
         assert a.url.startswith(site.base_url + ("/private/" if not a.robots_allowed else "/2026/"))
@@ -118,7 +142,7 @@ def test_boilerplate_rotates_while_the_article_text_stays(
         for response in (first, second):
             assert editorial(response.text, article.template) == (article.title, article.text)
         seen_templates.add(article.template)
-    assert seen_templates == set(TEMPLATES)
+    assert seen_templates == {*TEMPLATES, LIVE_TEMPLATE}
 
 
 def test_pages_carry_article_metadata(site: DemoSite, client: httpx.Client) -> None:
@@ -199,12 +223,22 @@ def test_scheduled_lifecycle_over_the_clock(site: DemoSite) -> None:
     assert (state[9].status, state[8].status, state[7].status) == ("moved", "gone", "gone")
     assert (state[8].http_status, state[7].http_status, state[6].status) == (404, 410, "soft-404")
     assert state[4].status == "live"
-    untouched = [state[i] for i in (1, 2)]
-    assert all(a.status == "live" and a.text == original[a.id].text for a in untouched)
+    # a misspelling fixed (2) and a number corrected (1): one word each
+    for article_id, kind in ((2, "typo"), (1, "number")):
+        before, after = original[article_id].text.split(), state[article_id].text.split()
+        changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+        assert len(changed) == 1 and state[article_id].edits == 1, (kind, changed)
+        old, new = changed[0]
+        if kind == "typo":
+            assert len(new) == len(old) + 1 and new.startswith(old[:2]) and new.isalpha()
+        else:
+            assert old[0].isdigit() and new[0].isdigit() and old != new
 
 
 def test_events_list_the_schedule(site: DemoSite) -> None:
-    assert {e.kind for e in site.events()} == {"published"}
+    # by the start, articles were published and the live blog got its first posts
+    before = [e for e in site.events() if e.kind != "published"]
+    assert {(e.article_id, e.detail) for e in before} == {(LIVE_ARTICLE_ID, "post")}
     plan = site.events(until=START + timedelta(hours=6))
     lifecycle = [
         (e.at - START, e.article_id, e.kind, e.detail) for e in plan if e.kind != "published"
@@ -222,8 +256,8 @@ def test_new_articles_appear_and_some_get_edited(site: DemoSite) -> None:
     new = [a for a in site.articles() if a.published > START]
     assert 7 <= len(new) <= 21
     assert all(a.url.startswith(site.url("/2026/11/26/")) for a in new)
-    edits = [e for e in site.events() if e.kind == "edit" and e.article_id > 13]
-    assert edits and {e.detail for e in edits} <= set(EDIT_KINDS)
+    edits = [e for e in site.events() if e.kind == "edit" and e.article_id > LIVE_ARTICLE_ID]
+    assert edits and {e.detail for e in edits} <= {*EDIT_KINDS, *LIVE_EDIT_KINDS}
     edited = site.article(edits[0].article_id)
     assert edited.edits >= 1 and edited.modified > edited.published
 
@@ -462,8 +496,20 @@ def test_corpus_supports_every_edit_on_every_article() -> None:
             spec = build_article(corpus, seed, article_id, START + timedelta(hours=article_id))
             assert "{" not in spec.content.text and "{" not in spec.content.title
             for kind in EDIT_KINDS:
-                edited = apply_edit(spec, spec.content, kind, corpus)
-                assert edited != spec.content, (seed, article_id, kind)
+                published = misspell(spec) if kind == "typo" else spec
+                edited = apply_edit(published, published.content, kind, corpus)
+                assert edited != published.content, (seed, article_id, kind)
+                if kind == "typo":
+                    assert edited == spec.content  # the fix restores the right spelling
+            live = build_live_article(corpus, seed, article_id, START)
+            published = misspell(live)
+            content = published.content
+            for kind in ("post", "correction", "post"):
+                edited = apply_edit(published, content, kind, corpus)
+                assert edited != content, (seed, article_id, kind)
+                content = edited
+            posts = [b for b in content.blocks if b.kind == "post"]
+            assert len(posts) == 4 and posts[0].at >= posts[-1].at  # newest first
     with pytest.raises(DemoSiteError):
         apply_edit(spec, spec.content, "rewrite-everything", corpus)
 

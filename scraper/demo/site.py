@@ -28,17 +28,25 @@ Sources served::
     /private/YYYY/MM/DD/<slug>/  one article, linked from / and /world/, disallowed by robots
     /media/<id>.png  /media/annual-report.pdf   non-HTML resources
 
-Article pages come in three layouts (``TEMPLATES``, see ``template_for``): a WordPress-like
+Article pages come in four layouts (``TEMPLATES``, see ``template_for``): a WordPress-like
 theme with a sidebar of teasers and a comment thread, a broadsheet ``<article>`` with a
-"Related" aside in the middle of the body, and a minimal page whose JSON-LD carries the body.
+"Related" aside in the middle of the body, a minimal page whose JSON-LD carries the body, and a
+mobile template whose paragraphs are ``div`` elements, with "Comments (N)", "N views",
+"Updated N minutes ago" and "N min read" beside the text. Every 7th new article (and article 14,
+which started shortly before ``start``) is a **live blog** (``LIVE_TEMPLATE``): a "LIVE ·
+Updated N minutes ago" header, an intro, then posts newest first, each an ``<article>`` with its
+``<time>``, and JSON-LD ``LiveBlogPosting``; a new post arrives every 20-50 minutes.
 Every layout has a byline, ``<time datetime>``, ``article:published_time``, ``og:title``,
-``<link rel=canonical>`` and JSON-LD ``NewsArticle``. An article's editorial content is its
-headline and its body blocks (paragraphs, subheadings, blockquotes): ``DemoArticleState.title``
-and ``.text`` (the blocks joined by a blank line) are what an extractor should recover.
+``og:url``, ``<link rel=canonical>``, ``<link rel=shortlink>`` (``/?p=ID``, which redirects to
+wherever the article is now; RSS items carry it as their ``guid``) and JSON-LD. An article's
+editorial content is its headline and its body blocks (paragraphs, subheadings, blockquotes,
+posts): ``DemoArticleState.title`` and ``.text`` (the blocks joined by a blank line) are what an
+extractor should recover.
 
 Boilerplate rotates on every request: the header timestamp, the ad slot id, the CSRF token and
-cookie, the "Latest news" / "Must read" / "Most read" / "Related" teasers, the comment count and
-the comments. The editorial text never changes between requests unless an edit happened.
+cookie, the "Latest news" / "Must read" / "Most read" / "Related" teasers, the comment count,
+the view count and the comments; relative times ("5 minutes ago") follow the clock. The
+editorial text never changes between requests unless an edit happened.
 
 Conditional GET: articles with an even ``id`` send ``ETag`` and ``Last-Modified`` derived from
 the editorial content only and answer ``If-None-Match`` / ``If-Modified-Since`` with 304 while
@@ -52,9 +60,11 @@ article 13 is the robots-disallowed one; newer ids are published every 35-95 min
 
     +0:20  article 12  edit: one-word correction (the weekday in the first paragraph)
     +0:40  article 11  edit: an "Update: ..." paragraph is appended
+    +0:50  article 2   edit: typo, a misspelling fixed ("reeived" -> "received")
     +1:00  article 10  edit: headline change
     +1:00  article 4   unpublished: 404
     +1:20  article 9   moved: 301 from its URL to a new slug (same text)
+    +1:30  article 1   edit: number, the first number in the text goes up ("3" -> "4")
     +1:40  article 8   unpublished: 404
     +2:00  article 7   unpublished: 410
     +2:20  article 6   soft-404: 301 to its section page
@@ -64,7 +74,10 @@ article 13 is the robots-disallowed one; newer ids are published every 35-95 min
     +4:00  article 3   failing: 503 on every request (still listed in feeds and sitemaps)
     +6:00  article 3   recovered: 200 again, same text
 
-Articles published after ``start`` get zero to two edits in their first hours (seeded).
+Articles published after ``start`` get zero to two edits in their first hours (seeded); every
+5th one that is not a live blog moves to a new slug 2.5-5 hours after publication (so a crawl
+usually finds the new URL in the feeds before it re-checks the old one). A live blog gets its
+posts, an intro correction after 90 minutes and a misspelling fixed in one post.
 ``DemoSite.events()`` lists all of it with exact times and URLs.
 """
 
@@ -117,11 +130,18 @@ __all__ = [
 ]
 
 SECTIONS: tuple[str, ...] = ("world", "business", "culture")
-TEMPLATES: tuple[str, ...] = ("wordpress", "broadsheet", "minimal")
-EDIT_KINDS: tuple[str, ...] = ("correction", "update", "headline", "reword")
+TEMPLATES: tuple[str, ...] = ("wordpress", "broadsheet", "minimal", "mobile")
+LIVE_TEMPLATE = "live"  # live blogs have their own layout, whatever their id
+EDIT_KINDS: tuple[str, ...] = ("correction", "update", "headline", "reword", "typo", "number")
+#: Edits of a live blog: a new post, a corrected intro, a misspelling fixed in a post.
+LIVE_EDIT_KINDS: tuple[str, ...] = ("post", "correction", "typo")
 
 INITIAL_ARTICLES = 12
 PRIVATE_ARTICLE_ID = INITIAL_ARTICLES + 1
+LIVE_ARTICLE_ID = INITIAL_ARTICLES + 2  # a live blog that started shortly before ``start``
+LIVE_EVERY = 7  # every 7th article published after start is a live blog...
+MOVE_EVERY = 5  # ...and every 5th other one moves to a new slug a few hours after publication
+LIVE_POSTS = (8, 14)  # posts a live blog gets, one every 20-50 minutes
 INITIAL_SPAN_MINUTES = (30, 36 * 60)  # initial articles were published this long before start
 NEW_ARTICLE_GAP_MINUTES = (35, 95)
 FEED_SIZE = 10
@@ -136,9 +156,11 @@ LOOKAHEAD = timedelta(days=1)  # the timeline is generated this far past the clo
 LIFECYCLE_SCHEDULE: tuple[tuple[timedelta, int, str, str], ...] = (
     (timedelta(minutes=20), 12, "edit", "correction"),
     (timedelta(minutes=40), 11, "edit", "update"),
+    (timedelta(minutes=50), 2, "edit", "typo"),
     (timedelta(hours=1), 10, "edit", "headline"),
     (timedelta(hours=1), 4, "gone", "404"),
     (timedelta(hours=1, minutes=20), 9, "moved", "301"),
+    (timedelta(hours=1, minutes=30), 1, "edit", "number"),
     (timedelta(hours=1, minutes=40), 8, "gone", "404"),
     (timedelta(hours=2), 7, "gone", "410"),
     (timedelta(hours=2, minutes=20), 6, "soft-404", "301"),
@@ -179,6 +201,15 @@ class SectionText:
 
 
 @dataclass(frozen=True)
+class LiveText:
+    """What live blogs are written from: headlines, intros (with {weekday}) and posts."""
+
+    headlines: tuple[str, ...]
+    intros: tuple[str, ...]
+    posts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Corpus:
     """The text the site writes its articles from (``scraper/demo/corpus.toml``)."""
 
@@ -188,6 +219,7 @@ class Corpus:
     rewording: tuple[tuple[str, str], ...]
     comments: tuple[str, ...]
     tags: tuple[str, ...]
+    live: LiveText
 
 
 @cache
@@ -214,6 +246,11 @@ def load_corpus() -> Corpus:
         rewording=tuple((old, new) for old, new in raw["rewording"]["pairs"]),
         comments=tuple(raw["boilerplate"]["comments"]),
         tags=tuple(raw["boilerplate"]["tags"]),
+        live=LiveText(
+            tuple(raw["live"]["headlines"]),
+            tuple(raw["live"]["intros"]),
+            tuple(raw["live"]["posts"]),
+        ),
     )
 
 
@@ -222,10 +259,12 @@ def load_corpus() -> Corpus:
 
 @dataclass(frozen=True)
 class Block:
-    """A body block: ``kind`` is "p" (paragraph), "h2" (subheading) or "quote" (blockquote)."""
+    """A body block: ``kind`` is "p" (paragraph), "h2" (subheading), "quote" (blockquote) or
+    "post" (a live blog's post, published ``at``)."""
 
     kind: str
     text: str
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -256,7 +295,10 @@ class ArticleSpec:
     alt_path: str  # where a "moved" event sends it
     update_text: str  # the "update" edit
     correction: tuple[str, str]  # the "correction" edit: (word, replacement)
+    typo: tuple[str, str] = ("", "")  # the "typo" edit: (misspelled word, right spelling)
     private: bool = False
+    live: bool = False
+    posts: tuple[Block, ...] = ()  # a live blog's posts, oldest first, as they will appear
 
     @property
     def conditional(self) -> bool:
@@ -323,6 +365,10 @@ class DemoArticleState:
         return self.served_path is not None
 
     @property
+    def live(self) -> bool:
+        return self.template == LIVE_TEMPLATE
+
+    @property
     def etag(self) -> str:
         """A strong validator over the editorial content only."""
         editorial = "\x00".join(
@@ -381,7 +427,7 @@ def _slots(rng: random.Random, corpus: Corpus, published: datetime) -> dict[str,
 
 def template_for(article_id: int) -> str:
     """The page layout of an article: rotates with the id, out of step with the section."""
-    return TEMPLATES[(article_id + article_id // len(SECTIONS)) % len(TEMPLATES)]
+    return TEMPLATES[(article_id + article_id // len(TEMPLATES)) % len(TEMPLATES)]
 
 
 def build_article(
@@ -442,8 +488,103 @@ def build_article(
         alt_path=alt_path,
         update_text=rng.choice(text.updates).format_map(slots),
         correction=(weekday, WEEKDAYS[WEEKDAYS.index(weekday) - 1]),
+        typo=_typo_for(rng, blocks[1:] or blocks),
         private=private,
     )
+
+
+def build_live_article(
+    corpus: Corpus, seed: int, article_id: int, published: datetime, *, taken: Iterable[str] = ()
+) -> ArticleSpec:
+    """Write live blog ``article_id``: an intro and the posts it will get, one every 20-50
+    minutes from its publication (the first two are there when it goes up)."""
+    rng = random.Random(f"{seed}:live:{article_id}")
+    section = SECTIONS[(article_id + seed) % len(SECTIONS)]
+    live = corpus.live
+    slots = _slots(rng, corpus, published)
+    headline = rng.randrange(len(live.headlines))
+    title = live.headlines[headline].format_map(slots)
+    alt_title = live.headlines[(headline + 1) % len(live.headlines)].format_map(slots)
+    intro = rng.choice(live.intros).format_map(slots)
+    count = rng.randint(*LIVE_POSTS)
+    at, posts, seen = published, [], set()
+    for i, template in enumerate(rng.sample(live.posts, count)):
+        if i >= 2:
+            at += timedelta(minutes=rng.randint(20, 50))
+        text = template.format_map(_slots(rng, corpus, published))
+        if text not in seen:
+            seen.add(text)
+            posts.append(Block("post", text, at))
+    used = set(taken)
+    slug = _slugify(title)
+    path = _article_path(published, slug)
+    if path in used:
+        path = _article_path(published, f"{slug}-{article_id}")
+    alt_path = _article_path(published, f"{_slugify(alt_title)}-{article_id}")
+    weekday = slots["weekday"]
+    pools = corpus.pools
+    first = tuple(reversed(posts[:2]))  # newest first, as the page shows them
+    return ArticleSpec(
+        id=article_id,
+        section=section,
+        template=LIVE_TEMPLATE,
+        path=path,
+        published=published,
+        author=f"{rng.choice(pools['first_names'])} {rng.choice(pools['surnames'])}",
+        tags=tuple(rng.sample(corpus.tags, 2)),
+        content=Content(title, (Block("p", intro), *first)),
+        alt_title=alt_title,
+        alt_path=alt_path,
+        update_text="",
+        correction=(weekday, WEEKDAYS[WEEKDAYS.index(weekday) - 1]),
+        typo=_typo_for(rng, posts[2:] or posts),
+        live=True,
+        posts=tuple(posts),
+    )
+
+
+_LONG_WORD = re.compile(r"\b[a-z]{7,}\b")
+_NUMBER = re.compile(r"(?<![\w.,])(\d+)((?:[.,]\d+)*)(?!\w)")
+
+
+def _typo_for(rng: random.Random, blocks: Sequence[Block]) -> tuple[str, str]:
+    """A long lower-case word of *blocks* and the misspelling a "typo" edit will fix (one
+    letter dropped: "candidates" -> "cadidates")."""
+    words = sorted(
+        {w for b in blocks if b.kind in ("p", "post") for w in _LONG_WORD.findall(b.text)}
+    )
+    text = " ".join(b.text for b in blocks)
+    for word in rng.sample(words, len(words)):
+        wrong = word[:2] + word[3:]
+        if not re.search(rf"\b{wrong}\b", text):
+            return wrong, word
+    return "", ""
+
+
+def misspell(spec: ArticleSpec) -> ArticleSpec:
+    """The article as published with its misspelling (when a "typo" edit will fix it)."""
+    wrong, right = spec.typo
+    if not wrong:
+        raise DemoSiteError(f"article {spec.id} has no word to misspell")
+    pattern = re.compile(rf"\b{right}\b")
+
+    def spoil(blocks: Sequence[Block]) -> tuple[tuple[Block, ...], bool]:
+        out, done = [], False
+        for b in blocks:
+            if not done and b.kind in ("p", "post") and pattern.search(b.text):
+                b, done = replace(b, text=pattern.sub(wrong, b.text, count=1)), True
+            out.append(b)
+        return tuple(out), done
+
+    if spec.live:
+        posts, _ = spoil(spec.posts)
+        first = tuple(reversed(posts[:2]))
+        content = Content(spec.content.title, (spec.content.blocks[0], *first))
+        return replace(spec, posts=posts, content=content)
+    blocks, done = spoil(spec.content.blocks)
+    if not done:
+        raise DemoSiteError(f"article {spec.id} has no {right!r} to misspell")
+    return replace(spec, content=Content(spec.content.title, blocks))
 
 
 def _reword(text: str, pairs: Sequence[tuple[str, str]]) -> str:
@@ -460,8 +601,30 @@ def _reword(text: str, pairs: Sequence[tuple[str, str]]) -> str:
 
 
 def apply_edit(spec: ArticleSpec, content: Content, kind: str, corpus: Corpus) -> Content:
-    """The content after one editorial edit of ``kind`` (see ``EDIT_KINDS``)."""
+    """The content after one editorial edit of ``kind`` (see ``EDIT_KINDS``, ``LIVE_EDIT_KINDS``)."""
     blocks = list(content.blocks)
+    if kind == "post":  # the next post of a live blog goes on top of the stream
+        shown = sum(b.kind == "post" for b in blocks)
+        if shown >= len(spec.posts):
+            raise DemoSiteError(f"live blog {spec.id} has no post left")
+        return Content(content.title, (blocks[0], spec.posts[shown], *blocks[1:]))
+    if kind == "typo":
+        wrong, right = spec.typo
+        pattern = re.compile(rf"\b{wrong}\b") if wrong else None
+        for i, block in enumerate(blocks):
+            if pattern is not None and pattern.search(block.text):
+                blocks[i] = replace(block, text=pattern.sub(right, block.text, count=1))
+                return Content(content.title, tuple(blocks))
+        raise DemoSiteError(f"article {spec.id} shows no misspelling to fix")
+    if kind == "number":  # "3 killed" -> "4 killed": the first number in the article goes up
+        for i, block in enumerate(blocks):
+            match = _NUMBER.search(block.text) if block.kind == "p" else None
+            if match:
+                bumped = str(int(match.group(1)) + 1) + match.group(2)
+                text = block.text[: match.start()] + bumped + block.text[match.end() :]
+                blocks[i] = replace(block, text=text)
+                return Content(content.title, tuple(blocks))
+        raise DemoSiteError(f"article {spec.id} has no number to correct")
     if kind == "headline":
         title = spec.alt_title if content.title != spec.alt_title else spec.content.title
         return Content(title, content.blocks)
@@ -472,7 +635,7 @@ def apply_edit(spec: ArticleSpec, content: Content, kind: str, corpus: Corpus) -
         pattern = re.compile(rf"\b{word}\b")
         for i, block in enumerate(blocks):
             if pattern.search(block.text):
-                blocks[i] = Block(block.kind, pattern.sub(replacement, block.text, count=1))
+                blocks[i] = replace(block, text=pattern.sub(replacement, block.text, count=1))
                 return Content(content.title, tuple(blocks))
         raise DemoSiteError(f"article {spec.id} has no {word!r} to correct")
     if kind == "reword":
@@ -562,6 +725,9 @@ class Timeline:
         self._initial()
 
     def _add(self, spec: ArticleSpec, events: Iterable[DemoEvent]) -> None:
+        events = list(events)
+        if any(e.kind == "edit" and e.detail == "typo" for e in events):
+            spec = misspell(spec)  # published with the misspelling its edit fixes
         self.specs.append(spec)
         self._paths.update((spec.path, spec.alt_path))
         published = DemoEvent(spec.published, spec.id, "published", "", spec.path)
@@ -589,6 +755,11 @@ class Timeline:
             self.corpus, self.seed, PRIVATE_ARTICLE_ID, published, private=True, taken=self._paths
         )
         self._add(private, ())
+        published = self.start - timedelta(minutes=50)
+        live = build_live_article(
+            self.corpus, self.seed, LIVE_ARTICLE_ID, published, taken=self._paths
+        )
+        self._add(live, self._live_events(live))
 
     def extend_to(self, until: datetime) -> None:
         """Publish (in the timeline) every article due by ``until``."""
@@ -599,14 +770,25 @@ class Timeline:
                 minutes=rng.randint(*NEW_ARTICLE_GAP_MINUTES)
             )
             self._next_published = published
+            if article_id % LIVE_EVERY == 0:
+                live = build_live_article(
+                    self.corpus, self.seed, article_id, published, taken=self._paths
+                )
+                self._add(live, self._live_events(live))
+                continue
             spec = build_article(self.corpus, self.seed, article_id, published, taken=self._paths)
-            self._add(spec, self._edits_for(spec))
+            events = self._edits_for(spec)
+            if article_id % MOVE_EVERY == 0:
+                rng = random.Random(f"{self.seed}:move:{article_id}")
+                at = published + timedelta(minutes=rng.randint(150, 300))
+                events.append(DemoEvent(at, article_id, "moved", "301", spec.path, spec.alt_path))
+            self._add(spec, sorted(events, key=lambda e: e.at))
 
     def _edits_for(self, spec: ArticleSpec) -> list[DemoEvent]:
         rng = random.Random(f"{self.seed}:edits:{spec.id}")
         events: list[DemoEvent] = []
         at = spec.published
-        kinds = list(EDIT_KINDS)
+        kinds = [k for k in EDIT_KINDS if k != "typo" or spec.typo[0]]
         for chance in (0.5, 0.25):
             if rng.random() >= chance:
                 break
@@ -614,6 +796,19 @@ class Timeline:
             kind = kinds.pop(rng.randrange(len(kinds)))  # never the same edit twice
             events.append(DemoEvent(at, spec.id, "edit", kind, spec.path))
         return events
+
+    def _live_events(self, spec: ArticleSpec) -> list[DemoEvent]:
+        """A post at each post's time, the intro corrected after 90 minutes, and the
+        misspelled post fixed 25 minutes after it went up."""
+        events = [DemoEvent(p.at, spec.id, "edit", "post", spec.path) for p in spec.posts[2:]]
+        at = spec.published + timedelta(minutes=90)
+        events.append(DemoEvent(at, spec.id, "edit", "correction", spec.path))
+        wrong, right = spec.typo
+        if wrong:  # the post misspell() spoils: the first with the word
+            post = next(p for p in spec.posts if re.search(rf"\b{right}\b", p.text))
+            fixed = max(post.at, spec.published) + timedelta(minutes=25)
+            events.append(DemoEvent(fixed, spec.id, "edit", "typo", spec.path))
+        return sorted(events, key=lambda e: (e.at, LIVE_EDIT_KINDS.index(e.detail)))
 
 
 # --- boilerplate and rendering (pure) ----------------------------------------------------------
@@ -710,7 +905,7 @@ def _render_blocks(blocks: Sequence[Block]) -> list[str]:
 def _json_ld(article: DemoArticleState, base: str, site_name: str, *, with_body: bool) -> str:
     data: dict[str, object] = {
         "@context": "https://schema.org",
-        "@type": "NewsArticle",
+        "@type": "LiveBlogPosting" if article.live else "NewsArticle",
         "headline": article.title,
         "datePublished": _iso(article.published),
         "dateModified": _iso(article.modified),
@@ -730,6 +925,17 @@ def _json_ld(article: DemoArticleState, base: str, site_name: str, *, with_body:
     }
     if with_body:
         data["articleBody"] = article.text
+    if article.live:
+        data["coverageStartTime"] = _iso(article.published)
+        data["liveBlogUpdate"] = [
+            {
+                "@type": "BlogPosting",
+                "datePublished": _iso(b.at or article.published),
+                "articleBody": b.text,
+            }
+            for b in article.content.blocks
+            if b.kind == "post"
+        ]
     encoded = json.dumps(data, ensure_ascii=False, indent=1).replace("</", "<\\/")
     return f'<script type="application/ld+json">{encoded}</script>'
 
@@ -746,6 +952,7 @@ def _head(
         f"<title>{_e(article.title)} | {_e(site_name)}</title>"
         f'<meta name="description" content="{_e(description)}">'
         f'<link rel="canonical" href="{_e(url)}">'
+        f'<link rel="shortlink" href="{_e(base)}/?p={article.id}">'
         '<meta property="og:type" content="article">'
         f'<meta property="og:title" content="{_e(article.title)}">'
         f'<meta property="og:url" content="{_e(url)}">'
@@ -891,10 +1098,102 @@ def render_minimal(
     )
 
 
+def _ago(now: datetime, then: datetime) -> str:
+    """A relative time as news pages print it: "5 minutes ago", "3 hours ago"."""
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    value, unit = (
+        (minutes, "minute")
+        if minutes < 60
+        else (minutes // 60, "hour")
+        if minutes < 48 * 60
+        else (minutes // 1440, "day")
+    )
+    return f"{value} {unit}{'' if value == 1 else 's'} ago"
+
+
+def _views(article: DemoArticleState, boiler: Boilerplate) -> str:
+    """A view counter that goes up with every request."""
+    return f"{1000 + article.id * 37 + boiler.request_no * 3:,} views"
+
+
+def _read_time(article: DemoArticleState) -> str:
+    return f"{max(1, len(article.text.split()) // 200)} min read"
+
+
+def render_mobile(article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str) -> str:
+    """A mobile template: paragraphs are ``div``s, counters and relative times sit beside the
+    text in the same container ("Comments (51)", "1,234 views", "Updated 5 minutes ago")."""
+    blocks = []
+    for block in article.content.blocks:
+        if block.kind == "h2":
+            blocks.append(f'<h2 class="m-sub">{_e(block.text)}</h2>')
+        elif block.kind == "quote":
+            blocks.append(f'<div class="m-quote">{_e(block.text)}</div>')
+        else:
+            blocks.append(f'<div class="m-p">{_e(block.text)}</div>')
+    updated = ""
+    if article.modified != article.published:
+        updated = f' &middot; <span class="m-updated">Updated {_ago(boiler.stamp, article.modified)}</span>'
+    latest = "".join(
+        f'<div class="m-teaser"><a href="{_e(a.served_path or a.path)}">{_e(a.title)}</a></div>'
+        for a in boiler.latest[:4]
+    )
+    return (
+        _head(article, boiler, base, site_name, body_in_ld=False) + '<body class="m">'
+        f'<div class="m-top"><a href="/">{_e(site_name)}</a> <span class="m-clock">{boiler.stamp:%H:%M}</span></div>'
+        '<div class="m-page"><div class="m-story">'
+        f"<h1>{_e(article.title)}</h1>"
+        f'<div class="m-meta">By <a href="{_author_path(article.author)}">{_e(article.author)}</a> &middot; '
+        f"{_byline_time(article, 'm-date')}{updated} &middot; {_read_time(article)}</div>"
+        f'<div class="m-body">{"".join(blocks)}</div>'
+        f'<div class="m-counters"><a href="#comments">Comments ({boiler.comment_count})</a> &middot; '
+        f"<span>{_views(article, boiler)}</span></div>"
+        "</div>"
+        f'<div class="m-latest"><div class="m-latest-title">Latest news</div>{latest}</div>'
+        f'<div class="m-ad" data-slot="{boiler.ad_slot}">Advertisement</div>'
+        "</div></body></html>\n"
+    )
+
+
+def render_live(article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str) -> str:
+    """A live blog: a "LIVE · Updated N minutes ago" header, the intro, then the posts, newest
+    first, each an ``<article>`` with its own ``<time>`` (JSON-LD ``LiveBlogPosting``)."""
+    posts = [b for b in article.content.blocks if b.kind == "post"]
+    latest = max((p.at for p in posts if p.at), default=article.published)
+    stream = "".join(
+        f'<article class="live-post" id="post-{i}">'
+        f'<time datetime="{_iso(p.at or article.published)}">{(p.at or article.published):%H:%M}</time>'
+        f'<div class="live-post-body"><p>{_e(p.text)}</p></div>'
+        '<div class="live-post-share"><a href="#share">Share</a></div></article>'
+        for i, p in zip(range(len(posts), 0, -1), posts, strict=True)
+    )
+    intro = "".join(f"<p>{_e(b.text)}</p>" for b in article.content.blocks if b.kind == "p")
+    return (
+        _head(article, boiler, base, site_name, body_in_ld=False) + '<body class="live">'
+        f'<header class="masthead"><a class="logo" href="/">{_e(site_name)}</a>{_nav()}</header>'
+        "<main>"
+        '<div class="live-blog">'
+        f'<div class="live-header"><span class="live-badge">LIVE</span> &middot; Updated {_ago(boiler.stamp, latest)}</div>'
+        f'<h1 class="headline">{_e(article.title)}</h1>'
+        f'<p class="byline">By <a rel="author" href="{_author_path(article.author)}">{_e(article.author)}</a> &middot; '
+        f"{_byline_time(article, 'dateline')} &middot; "
+        f'<a class="comment-count" href="#comments">Comments ({boiler.comment_count})</a></p>'
+        f'<div class="live-intro">{intro}</div>'
+        f'<div class="live-stream">{stream}</div>'
+        "</div>"
+        f'<aside class="latest"><h2>Latest news</h2><ul>{_teaser_items(boiler.latest)}</ul></aside>'
+        "</main>"
+        f'<footer class="site-footer"><a href="/about/">About</a> &middot; &copy; {_e(site_name)}</footer>'
+        "</body></html>\n"
+    )
+
+
 RENDERERS: Mapping[str, Callable[[DemoArticleState, Boilerplate, str, str], str]] = {
     "wordpress": render_wordpress,
     "broadsheet": render_broadsheet,
     "minimal": render_minimal,
+    "mobile": render_mobile,
+    LIVE_TEMPLATE: render_live,
 }
 
 
@@ -951,7 +1250,7 @@ def render_rss(
         link = f"{base}{a.served_path}?utm_source=rss&amp;utm_medium=feed"
         items.append(
             f"<item><title>{_e(a.title)}</title><link>{link}</link>"
-            f'<guid isPermaLink="false">demo-courier-article-{a.id}</guid>'
+            f'<guid isPermaLink="false">{base}/?p={a.id}</guid>'
             f"<pubDate>{format_datetime(a.published, usegmt=True)}</pubDate>"
             f"<dc:creator>{_e(a.author)}</dc:creator><category>{a.section.title()}</category>"
             f"<description>{_e(_first_sentence(a.content.blocks[0].text))}</description></item>"
@@ -1194,8 +1493,10 @@ class Exchange:
         seed: int,
         request_no: int,
         headers: Mapping[str, str],
+        query: str = "",
     ) -> None:
         self.snap, self.corpus, self.headers = snap, corpus, headers
+        self.query = query
         self.request_no = request_no
         self._rng = random.Random(f"{seed}:request:{request_no}")
         self._boiler: Boilerplate | None = None
@@ -1411,8 +1712,20 @@ PATTERN_ROUTES: tuple[
 )
 
 
+def _shortlink(ex: Exchange, article_id: str) -> Response:
+    """``/?p=ID``, a WordPress-style shortlink: a redirect to wherever the article is now."""
+    for a in ex.snap.articles:
+        if str(a.id) == article_id and a.robots_allowed:
+            if a.served_path is None:
+                return ex.not_found(a.http_status if a.status == "gone" else 404)
+            return ex.redirect(ex.base + a.served_path)
+    return ex.not_found()
+
+
 def route(ex: Exchange, path: str) -> Response:
     """Answer ``path``: exact routes, then patterns, then articles (the rest is a 404)."""
+    if path == "/" and ex.query.startswith("p="):
+        return _shortlink(ex, ex.query[2:].split("&")[0])
     exact = EXACT_ROUTES.get(path)
     if exact is not None:
         return exact(ex)
@@ -1563,6 +1876,17 @@ class DemoSite:
         the site is started, paths before."""
         return list(self._current().articles)
 
+    def article_at(self, article_id: int, when: datetime) -> DemoArticleState:
+        """Article ``article_id`` as it was (or will be) at ``when``: the truth to check a
+        version captured then against."""
+        with self._lock:
+            self._timeline.extend_to(when)
+            spec = next((s for s in self._timeline.specs if s.id == article_id), None)
+            if spec is None or spec.published > when:
+                raise DemoSiteError(f"no article {article_id} published by {when.isoformat()}")
+            events = self._timeline.events_by_article[article_id]
+            return article_state(spec, events, when, self._base(), self._corpus)
+
     def article(self, article_id: int) -> DemoArticleState:
         for a in self._current().articles:
             if a.id == article_id:
@@ -1609,8 +1933,9 @@ class DemoSite:
             self._request_no += 1
             request_no = self._request_no
             snapshot = self._current()
-        exchange = Exchange(snapshot, self._corpus, self.seed, request_no, headers)
-        response = route(exchange, unquote(urlsplit(target).path))
+        parts = urlsplit(target)
+        exchange = Exchange(snapshot, self._corpus, self.seed, request_no, headers, parts.query)
+        response = route(exchange, unquote(parts.path))
         if (
             response.body
             and response.status != 304
