@@ -60,6 +60,7 @@ def archive_cmd(
     """
     from scraper.crawl.cycle import ArticleChecker
     from scraper.crawl.lock import ArchiveLock
+    from scraper.crawl.service import extraction_pool
     from scraper.fetch.client import Fetcher
 
     db, config = resolve_db_and_config(db_path, config_path)
@@ -78,7 +79,7 @@ def archive_cmd(
         out = []
         lock = await ArchiveLock(db, command="archive").acquire_async(wait)
         try:
-            with open_archive(db) as archive:
+            with open_archive(db) as archive, extraction_pool() as pool:
                 async with Fetcher(crawl.fetch_settings()) as fetcher:
                     for url in normalized:
                         conf_site = site_for(config, url) if site is None else None
@@ -88,6 +89,7 @@ def archive_cmd(
                             site=site or (conf_site.name if conf_site else urlmod.host_of(url)),
                             rules=conf_site.rules if conf_site else None,
                             policy=conf_site.policy if conf_site else None,
+                            executor=pool,
                         )
                         recorded, reason = await checker.check(url)
                         out.append((url, recorded, reason))

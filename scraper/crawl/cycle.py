@@ -5,8 +5,9 @@ its own: politeness is the fetcher's, the re-check timing is :mod:`scraper.crawl
 "is this a new version" decision is the archive's. Time comes from an injected ``now()`` so
 tests (and the demo's accelerated clock) control it.
 
-Extraction is CPU work: pass a ``concurrent.futures`` executor (a process pool) to run it off
-the event loop; without one it runs inline, which is fine for small crawls.
+Extraction is CPU work: the commands pass a :class:`scraper.crawl.pool.BoundedProcessPool`
+(any ``concurrent.futures`` executor works) so it runs off the event loop, on every core, with a
+time and memory bound per page; without one it runs inline, which is fine for tests.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from urllib.parse import urlsplit
 from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded, utc_iso
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
 from scraper import urls as urlmod
+from scraper.crawl.extraction import run_extract
 from scraper.crawl.policy import RecheckPolicy, next_check
+from scraper.crawl.pool import WorkerError, WorkerTimeout
 from scraper.discover import discover_site
-from scraper.extract import EXTRACTOR_VERSION, Article, ExtractionError, ExtractRules, extract
+from scraper.extract import EXTRACTOR_VERSION, Article, ExtractionError, ExtractRules
 from scraper.fetch.client import Fetcher, FetchError, FetchResult
 
 log = logging.getLogger("newsarchive.crawl")
@@ -111,21 +114,6 @@ def _parse_time(value: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def run_extract(text: str, url: str, rules: ExtractRules | None) -> Article | ExtractionError:
-    """Extraction as a picklable, exception-free call, for process pools.
-
-    An unexpected exception (an extractor bug a page triggers) is an ``ExtractionError`` too,
-    so the capture keeps the raw page and the page can be extracted again once it is fixed.
-    """
-    try:
-        return extract(text, url, rules)
-    except ExtractionError as exc:
-        return exc
-    except Exception as exc:
-        log.exception("extractor failed url=%s", url)
-        return ExtractionError("internal", f"extractor failed: {type(exc).__name__}: {exc}")
 
 
 def content_of(article: Article) -> ContentIn:
@@ -337,7 +325,14 @@ class ArticleChecker:
         if self.executor is None:
             return run_extract(text, url, self.rules)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, run_extract, text, url, self.rules)
+        try:
+            return await loop.run_in_executor(self.executor, run_extract, text, url, self.rules)
+        except WorkerTimeout as exc:
+            return ExtractionError("timeout", f"extraction stopped: {exc}")
+        except MemoryError as exc:
+            return ExtractionError("too-much-memory", f"extraction stopped: {exc}")
+        except WorkerError as exc:
+            return ExtractionError("internal", f"extraction stopped: {exc}")
 
     def _schedule(self, recorded: Recorded) -> None:
         article = self.archive.article(recorded.article_id)

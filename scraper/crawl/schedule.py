@@ -462,6 +462,7 @@ async def run_service(
     grace: float = DEFAULT_GRACE,
     lock_wait: float | None = None,
     log: logging.Logger = logger,
+    executor: Any = None,
 ) -> ServiceSummary:
     """Crawl every site on its schedule until stopped; return what was done.
 
@@ -471,7 +472,8 @@ async def run_service(
     (``fetcher_factory()``, an async context manager, default ``Fetcher`` with the config's
     settings), shared by every site so the per-host politeness holds across overlapping crawls.
     ``crawl(site, archive, fetcher, now=, max_articles=, concurrency=)`` is one crawl cycle
-    (default :func:`scraper.crawl.cycle.crawl_site`), with the ``[crawl]`` settings' per-run cap.
+    (default :func:`scraper.crawl.cycle.crawl_site`), with the ``[crawl]`` settings' per-run cap;
+    *executor*, when given, is passed on as ``executor=`` (where extraction runs).
 
     Stops on SIGINT/SIGTERM (handlers installed while running, when on the main thread), when
     *stop* is set, or once *max_crawls* crawls have ended; see the module docstring.
@@ -491,6 +493,8 @@ async def run_service(
     started = _utcnow()
 
     service = _Service(config, crawl, now, stop, max_crawls, log)
+    if executor is not None:  # where extraction runs (a scraper.crawl.pool.BoundedProcessPool)
+        service.crawl_options["executor"] = executor
     lock = ArchiveLock(config.db_path, command="run")
     await lock.acquire_async(lock_wait)
     restore_signals: Callable[[], None] | None = None

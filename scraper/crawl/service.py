@@ -21,6 +21,7 @@ from archive.store import Archive
 from scraper.config import Config, Site
 from scraper.crawl.cycle import CrawlReport, Progress, crawl_site, utcnow
 from scraper.crawl.lock import ArchiveLock
+from scraper.crawl.pool import BoundedProcessPool
 from scraper.fetch.client import Fetcher
 
 log = logging.getLogger("newsarchive.crawl")
@@ -95,6 +96,16 @@ class TerminalProgress:
         self.stream.flush()
 
 
+def extraction_pool() -> BoundedProcessPool:
+    """Where the commands extract: one bounded worker per core, off the event loop.
+
+    A page can cost its worker at most ``DEFAULT_TIMEOUT`` seconds and ``DEFAULT_MEMORY_LIMIT``
+    bytes; the crawl records it as ``extract-failed`` (``timeout``, ``too-much-memory``) and
+    goes on with the other articles while the worker is replaced.
+    """
+    return BoundedProcessPool()
+
+
 def open_for_writing(db_path: Path) -> Archive:
     """The archive, for the lock holder: crawls a killed process left ``running`` are closed.
 
@@ -128,7 +139,7 @@ async def crawl_once(
     await lock.acquire_async(wait)
     display: Any = TerminalProgress(sites) if progress else PlainProgress()
     try:
-        with open_for_writing(db_path) as archive:
+        with open_for_writing(db_path) as archive, extraction_pool() as pool:
             async with Fetcher(config.crawl.fetch_settings()) as fetcher:
                 jobs = [
                     crawl_site(
@@ -139,6 +150,7 @@ async def crawl_once(
                         check_all=check_all,
                         max_articles=None if check_all else config.crawl.max_articles_per_run,
                         concurrency=config.crawl.global_concurrency,
+                        executor=pool,
                         progress=display.for_site(site.name) if progress else display,
                     )
                     for site in sites
@@ -156,10 +168,12 @@ async def run_forever(config: Config, *, max_crawls: int | None = None, grace: f
     """``newsarchive run``: the scheduler until SIGINT/SIGTERM (or *max_crawls* crawls)."""
     from scraper.crawl.schedule import run_service
 
-    return await run_service(
-        config,
-        archive_factory=lambda: open_for_writing(config.db_path),
-        fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
-        max_crawls=max_crawls,
-        grace=grace,
-    )
+    with extraction_pool() as pool:
+        return await run_service(
+            config,
+            archive_factory=lambda: open_for_writing(config.db_path),
+            fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
+            max_crawls=max_crawls,
+            grace=grace,
+            executor=pool,
+        )

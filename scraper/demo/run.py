@@ -79,7 +79,7 @@ def run_demo(
     same site, byte for byte.
     """
     from scraper.crawl.schedule import run_service
-    from scraper.crawl.service import open_for_writing
+    from scraper.crawl.service import extraction_pool, open_for_writing
 
     if start is None:
         start = (datetime.now(UTC) - CLOCK_STEP * crawls).replace(second=0, microsecond=0)
@@ -95,17 +95,19 @@ def run_demo(
             site.advance(CLOCK_STEP)
             return report
 
-        asyncio.run(
-            run_service(
-                config,
-                archive_factory=lambda: open_for_writing(db_path),  # closes a killed demo's crawls
-                fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
-                crawl=crawl_and_advance,
-                now=lambda: site.now,
-                max_crawls=crawls,
-                interval_override=interval,
+        with extraction_pool() as pool:
+            asyncio.run(
+                run_service(
+                    config,
+                    archive_factory=lambda: open_for_writing(db_path),  # closes a killed demo's
+                    fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
+                    crawl=crawl_and_advance,
+                    now=lambda: site.now,
+                    max_crawls=crawls,
+                    interval_override=interval,
+                    executor=pool,
+                )
             )
-        )
     with Archive(db_path) as archive:
         return summarize(archive, db_path, echo)
 
