@@ -134,7 +134,7 @@ class FetchSettings:
     total_timeout: float = 30.0
     max_bytes: int = 10 * MiB
     max_redirects: int = 10
-    retries: int = 3
+    retries: int = 2  # retries after the first request: 2 = at most 3 requests in all
     backoff_base: float = 1.0
     retry_after_cap: float = 120.0
     per_host_delay: float = 1.0

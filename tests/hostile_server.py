@@ -345,6 +345,14 @@ async def redirect_no_location(req: Request, w: asyncio.StreamWriter, s: Hostile
     await respond(w, 302, b"<html><body>moved, somewhere</body></html>")
 
 
+async def redirect_empty_location(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
+    await respond(w, 301, b"<html><body>moved</body></html>", headers={"Location": " "})
+
+
+async def nul_in_html(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
+    await respond(w, body=PAGE.replace("<h1>", "<h1>\x00", 1).encode("utf-8"))
+
+
 async def pdf_as_html(req: Request, w: asyncio.StreamWriter, s: HostileServer) -> None:
     await respond(w, body=b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n")
 
@@ -502,6 +510,8 @@ def default_routes() -> dict[str, Handler]:
         "/redirect-loop-b": redirect_loop_b,
         "/redirect-chain/": redirect_chain,
         "/redirect-no-location": redirect_no_location,
+        "/redirect-empty-location": redirect_empty_location,
+        "/nul-in-html": nul_in_html,
         "/pdf-as-html": pdf_as_html,
         "/png-as-html": png_as_html,
         "/pdf": pdf,

@@ -32,6 +32,7 @@ from scraper.fetch.client import (
     InvalidURL,
     ProtocolFault,
     RedirectLoop,
+    RedirectNoLocation,
     SSRFBlocked,
     TooLarge,
     TooManyRedirects,
@@ -224,10 +225,12 @@ async def test_too_many_redirects(server: HostileServer):
     ]
 
 
-async def test_redirect_without_location_is_a_result(server: HostileServer):
-    async with Fetcher(settings(server)) as fetcher:
-        result = await fetcher.fetch(server.url("/redirect-no-location"))
-    assert result.status == 302 and result.redirects == ()
+@pytest.mark.parametrize("path", ["/redirect-no-location", "/redirect-empty-location"])
+async def test_redirect_without_location_is_a_failed_fetch(server: HostileServer, path: str):
+    # The 302 body is the server's "moved" stub: taking it as the page made it version 1.
+    error = await fetch_error(server, path)
+    assert isinstance(error, RedirectNoLocation)
+    assert error.reason == "redirect-no-location"
 
 
 @pytest.mark.parametrize(
@@ -298,6 +301,7 @@ async def test_invalid_url(server: HostileServer):
         ("/feed", False),
         ("/feed-as-html", False),
         ("/no-content-type", True),
+        ("/nul-in-html", True),
     ],
 )
 async def test_content_type_by_header_and_sniffing(server: HostileServer, path: str, is_html: bool):
@@ -463,11 +467,33 @@ def test_looks_like_html():
     assert looks_like_html("application/xhtml+xml", b"<?xml version='1.0'?><html>")
     assert not looks_like_html("text/html", b"%PDF-1.7")
     assert not looks_like_html("text/html", b"GIF89a\x01\x00")
-    assert not looks_like_html("text/html", b"<html>\x00\x00\x00")
+    # WHATWG: a declared text/html page is HTML unless it is a feed; NULs do not change that
+    assert looks_like_html("text/html", b"<html>\x00\x00\x00")
+    assert looks_like_html("text/html", b"<p>caf\x00e</p>" + b"x" * 2000)
+    assert not looks_like_html("text/html", b"<?xml version='1.0'?><!-- c --><rss version='2.0'>")
+    assert not looks_like_html("text/html", b"\n<!DOCTYPE x><feed xmlns='w3.org/2005/Atom'>")
+    assert not looks_like_html("text/html", b"<urlset xmlns='x'><url><loc>")
+    assert looks_like_html("text/html", b"<?xml version='1.0'?><html><p>rss</p>")
+    assert not looks_like_html(None, b"<htmlx>")  # a pattern needs a space or '>' after it
+    assert looks_like_html("", b"\xef\xbb\xbf<P>x")
     assert not looks_like_html("application/pdf", b"<html>")
     assert not looks_like_html("text/plain", b"<html>")
     assert looks_like_html(None, b"\n  <!DOCTYPE html>")
     assert not looks_like_html(None, b"just text")
+
+
+async def test_default_retries_make_at_most_three_requests_in_all(server: HostileServer):
+    from pathlib import Path
+
+    from scraper.config import load_config
+
+    shipped = load_config(Path(__file__).resolve().parent.parent / "config.toml")
+    defaults = {"retries": FetchSettings().retries, "total_timeout": 10.0}
+    assert shipped.crawl.retries == FetchSettings().retries
+    async with Fetcher(settings(server, **defaults), sleep=Sleeps()) as fetcher:
+        result = await fetcher.fetch(server.url("/always-503?key=default-retries"))
+    assert result.status == 503 and result.attempts == 3
+    assert server.counters["/always-503?key=default-retries"] == 3
 
 
 def test_defaults_are_polite_and_bounded():

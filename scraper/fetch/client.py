@@ -18,7 +18,8 @@ readable word the crawl stores in the capture row::
      ├── DecodingFailed             decoding           bad gzip/deflate/br, >2 encodings
      └── RedirectError
           ├── RedirectLoop          redirect-loop      a hop revisits an earlier URL
-          └── TooManyRedirects      too-many-redirects more than max_redirects hops
+          ├── TooManyRedirects      too-many-redirects more than max_redirects hops
+          └── RedirectNoLocation    redirect-no-location  a 3xx redirect status without Location
 
 Why the fetcher does by hand what httpx would do for it:
 
@@ -51,6 +52,7 @@ from scraper.charset import decode_html
 from scraper.config import FetchSettings
 from scraper.fetch.netguard import AddressBlocked, GuardedBackend, Resolver, guarded_transport
 from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, origin_of
+from scraper.fetch.sniff import looks_like_html
 
 __all__ = [
     "BadScheme",
@@ -65,6 +67,7 @@ __all__ = [
     "ProtocolFault",
     "RedirectError",
     "RedirectLoop",
+    "RedirectNoLocation",
     "RobotsDisallowed",
     "SSRFBlocked",
     "TooLarge",
@@ -76,8 +79,6 @@ __all__ = [
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-SNIFFED_TYPES = frozenset({"", "unknown/unknown", "application/unknown", "*/*"})
 MAX_ENCODINGS = 2
 DECODE_CHUNK = 64 * 1024
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -191,6 +192,13 @@ class TooManyRedirects(RedirectError):
     """More than ``max_redirects`` hops."""
 
     reason = "too-many-redirects"
+
+
+class RedirectNoLocation(RedirectError):
+    """A 301/302/303/307/308 without a usable ``Location``: the page is elsewhere, nobody says
+    where. Its body is the server's "moved" stub, never the article, so it is a failure."""
+
+    reason = "redirect-no-location"
 
 
 def _translate(exc: Exception, url: str) -> FetchError:
@@ -403,82 +411,6 @@ class _BodyDecoder:
 
     def body(self) -> bytes:
         return b"".join(self._parts)[: self._limit]
-
-
-# --- content type ------------------------------------------------------------------------------
-
-_BINARY_MAGIC = (
-    b"%PDF-",
-    b"\x89PNG\r\n\x1a\n",
-    b"GIF87a",
-    b"GIF89a",
-    b"\xff\xd8\xff",  # JPEG
-    b"PK\x03\x04",  # zip, docx, epub
-    b"\x1f\x8b",  # gzip
-    b"BZh",
-    b"\xfd7zXZ\x00",
-    b"7z\xbc\xaf\x27\x1c",
-    b"Rar!\x1a\x07",
-    b"OggS",
-    b"ID3",
-    b"fLaC",
-    b"wOFF",
-    b"wOF2",
-    b"\x00\x00\x01\x00",  # ico
-    b"\x7fELF",
-    b"MZ",
-    b"\x00asm",
-    b"%!PS",
-    b"\xd0\xcf\x11\xe0",  # OLE (doc, xls)
-)
-_FEED_MARKERS = (b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")
-_HTML_MARKERS = (
-    b"<!doctype html",
-    b"<html",
-    b"<head",
-    b"<body",
-    b"<title",
-    b"<script",
-    b"<iframe",
-    b"<h1",
-    b"<div",
-    b"<table",
-    b"<p",
-    b"<a ",
-    b"<!--",
-)
-
-
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def _is_binary(head: bytes) -> bool:
-    if head.startswith(_BINARY_MAGIC) or head[4:8] == b"ftyp":  # ftyp: mp4, heic, avif
-        return True
-    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE", b"AVI "):
-        return True
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 text has NULs, legitimately
-        return False
-    return b"\x00" in head
-
-
-def looks_like_html(content_type: str | None, body: bytes) -> bool:
-    """Whether a body should be parsed as HTML: by its type AND by its first bytes.
-
-    A PDF or PNG served as ``text/html`` is not HTML; nor is an RSS feed served as text/html.
-    A response without a usable type is HTML when it starts like HTML (WHATWG sniffing).
-    """
-    head = body[:1024]
-    if _is_binary(head):
-        return False
-    media = _media_type(content_type)
-    start = head.lstrip(b"\xef\xbb\xbf \t\r\n\x0c").lower()
-    if media in HTML_TYPES:
-        return not (start.startswith(b"<?xml") and any(m in start for m in _FEED_MARKERS))
-    if media in SNIFFED_TYPES:
-        return start.startswith(_HTML_MARKERS)
-    return False
 
 
 # --- retries -------------------------------------------------------------------------------------
@@ -708,8 +640,12 @@ class Fetcher:
         current = target
         while True:
             hop = await self._hop(current, delay, conditional, run)
-            if hop.status not in REDIRECT_STATUSES or hop.location is None:
+            if hop.status not in REDIRECT_STATUSES:
                 return hops, hop
+            if hop.location is None:
+                raise RedirectNoLocation(
+                    f"{hop.status} redirect without a Location header from {current}", url=url
+                )
             nxt = _resolve_location(current, hop.location, url)
             hops.append((hop.status, str(nxt)))
             if len(hops) > settings.max_redirects:
@@ -793,9 +729,8 @@ class Fetcher:
             raise _translate(exc, str(url)) from exc
         try:
             peer = self._backend.peer_of(response.extensions.get("network_stream"))
-            location = response.headers.get("location")
-            is_redirect = response.status_code in REDIRECT_STATUSES and location is not None
-            if is_redirect or response.status_code == 304:
+            location = response.headers.get("location", "").strip() or None
+            if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
                 body = b""
             else:
                 body = await self._read_body(response, url, limit, truncate)
