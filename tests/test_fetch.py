@@ -7,6 +7,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from hostile_server import (
@@ -285,11 +286,63 @@ async def test_non_http_urls_are_refused(server: HostileServer, url: str):
             await fetcher.fetch(url)
 
 
-async def test_invalid_url(server: HostileServer):
+@pytest.mark.parametrize("url", ["http://exa mple.com/", "http://[::1/", "http://a:99999/"])
+async def test_invalid_url(server: HostileServer, url: str):
     async with Fetcher(settings(server)) as fetcher:
         with pytest.raises(InvalidURL) as caught:
-            await fetcher.fetch("http:///no-host")
+            await fetcher.fetch(url)
     assert caught.value.reason == "bad-url"
+
+
+class CountingResolver:
+    """Records every host name looked up: the tricks below must never reach DNS."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        self.calls.append(host)
+        return ["93.184.216.34"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}\\@example.com/",
+        "http://example.com\\@127.0.0.1:{port}/",
+        "http://user:secret@127.0.0.1:{port}/ok",
+        "http://127.0.0.1:{port}@example.com/",
+    ],
+)
+async def test_backslash_and_credential_tricks_are_refused_before_any_lookup(
+    server: HostileServer, url: str
+):
+    resolver = CountingResolver()
+    before = len(server.hits)
+    async with Fetcher(settings(server), resolver=resolver) as fetcher:
+        with pytest.raises(InvalidURL):
+            await fetcher.fetch(url.format(port=server.port))
+    assert resolver.calls == [] and len(server.hits) == before
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["/\\example.com/x", "\\\\example.com/x", "http://u:p@example.com/", "http://a\\@example.com/"],
+)
+async def test_redirect_tricks_are_refused_before_any_lookup(server: HostileServer, location: str):
+    resolver = CountingResolver()
+    async with Fetcher(settings(server), resolver=resolver) as fetcher:
+        with pytest.raises(InvalidURL):
+            await fetcher.fetch(server.url("/redirect-to?" + urlencode({"target": location})))
+    assert resolver.calls == []
+
+
+def test_the_normalizer_and_the_client_read_one_host():
+    from scraper.fetch.client import _check_url
+    from scraper.urls import normalize_url
+
+    for text in ("http://0x7f.1:8080/a", "http://faß.de/", "HTTP://Example.COM./x\\y"):
+        assert _check_url(text, text).raw_host.decode() == urlsplit(normalize_url(text)).hostname
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.urls import BadURL, host_of, is_http_url, normalize_url
+from scraper.urls import BadURL, BadURLScheme, host_of, is_http_url, normalize_url, parse_url
 
 
 @pytest.mark.parametrize(
@@ -117,3 +117,96 @@ def test_normalize_is_idempotent_and_drops_tracking(url: str) -> None:
     assert "#" not in once
     assert "utm_source=" not in once and "fbclid=" not in once
     assert once.startswith(("http://", "https://"))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        # credentials never reach the archive
+        ("http://user:secret@example.com/a", "http://example.com/a"),
+        ("https://user@example.com:8443/a", "https://example.com:8443/a"),
+        # "example.com@" is a user name: the host is the one after the "@"
+        ("http://example.com@other.example/a", "http://other.example/a"),
+        # UTS-46 (WHATWG), not IDNA 2003: ß is kept, not folded to ss
+        ("http://faß.de/", "http://xn--fa-hia.de/"),
+        ("http://FASS.de/", "http://fass.de/"),
+        ("http://ＥＸＡＭＰＬＥ.com/", "http://example.com/"),
+        # WHATWG IPv4 parsing: one host, one spelling
+        ("http://0x7f.1/", "http://127.0.0.1/"),
+        ("http://2130706433/", "http://127.0.0.1/"),
+        # session ids: path parameters, ASP.NET segments, query parameters
+        ("http://example.com/a;jsessionid=0123ABC?id=1", "http://example.com/a?id=1"),
+        ("http://example.com/a;JSESSIONID=x/b", "http://example.com/a/b"),
+        (
+            "http://example.com/(S(lit3py55t21z5v55vlm25s55))/page.aspx",
+            "http://example.com/page.aspx",
+        ),
+        ("http://example.com/(X(1)S(abc123))/a/b", "http://example.com/a/b"),
+        ("http://example.com/a?PHPSESSID=9f8e7d6c5b4a&id=2", "http://example.com/a?id=2"),
+        ("http://example.com/a?ASPSESSIONIDQQ=KJH&x=1", "http://example.com/a?x=1"),
+        (
+            "http://example.com/viewtopic?t=5&sid=0123456789abcdef0123",
+            "http://example.com/viewtopic?t=5",
+        ),
+        # a short or structured sid is a story id, kept
+        (
+            "http://example.com/article.pl?sid=04/09/22/1234212",
+            "http://example.com/article.pl?sid=04%2F09%2F22%2F1234212",
+        ),
+        ("http://example.com/a?sid=42", "http://example.com/a?sid=42"),
+    ],
+)
+def test_whatwg_normalization(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
+    assert normalize_url(expected) == expected
+
+
+def test_a_session_trap_adds_no_article() -> None:
+    """A site writing a fresh session id into each link gives one URL, crawl after crawl."""
+    seen = {
+        normalize_url(f"https://example.com/news/story;jsessionid={token}?PHPSESSID={token}")
+        for token in ("A1B2C3D4E5F6A7B8", "FFEE0011223344556677", "0000000000000000")
+    }
+    assert seen == {"https://example.com/news/story"}
+
+
+@pytest.mark.parametrize(
+    "trick",
+    [
+        "http://127.0.0.1:8080\\@example.com/",
+        "http://example.com\\@127.0.0.1/",
+        "http:\\\\example.com/",
+        "http:/\\example.com/",
+        "https://example.com\\.evil.example/",
+    ],
+)
+def test_backslash_tricks_are_refused(trick: str) -> None:
+    with pytest.raises(BadURL, match="backslash"):
+        normalize_url(trick)
+
+
+@pytest.mark.parametrize(
+    "location", ["\\\\evil.example/x", "/\\evil.example/x", "\\/evil.example/"]
+)
+def test_backslash_tricks_are_refused_in_relative_links(location: str) -> None:
+    with pytest.raises(BadURL, match="backslash"):
+        normalize_url(location, "https://example.com/news/")
+
+
+def test_backslash_later_in_the_path_is_a_slash_as_in_browsers() -> None:
+    assert normalize_url("https://example.com/a\\b") == "https://example.com/a/b"
+
+
+def test_parse_url_reports_credentials_and_one_host() -> None:
+    parsed = parse_url("HTTP://u:p@Example.COM:80/a/../b?q=1#frag")
+    assert parsed.has_credentials
+    assert (parsed.scheme, parsed.host, parsed.port, parsed.path, parsed.query) == (
+        "http",
+        "example.com",
+        None,
+        "/b",
+        "q=1",
+    )
+    assert "#" not in parsed.href
+    with pytest.raises(BadURLScheme):
+        parse_url("ftp://example.com/")

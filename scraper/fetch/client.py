@@ -53,6 +53,7 @@ from scraper.config import FetchSettings
 from scraper.fetch.netguard import AddressBlocked, GuardedBackend, Resolver, guarded_transport
 from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, origin_of
 from scraper.fetch.sniff import looks_like_html
+from scraper.urls import BadURL, BadURLScheme, parse_url
 
 __all__ = [
     "BadScheme",
@@ -779,24 +780,34 @@ def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
 
 
-def _check_url(raw: str | httpx.URL, original: str) -> httpx.URL:
+def _check_url(raw: str | httpx.URL, original: str, base: httpx.URL | None = None) -> httpx.URL:
+    """*raw* parsed the one WHATWG way (:func:`scraper.urls.parse_url`), as an httpx URL.
+
+    Credentials and backslash tricks are refused here, before any host is resolved; httpx gets
+    the WHATWG serialization, and must read the same host from it (else the URL is refused).
+    """
+    text = str(raw)
     try:
-        url = raw if isinstance(raw, httpx.URL) else httpx.URL(raw)
+        parsed = parse_url(text, str(base) if base is not None else None)
+    except BadURLScheme as exc:
+        raise BadScheme(f"not http(s): {text[:200]}", url=text) from exc
+    except BadURL as exc:
+        raise InvalidURL(str(exc), url=original) from exc
+    if parsed.has_credentials:
+        raise InvalidURL(f"credentials (user:password@) in URL {text[:200]!r}", url=original)
+    try:
+        url = httpx.URL(parsed.href)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise InvalidURL(f"invalid URL {raw!r}: {exc}", url=original) from exc
-    if url.scheme not in ("http", "https"):
-        raise BadScheme(f"scheme {url.scheme!r} is not http(s): {raw}", url=str(raw))
-    if not url.host:
-        raise InvalidURL(f"no host in {raw!r}", url=original)
-    return url.copy_with(fragment=None) if url.fragment else url
+        raise InvalidURL(f"invalid URL {text[:200]!r}: {exc}", url=original) from exc
+    if url.scheme not in ("http", "https"):  # pragma: no cover - parse_url checked it
+        raise BadScheme(f"scheme {url.scheme!r} is not http(s): {text[:200]}", url=original)
+    if url.raw_host.decode("ascii", "replace") != parsed.host.strip("[]"):
+        raise InvalidURL(f"ambiguous host in URL {text[:200]!r}", url=original)
+    return url
 
 
 def _resolve_location(current: httpx.URL, location: str, original: str) -> httpx.URL:
-    try:
-        nxt = current.join(location.strip())
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise InvalidURL(f"bad Location {location!r}: {exc}", url=original) from exc
-    return _check_url(nxt, original)
+    return _check_url(location, original, base=current)
 
 
 def _visit_key(url: httpx.URL) -> str:
