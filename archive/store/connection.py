@@ -21,7 +21,7 @@ import sqlite_utils
 import zstandard
 
 from archive.store.errors import ArchiveError, ArchiveWriteError, NotAnArchive
-from archive.store.schema import CORE_TABLES, migrations
+from archive.store.schema import CORE_TABLES, apply_migrations, is_unfinished
 
 
 class Connection:
@@ -56,7 +56,7 @@ class Connection:
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
-            migrations.apply(self.db)
+            apply_migrations(self.db)  # one transaction: a kill leaves no half-made archive
         except sqlite3.OperationalError as exc:  # read-only file, locked, disk full...
             raise ArchiveWriteError(
                 f"{self.path}: cannot open the archive for writing ({exc})"
@@ -95,6 +95,13 @@ class Connection:
             raise NotAnArchive(f"{self.path}: not a SQLite database, or damaged ({exc})") from exc
         if not names and not self.readonly:
             return  # a new (or empty) file: the migrations make it an archive
+        if is_unfinished(self.db):
+            if not self.readonly:
+                return  # a creation cut short (kill, full disk): the migrations start it anew
+            raise NotAnArchive(
+                f"{self.path}: a new archive whose creation was interrupted; any writing "
+                "command (crawl, run) completes it"
+            )
         missing = CORE_TABLES - names
         if not names:
             raise NotAnArchive(f"{self.path}: an empty database, not a newsarchive archive")

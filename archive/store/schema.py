@@ -1,9 +1,24 @@
 """The archive's schema as code: ``sqlite_utils.Migrations`` applied in order when a writer opens.
 
+A new archive must never be left half-made. sqlite-utils commits its ``_sqlite_migrations``
+table *before* the first migration runs, so a kill or a full disk in that window used to leave a
+file that every later command refused as "not a newsarchive archive". Two rules close that:
+
+- :func:`apply_migrations` runs the bookkeeping table, every pending migration and their
+  bookkeeping rows in **one** transaction: a kill leaves the file as it was before, whole;
+- :func:`is_unfinished` recognises what older versions could leave behind (only
+  ``_sqlite_migrations``, or part of the first migration's tables, all empty, no migration
+  recorded), and :func:`reset_unfinished` clears it so the file is made anew.
+
+Every migration must therefore be transactional (no ``VACUUM`` in one).
+
 May import: :mod:`sqlite_utils` (nothing else of archive).
 """
 
 from __future__ import annotations
+
+import sqlite3
+from functools import cache
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
@@ -206,3 +221,75 @@ def m002_latest_versions_version_id(db: sqlite_utils.Database) -> None:
           on v.article_id = a.id and v.version = a.version_count
         """,
     )
+
+
+def apply_migrations(db: sqlite_utils.Database) -> None:
+    """Make or update the schema in one transaction (see the module docstring).
+
+    Inside the outer transaction sqlite-utils' per-migration transactions nest as savepoints,
+    and its scripts (the FTS table and triggers) run statement by statement, never committing.
+    """
+    with db.atomic():
+        if is_unfinished(db):
+            reset_unfinished(db)
+        migrations.apply(db)
+
+
+@cache
+def first_migration_names() -> frozenset[str]:
+    """Every table and view the first migration creates (FTS shadow tables included).
+
+    Computed by running it on an empty in-memory database, so the list cannot drift.
+    """
+    scratch = sqlite_utils.Database(memory=True)
+    try:
+        m001_initial(scratch)
+        rows = scratch.execute(
+            "select name from sqlite_master where type in ('table', 'view')"
+        ).fetchall()
+    finally:
+        scratch.close()
+    return frozenset(name for (name,) in rows if not name.startswith("sqlite_"))
+
+
+def _user_objects(db: sqlite_utils.Database) -> dict[str, str]:
+    rows = db.execute(
+        "select name, type from sqlite_master where type in ('table', 'view')"
+    ).fetchall()
+    return {name: kind for name, kind in rows if not name.startswith("sqlite_")}
+
+
+def is_unfinished(db: sqlite_utils.Database) -> bool:
+    """Whether the file is a new archive whose creation was cut short (nothing to keep).
+
+    True when it holds ``_sqlite_migrations`` with no migration recorded, and otherwise only
+    (some of) the first migration's tables, all empty. A file with anything else, or with one
+    row anywhere, is somebody's data and is never touched.
+    """
+    objects = _user_objects(db)
+    if Migrations.migrations_table not in objects:
+        return False
+    if set(objects) - first_migration_names() - {Migrations.migrations_table}:
+        return False
+    for name, kind in objects.items():
+        if kind != "table" or name.startswith("versions_fts"):
+            continue  # views hold no rows; FTS rows follow the versions table
+        try:
+            if db.execute(f"select 1 from [{name}] limit 1").fetchone() is not None:
+                return False
+        except sqlite3.DatabaseError:
+            return False
+    return True
+
+
+def reset_unfinished(db: sqlite_utils.Database) -> None:
+    """Drop what a cut-short creation left (call inside the transaction that re-creates it)."""
+    objects = _user_objects(db)
+    for name, kind in objects.items():
+        if kind == "view":
+            db.execute(f"drop view if exists [{name}]")
+    if "versions_fts" in objects:
+        db.execute("drop table if exists [versions_fts]")  # drops its shadow tables too
+    for name, kind in _user_objects(db).items():
+        if kind == "table":
+            db.execute(f"drop table if exists [{name}]")
