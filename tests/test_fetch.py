@@ -16,6 +16,7 @@ from hostile_server import (
     deflate_bomb,
     gzip_bomb,
     gzip_member,
+    large_encoded_body,
     large_page,
 )
 from hypothesis import given
@@ -148,6 +149,7 @@ async def test_stacked_and_raw_encodings_decode(server: HostileServer, path: str
 
 @pytest.mark.parametrize("coding", ["", "gzip", "deflate", "br", "gzip,br", "deflate,gzip"])
 async def test_large_bodies_decode_exactly(server: HostileServer, coding: str):
+    large_encoded_body(tuple(c for c in coding.split(",") if c))  # built before the clock runs
     async with Fetcher(settings(server)) as fetcher:
         result = await fetcher.fetch(server.url(f"/large-encoded?coding={coding}"))
     assert result.body == large_page()
