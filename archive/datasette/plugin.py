@@ -428,7 +428,7 @@ async def diff_page(datasette, request):
         context_n = 1
     html = diffs.render_html(
         diff,
-        mode,  # type: ignore[arg-type]
+        mode,
         context=context_n,
         old_label=f"Version {old['version']} · {old['captured_at']}",
         new_label=f"Version {new['version']} · {new['captured_at']}",

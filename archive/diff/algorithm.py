@@ -301,12 +301,12 @@ def _find_moves(
     leftovers: list[tuple[int, str]] = []
     for i, text in removed:
         candidates = by_text.get(" ".join(text.split()), []) if text.strip() else []
-        j = next((c for c in candidates if c not in taken), None)
-        if j is None:
+        match = next((c for c in candidates if c not in taken), None)
+        if match is None:
             leftovers.append((i, text))
         else:
-            moves[i] = j
-            taken.add(j)
+            moves[i] = match
+            taken.add(match)
     rest = [(j, t) for j, t in added if j not in taken and t.strip()]
     leftovers = [(i, t) for i, t in leftovers if t.strip()]
     if leftovers and rest and len(leftovers) * len(rest) <= _MAX_MOVE_CELLS:

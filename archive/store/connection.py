@@ -146,6 +146,12 @@ class Connection:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert *row* into *table* (inside the caller's transaction); the new row's id."""
+        pk = self.db.table(table).insert(row).last_pk
+        assert pk is not None, "an insert into a rowid table always has a last_pk"
+        return int(pk)
+
     def _one(self, sql: str, params: list[Any]) -> dict[str, Any] | None:
         for row in self.db.query(sql, params):
             return row

@@ -32,7 +32,7 @@ migrations = Migrations("newsarchive")
 
 @migrations()
 def m001_initial(db: sqlite_utils.Database) -> None:
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": int,
             "url": str,
@@ -63,19 +63,19 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             "error_streak": 0,
         },
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["site", "status", "next_check"])
-    db["article_urls"].create(
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["site", "status", "next_check"])
+    db.table("article_urls").create(
         {"url": str, "article_id": int, "kind": str},
         pk="url",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["raw_pages"].create(
+    db.table("raw_pages").create(
         {"id": int, "sha256": str, "size": int, "compression": str, "content": bytes},
         pk="id",
     )
-    db["raw_pages"].create_index(["sha256"], unique=True)
-    db["crawls"].create(
+    db.table("raw_pages").create_index(["sha256"], unique=True)
+    db.table("crawls").create(
         {
             "id": int,
             "site": str,
@@ -94,7 +94,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["captures"].create(
+    db.table("captures").create(
         {
             "id": int,
             "article_id": int,
@@ -125,8 +125,8 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             ("raw_page_id", "raw_pages", "id"),
         ],
     )
-    db["captures"].create_index(["article_id", "fetched_at"])
-    db["versions"].create(
+    db.table("captures").create_index(["article_id", "fetched_at"])
+    db.table("versions").create(
         {
             "id": int,
             "article_id": int,
@@ -157,11 +157,11 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("article_id", "articles", "id"), ("capture_id", "captures", "id")],
     )
-    db["versions"].create_index(["article_id", "version"], unique=True)
-    db["versions"].create_index(["captured_at"])
-    db["captures"].add_foreign_key("version_id", "versions", "id")
-    db["versions"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
-    db["events"].create(
+    db.table("versions").create_index(["article_id", "version"], unique=True)
+    db.table("versions").create_index(["captured_at"])
+    db.table("captures").add_foreign_key("version_id", "versions", "id")
+    db.table("versions").enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    db.table("events").create(
         {
             "id": int,
             "article_id": int,
@@ -173,7 +173,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("article_id", "articles", "id"), ("capture_id", "captures", "id")],
     )
-    db["events"].create_index(["article_id", "at"])
+    db.table("events").create_index(["article_id", "at"])
     db.create_view(
         "latest_versions",
         """
@@ -209,7 +209,7 @@ def m001_initial(db: sqlite_utils.Database) -> None:
 @migrations()
 def m002_latest_versions_version_id(db: sqlite_utils.Database) -> None:
     """Give ``latest_versions`` the version's id, so Datasette can search and link it."""
-    db["latest_versions"].drop()
+    db.view("latest_versions").drop()
     db.create_view(
         "latest_versions",
         """

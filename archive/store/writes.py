@@ -38,30 +38,31 @@ class Writes(Reads):
             for cand in candidates:
                 existing = self.find_article(cand.url)
                 if existing is None:
-                    row_id = (
-                        self.db["articles"]
-                        .insert(
-                            {
-                                "url": cand.url,
-                                "site": cand.site,
-                                "status": "new",
-                                "title": cand.title,
-                                "published": cand.published,
-                                "first_seen": stamp,
-                                "next_check": stamp,
-                                "hint_modified": cand.modified,
-                            }
-                        )
-                        .last_pk
+                    row_id = self._insert(
+                        "articles",
+                        {
+                            "url": cand.url,
+                            "site": cand.site,
+                            "status": "new",
+                            "title": cand.title,
+                            "published": cand.published,
+                            "first_seen": stamp,
+                            "next_check": stamp,
+                            "hint_modified": cand.modified,
+                        },
                     )
-                    new_ids.append(int(row_id))
+                    new_ids.append(row_id)
                 elif cand.modified and (existing["hint_modified"] or "") < cand.modified:
-                    self.db["articles"].update(existing["id"], {"hint_modified": cand.modified})
+                    self.db.table("articles").update(
+                        existing["id"], {"hint_modified": cand.modified}
+                    )
         return new_ids
 
     def set_next_check(self, article_id: int, when: datetime | None) -> None:
         with self._writing():
-            self.db["articles"].update(article_id, {"next_check": utc_iso(when) if when else None})
+            self.db.table("articles").update(
+                article_id, {"next_check": utc_iso(when) if when else None}
+            )
 
     def rename_article(
         self,
@@ -91,15 +92,15 @@ class Writes(Reads):
                     return owner["id"]
                 # Discovery found the new URL before the redirect was seen: one history.
                 self._absorb(article_id, owner["id"])
-            self.db["article_urls"].delete_where("url = ?", [new_url])
-            self.db["articles"].update(article_id, {"url": new_url})
+            self.db.table("article_urls").delete_where("url = ?", [new_url])
+            self.db.table("articles").update(article_id, {"url": new_url})
             self._alias(old_url, article_id, kind)
             if kind == "redirect":
                 self._event(article_id, at, "moved", f"{old_url} -> {new_url}", capture_id)
             return article_id
 
     def _alias(self, url: str, article_id: int, kind: str) -> None:
-        self.db["article_urls"].upsert(
+        self.db.table("article_urls").upsert(
             {"url": url, "article_id": article_id, "kind": kind}, pk="url"
         )
 
@@ -112,7 +113,7 @@ class Writes(Reads):
             "(select count(*) from captures where article_id = ?) where id = ?",
             [dst, dst],
         )
-        self.db["articles"].delete(src)
+        self.db.table("articles").delete(src)
 
     def _absorb(self, keep: int, other: int) -> None:
         """Append *other*'s versions and captures to *keep*'s history, then delete *other*.
@@ -131,7 +132,7 @@ class Writes(Reads):
                     "where version_id = ?",
                     [latest["id"], v["id"]],
                 )
-                self.db["versions"].delete(v["id"])
+                self.db.table("versions").delete(v["id"])
                 continue
             number += 1
             summary = summarize_change(
@@ -140,7 +141,7 @@ class Writes(Reads):
                 v["title"],
                 v["text"],
             )
-            self.db["versions"].update(
+            self.db.table("versions").update(
                 v["id"],
                 {
                     "article_id": keep,
@@ -161,7 +162,7 @@ class Writes(Reads):
             updates["last_changed"] = max(
                 filter(None, [absorbed["last_changed"], self.article(keep)["last_changed"]])
             )
-        self.db["articles"].update(keep, updates)
+        self.db.table("articles").update(keep, updates)
 
     # ------------------------------------------------------------------ recording
 
@@ -195,32 +196,29 @@ class Writes(Reads):
                     "unchanged" if latest and latest["text_hash"] == new_hash else "new-version"
                 )
 
-            capture_id = int(
-                self.db["captures"]
-                .insert(
-                    {
-                        "article_id": article_id,
-                        "crawl_id": capture.crawl_id,
-                        "url": capture.url,
-                        "final_url": capture.final_url,
-                        "fetched_at": at,
-                        "status_code": capture.status_code,
-                        "outcome": outcome,
-                        "reason": capture.reason,
-                        "error": capture.error,
-                        "etag": capture.etag,
-                        "last_modified": capture.last_modified,
-                        "content_type": capture.content_type,
-                        "encoding": capture.encoding,
-                        "bytes": capture.size,
-                        "elapsed_ms": capture.elapsed_ms,
-                        "http_version": capture.http_version,
-                        "request_headers": _headers_json(capture.request_headers),
-                        "response_headers": _headers_json(capture.response_headers),
-                        "raw_page_id": raw_id,
-                    }
-                )
-                .last_pk
+            capture_id = self._insert(
+                "captures",
+                {
+                    "article_id": article_id,
+                    "crawl_id": capture.crawl_id,
+                    "url": capture.url,
+                    "final_url": capture.final_url,
+                    "fetched_at": at,
+                    "status_code": capture.status_code,
+                    "outcome": outcome,
+                    "reason": capture.reason,
+                    "error": capture.error,
+                    "etag": capture.etag,
+                    "last_modified": capture.last_modified,
+                    "content_type": capture.content_type,
+                    "encoding": capture.encoding,
+                    "bytes": capture.size,
+                    "elapsed_ms": capture.elapsed_ms,
+                    "http_version": capture.http_version,
+                    "request_headers": _headers_json(capture.request_headers),
+                    "response_headers": _headers_json(capture.response_headers),
+                    "raw_page_id": raw_id,
+                },
             )
 
             updates: dict[str, Any] = {
@@ -234,7 +232,7 @@ class Writes(Reads):
                 version_id = self._insert_version(
                     article_id, version, at, capture_id, content, new_hash, latest
                 )
-                self.db["captures"].update(capture_id, {"version_id": version_id})
+                self.db.table("captures").update(capture_id, {"version_id": version_id})
                 updates.update(
                     version_count=version,
                     last_changed=at,
@@ -262,7 +260,7 @@ class Writes(Reads):
                 if step.event == "soft-404" and capture.final_url:
                     detail = f"redirected to {capture.final_url}"
                 self._event(article_id, capture.fetched_at, step.event, detail, capture_id)
-            self.db["articles"].update(article_id, updates)
+            self.db.table("articles").update(article_id, updates)
         return Recorded(
             article_id=article_id,
             capture_id=capture_id,
@@ -291,37 +289,34 @@ class Writes(Reads):
             title,
             text,
         )
-        return int(
-            self.db["versions"]
-            .insert(
-                {
-                    "article_id": article_id,
-                    "version": version,
-                    "captured_at": at,
-                    "capture_id": capture_id,
-                    "title": title,
-                    "byline": ", ".join(content.authors) or None,
-                    "authors": json.dumps(list(content.authors)),
-                    "published": content.published,
-                    "modified": content.modified,
-                    "language": content.language,
-                    "description": content.description,
-                    "section": content.section,
-                    "tags": json.dumps(list(content.tags)),
-                    "image": content.image,
-                    "text": text,
-                    "text_hash": text_hash,
-                    "word_count": count_words(text),
-                    "extractor_version": content.extractor_version,
-                    "method": content.method,
-                    "change_kind": summary.kind,
-                    "change_summary": json.dumps(summary.to_dict()),
-                    "words_added": summary.words_added,
-                    "words_removed": summary.words_removed,
-                    "title_changed": int(summary.title_changed),
-                }
-            )
-            .last_pk
+        return self._insert(
+            "versions",
+            {
+                "article_id": article_id,
+                "version": version,
+                "captured_at": at,
+                "capture_id": capture_id,
+                "title": title,
+                "byline": ", ".join(content.authors) or None,
+                "authors": json.dumps(list(content.authors)),
+                "published": content.published,
+                "modified": content.modified,
+                "language": content.language,
+                "description": content.description,
+                "section": content.section,
+                "tags": json.dumps(list(content.tags)),
+                "image": content.image,
+                "text": text,
+                "text_hash": text_hash,
+                "word_count": count_words(text),
+                "extractor_version": content.extractor_version,
+                "method": content.method,
+                "change_kind": summary.kind,
+                "change_summary": json.dumps(summary.to_dict()),
+                "words_added": summary.words_added,
+                "words_removed": summary.words_removed,
+                "title_changed": int(summary.title_changed),
+            },
         )
 
     def _store_raw(self, body: bytes) -> int:
@@ -329,23 +324,20 @@ class Writes(Reads):
         row = self._one("select id from raw_pages where sha256 = ?", [digest])
         if row is not None:
             return int(row["id"])
-        return int(
-            self.db["raw_pages"]
-            .insert(
-                {
-                    "sha256": digest,
-                    "size": len(body),
-                    "compression": "zstd",
-                    "content": self._zstd.compress(body),
-                }
-            )
-            .last_pk
+        return self._insert(
+            "raw_pages",
+            {
+                "sha256": digest,
+                "size": len(body),
+                "compression": "zstd",
+                "content": self._zstd.compress(body),
+            },
         )
 
     def _event(
         self, article_id: int, at: datetime, kind: str, detail: str | None, capture_id: int | None
     ) -> None:
-        self.db["events"].insert(
+        self.db.table("events").insert(
             {
                 "article_id": article_id,
                 "at": utc_iso(at),

@@ -33,14 +33,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scraper.config import ScheduleError, cron_trigger
+from scraper.config import Config, Schedule, ScheduleError, cron_trigger
 from scraper.crawl.lock import ArchiveLock
 
 __all__ = [
@@ -68,26 +67,6 @@ _CRON_MISFIRE_GRACE = 300
 _MAX_MISFIRE_GRACE = 3600
 
 
-# --- what this module needs from the configuration (scraper.config's types fit) ---------------
-
-
-class ScheduleLike(Protocol):
-    every: timedelta | None
-    cron: str | None
-    jitter: timedelta
-
-
-class SiteLike(Protocol):
-    name: str
-    schedule: ScheduleLike
-
-
-class ConfigLike(Protocol):
-    db_path: Path
-    sites: tuple[Any, ...]
-    crawl: Any
-
-
 # --- triggers ------------------------------------------------------------------------------------
 
 
@@ -96,7 +75,7 @@ def _seconds(value: timedelta | None) -> float:
 
 
 def trigger_for(
-    schedule: ScheduleLike,
+    schedule: Schedule,
     *,
     interval_override: timedelta | None = None,
     jitter: bool = True,
@@ -124,9 +103,7 @@ def trigger_for(
     return IntervalTrigger(seconds=every, timezone=UTC, jitter=jitter_s or None)
 
 
-def misfire_grace_seconds(
-    schedule: ScheduleLike, *, interval_override: timedelta | None = None
-) -> int:
+def misfire_grace_seconds(schedule: Schedule, *, interval_override: timedelta | None = None) -> int:
     """How late a run may still start: about one interval (a later one would overlap the next)."""
     if interval_override is not None:
         return max(1, round(_seconds(interval_override)))
@@ -149,7 +126,7 @@ def _job_for(run_site: Callable[[Any], Awaitable[object]], site: Any) -> Callabl
 
 
 def build_scheduler(
-    config: ConfigLike,
+    config: Config,
     run_site: Callable[[Any], Awaitable[object]],
     *,
     interval_override: timedelta | None = None,
@@ -174,7 +151,7 @@ def build_scheduler(
 
 
 def next_runs(
-    config: ConfigLike,
+    config: Config,
     now: datetime,
     *,
     last_started: Mapping[str, datetime] | None = None,
@@ -288,7 +265,7 @@ class _Service:
 
     def __init__(
         self,
-        config: ConfigLike,
+        config: Config,
         crawl: Callable[..., Awaitable[object]],
         now: Callable[[], datetime],
         stop: asyncio.Event,
@@ -406,7 +383,7 @@ class _Service:
             self.log.warning("%d crawl(s) did not stop after cancellation", len(stuck))
 
 
-def _default_archive(config: ConfigLike) -> Callable[[], Any]:
+def _default_archive(config: Config) -> Callable[[], Any]:
     def open_archive() -> Any:
         from archive.store import Archive
 
@@ -415,9 +392,9 @@ def _default_archive(config: ConfigLike) -> Callable[[], Any]:
     return open_archive
 
 
-def _default_fetcher(config: ConfigLike) -> Callable[[], Any]:
+def _default_fetcher(config: Config) -> Callable[[], Any]:
     def open_fetcher() -> Any:
-        from scraper.fetch.client import Fetcher  # type: ignore[attr-defined]
+        from scraper.fetch.client import Fetcher
 
         return Fetcher(config.crawl.fetch_settings())
 
@@ -450,7 +427,7 @@ def _install_signals(
 
 
 async def run_service(
-    config: ConfigLike,
+    config: Config,
     *,
     archive_factory: Callable[[], Any] | None = None,
     fetcher_factory: Callable[[], Any] | None = None,
@@ -483,7 +460,7 @@ async def run_service(
     if grace < 0:
         raise ValueError(f"grace must be >= 0 seconds, got {grace}")
     if crawl is None:
-        from scraper.crawl.cycle import crawl_site  # type: ignore[import-not-found]
+        from scraper.crawl.cycle import crawl_site
 
         crawl = crawl_site
     archive_factory = archive_factory or _default_archive(config)

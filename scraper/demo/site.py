@@ -1830,7 +1830,7 @@ class DemoSite:
         if server is None:
             raise DemoSiteError("the demo site is not started")
         host, port = server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     @property
     def base_url(self) -> str:

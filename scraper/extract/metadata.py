@@ -359,8 +359,8 @@ def _visible_headline(
                 best = (total, text)
     if best:
         return best[1]
-    for ref in references:
-        cleaned = _strip_site_suffix(ref, site_name)
+    for declared in references:
+        cleaned = _strip_site_suffix(declared, site_name)
         if cleaned:
             return cleaned
     return h1s[0] if h1s else None
