@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 
 from apscheduler.triggers.cron import CronTrigger
 
-from scraper.urls import BadURL, normalize_url
+from scraper.urls import BadURL, host_of, normalize_url
 
 __all__ = [
     "Config",
@@ -393,6 +393,14 @@ class Config:
         known = ", ".join(s.name for s in self.sites) or "none"
         source = str(self.path) if self.path else "config"
         raise ConfigError(source, "sites", f"no site named {name!r} (sites: {known})")
+
+    def site_for(self, url: str) -> Site | None:
+        """The site whose sources share *url*'s host and whose rules accept it, if any."""
+        host = host_of(url)
+        for site in self.sites:
+            if any(host_of(s) == host for s in site.sources) and site.matches(url):
+                return site
+        return None
 
 
 # --- loading -----------------------------------------------------------------------------------

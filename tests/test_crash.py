@@ -397,6 +397,33 @@ def test_sigkill_of_the_run_service_mid_crawl(busy_site, tmp_path):
         assert crawl["status"] == "interrupted" and crawl["fetched"] == counts["captures"]
 
 
+def test_archive_command_closes_the_crawls_a_killed_writer_left_running(page_server, tmp_path):
+    """`newsarchive archive` takes the writer's path: lock, then the killed crawl is closed."""
+    from click.testing import CliRunner
+
+    from scraper.cli import cli
+
+    db = tmp_path / "a.db"
+    with Archive(db) as archive:  # what a crawl killed after its start leaves behind
+        archive.start_crawl("daily", datetime(2026, 11, 1, tzinfo=UTC))
+    page = b"<html><body><article><p>" + b"A sentence of the article. " * 40 + b"</p></article>"
+    serve(page_server, "/news/story/", page)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[archive]\ndb = "{db}"\n[crawl]\nuser_agent = "newsarchive-test (+https://example.org/c)"\n'
+        f'per_host_delay = 0\nretries = 0\nallow_hosts = ["{page_server.host_port}"]\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["archive", f"{page_server.base}/news/story/", "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("new-version")
+    assert "closed 1 crawl(s) left running" in result.output
+    with Archive(db, readonly=True) as archive:
+        assert [c["status"] for c in archive.crawls()] == ["interrupted"]
+
+
 async def test_an_extractor_crash_is_an_extract_failed_capture_that_keeps_the_page(
     page_server, tmp_path
 ):

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from archive.store import writes as store_writes
 from archive.lifecycle import transition
 from archive.models import Candidate, CaptureIn, ContentIn
 from archive.store import Archive, ArticleNotFound, NotAnArchive, VersionNotFound
+from archive.store import writes as store_writes
 from archive.versions import content_hash, normalize_text
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

@@ -29,6 +29,7 @@ from archive.store.errors import (
     ArchiveError,
     ArchiveWriteError,
     ArticleNotFound,
+    DamagedArchive,
     NotAnArchive,
     VersionNotFound,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "ArchiveError",
     "ArchiveWriteError",
     "ArticleNotFound",
+    "DamagedArchive",
     "NotAnArchive",
     "VersionNotFound",
     "as_row_id",

@@ -20,10 +20,8 @@ class Crawls(Reads):
 
     def start_crawl(self, site: str, started: datetime) -> int:
         with self._writing():
-            return int(
-                self.db["crawls"]
-                .insert({"site": site, "started": utc_iso(started), "status": "running"})
-                .last_pk
+            return self._insert(
+                "crawls", {"site": site, "started": utc_iso(started), "status": "running"}
             )
 
     def finish_crawl(
@@ -32,7 +30,7 @@ class Crawls(Reads):
         row = asdict(counts)
         row["errors_by_kind"] = json.dumps(row["errors_by_kind"], sort_keys=True)
         with self._writing():
-            self.db["crawls"].update(
+            self.db.table("crawls").update(
                 crawl_id, {**row, "finished": utc_iso(finished), "status": status}
             )
 
@@ -68,7 +66,7 @@ class Crawls(Reads):
                 by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + r["n"]
         crawl = self._one("select started from crawls where id = ?", [crawl_id])
         last = max((r["last"] for r in rows), default=None)
-        self.db["crawls"].update(
+        self.db.table("crawls").update(
             crawl_id,
             {
                 "status": "interrupted",
@@ -85,3 +83,8 @@ class Crawls(Reads):
 
     def crawls(self, limit: int = 10) -> list[dict]:
         return list(self.db.query("select * from crawls order by id desc limit ?", [limit]))
+
+    def last_crawl_starts(self) -> dict[str, datetime]:
+        """When the last crawl of each site started, by site name (for the schedule's next run)."""
+        rows = self.db.query("select site, max(started) as started from crawls group by site")
+        return {r["site"]: datetime.fromisoformat(r["started"]) for r in rows}

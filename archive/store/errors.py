@@ -5,6 +5,8 @@ May import: the standard library only.
 
 from __future__ import annotations
 
+import sqlite3
+
 
 class ArchiveError(Exception):
     """Base class of the archive's errors."""
@@ -25,3 +27,9 @@ class NotAnArchive(ArchiveError):
 class ArchiveWriteError(ArchiveError):
     """SQLite refused a write (disk full, read-only file or folder, I/O error); nothing of it
     was kept, the archive holds what it held before."""
+
+
+#: What a read raises when it meets a damaged page of the file after it was opened (writes turn
+#: it into :class:`NotAnArchive`). It is SQLite's own error, named here so that callers catch it
+#: without importing sqlite3 or knowing the archive is SQLite.
+DamagedArchive = sqlite3.DatabaseError

@@ -11,6 +11,7 @@ from typing import Any
 
 import zstandard
 
+from archive import search as fts
 from archive.models import utc_iso
 from archive.store.connection import Connection
 from archive.store.errors import ArchiveError, ArticleNotFound, VersionNotFound
@@ -145,6 +146,39 @@ class Reads(Connection):
             "v.modified, v.change_kind, v.text from versions v "
             "join articles a on a.id = v.article_id order by a.id, v.version"
         )
+
+    def status_counts(self) -> dict[str, int]:
+        """How many articles have each status (``live``, ``gone``...), by status name."""
+        rows = self.db.query("select status, count(*) as n from articles group by status")
+        return {r["status"]: r["n"] for r in rows}
+
+    def sites(self) -> set[str]:
+        """The site names the archive has articles of."""
+        return {r["site"] for r in self.db.query("select distinct site from articles")}
+
+    def edited_articles(self) -> list[dict[str, Any]]:
+        """Articles with more than one version, the most edited first."""
+        return list(
+            self.db.query(
+                "select id, url, title, version_count from articles where version_count > 1 "
+                "order by version_count desc, id"
+            )
+        )
+
+    def all_events(self) -> list[dict[str, Any]]:
+        """Every lifecycle event in time order, with its article's title."""
+        return list(
+            self.db.query(
+                "select e.*, a.title from events e join articles a on a.id = e.article_id "
+                "order by e.at, e.id"
+            )
+        )
+
+    def search(
+        self, query: str, limit: int = 20, *, all_versions: bool = False
+    ) -> list[fts.SearchHit]:
+        """Full-text search over every version (see :func:`archive.search.search`)."""
+        return fts.search(self.db, query, limit, all_versions=all_versions)
 
     def counts(self) -> dict[str, int]:
         return {

@@ -13,7 +13,6 @@ May import: :mod:`archive`, :mod:`scraper.config`, :mod:`scraper.urls`, :mod:`sc
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -21,10 +20,10 @@ from typing import Any
 
 import click
 
-from archive.store import Archive, ArchiveError
+from archive.store import Archive, ArchiveError, DamagedArchive
 from scraper import __version__, logs
 from scraper import urls as urlmod
-from scraper.config import Config, ConfigError, Site, load_config
+from scraper.config import Config, ConfigError, load_config
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_CONFIG = "config.toml"
@@ -105,13 +104,13 @@ def open_archive(db_path: Path, *, readonly: bool = False) -> Iterator[Archive]:
         yield archive
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
-    except sqlite3.DatabaseError as exc:  # a page damaged after the file was opened
+    except DamagedArchive as exc:  # a page damaged after the file was opened
         raise damaged(db_path, exc) from exc
     finally:
         archive.close()
 
 
-def damaged(db_path: Path, exc: sqlite3.DatabaseError) -> click.ClickException:
+def damaged(db_path: Path, exc: DamagedArchive) -> click.ClickException:
     return click.ClickException(
         f"{db_path}: cannot read the archive ({exc}); "
         f'check it with: sqlite3 "{db_path}" "pragma integrity_check"'
@@ -145,16 +144,6 @@ def fail(exc: Exception) -> click.ClickException:
 
 
 # --------------------------------------------------------------------------- the group
-
-
-def site_for(config: Config | None, url: str) -> Site | None:
-    if config is None:
-        return None
-    host = urlmod.host_of(url)
-    for site in config.sites:
-        if any(urlmod.host_of(s) == host for s in site.sources) and site.matches(url):
-            return site
-    return None
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)

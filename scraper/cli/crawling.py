@@ -8,16 +8,14 @@ May import: :mod:`scraper.cli.app`, :mod:`scraper.crawl`, :mod:`scraper.fetch`, 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from archive.store import ArchiveError
+from archive.store import ArchiveError, DamagedArchive
 from scraper import logs
 from scraper import urls as urlmod
 from scraper.cli.app import (
@@ -29,7 +27,6 @@ from scraper.cli.app import (
     open_archive,
     read_config,
     resolve_db_and_config,
-    site_for,
     wait_option,
 )
 from scraper.config import ConfigError
@@ -58,10 +55,7 @@ def archive_cmd(
     Each URL gets a capture; a new version is stored only when the article's text or title
     changed since the last one. Like `crawl`, it takes the archive's lock (one writer at a time).
     """
-    from scraper.crawl.cycle import ArticleChecker
-    from scraper.crawl.lock import ArchiveLock
-    from scraper.crawl.service import extraction_pool
-    from scraper.fetch.client import Fetcher
+    from scraper.crawl.service import archive_urls
 
     db, config = resolve_db_and_config(db_path, config_path)
     normalized = []
@@ -70,40 +64,16 @@ def archive_cmd(
             normalized.append(urlmod.normalize_url(url))
         except urlmod.BadURL as exc:
             raise fail(exc) from exc
-    settings = config.crawl if config else None
-
-    async def go() -> list[tuple[str, Any]]:
-        from scraper.config import CrawlSettings
-
-        crawl = settings or CrawlSettings()
-        out = []
-        lock = await ArchiveLock(db, command="archive").acquire_async(wait)
-        try:
-            with open_archive(db) as archive, extraction_pool() as pool:
-                async with Fetcher(crawl.fetch_settings()) as fetcher:
-                    for url in normalized:
-                        conf_site = site_for(config, url) if site is None else None
-                        checker = ArticleChecker(
-                            archive,
-                            fetcher,
-                            site=site or (conf_site.name if conf_site else urlmod.host_of(url)),
-                            rules=conf_site.rules if conf_site else None,
-                            policy=conf_site.policy if conf_site else None,
-                            executor=pool,
-                        )
-                        recorded, reason = await checker.check(url)
-                        out.append((url, recorded, reason))
-        finally:
-            lock.release()
-        return out
-
     try:
-        results = asyncio.run(go())
-    except LockError as exc:
+        results = asyncio.run(archive_urls(config, db, normalized, site=site, wait=wait))
+    except (ArchiveError, LockError) as exc:
         raise fail(exc) from exc
+    except DamagedArchive as exc:
+        raise damaged(db, exc) from exc
     failures = 0
-    for url, recorded, reason in results:
-        line = f"{recorded.outcome:<12} {url}"
+    for result in results:
+        recorded, reason = result.recorded, result.reason
+        line = f"{recorded.outcome:<12} {result.url}"
         if recorded.version:
             line += f"  (version {recorded.version})"
         if reason:
@@ -160,7 +130,7 @@ def crawl(
         )
     except (ArchiveError, ConfigError, LockError) as exc:
         raise fail(exc) from exc
-    except sqlite3.DatabaseError as exc:
+    except DamagedArchive as exc:
         raise damaged(db, exc) from exc
     for report in reports:
         click.echo(report.summary())
@@ -213,7 +183,7 @@ def run(
         asyncio.run(run_forever(config, max_crawls=max_crawls, grace=grace))
     except (ArchiveError, LockError) as exc:
         raise fail(exc) from exc
-    except sqlite3.DatabaseError as exc:
+    except DamagedArchive as exc:
         raise damaged(config.db_path, exc) from exc
 
 
@@ -237,10 +207,7 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
             f"archive {db}: {counts['articles']} articles, {counts['versions']} versions, "
             f"{counts['captures']} captures, {counts['raw_pages']} raw pages"
         )
-        statuses = {
-            r["status"]: r["n"]
-            for r in archive.db.query("select status, count(*) as n from articles group by status")
-        }
+        statuses = archive.status_counts()
         if statuses:
             click.echo(
                 "articles by status: " + ", ".join(f"{k}={v}" for k, v in sorted(statuses.items()))
@@ -257,12 +224,7 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
                 f"errors={c['errors'] or 0} {c['errors_by_kind'] or ''}"
             )
         backlog = archive.backlog(now)
-        last_started = {
-            r["site"]: datetime.fromisoformat(r["started"])
-            for r in archive.db.query(
-                "select site, max(started) as started from crawls group by site"
-            )
-        }
+        last_started = archive.last_crawl_starts()
     from scraper.crawl.lock import read_holder
 
     holder = read_holder(db)

@@ -6,13 +6,12 @@ May import: :mod:`scraper.cli.app`, :mod:`scraper.demo`, :mod:`scraper.crawl.loc
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
-from archive.store import Archive, ArchiveError
+from archive.store import Archive, ArchiveError, DamagedArchive
 from scraper.cli.app import (
     cli,
     fail,
@@ -79,8 +78,8 @@ def _only_a_demo_archive(db_path: Path) -> None:
         return
     try:
         with Archive(db_path, readonly=True) as archive:
-            sites = {r["site"] for r in archive.db.query("select distinct site from articles")}
-    except (ArchiveError, sqlite3.DatabaseError) as exc:
+            sites = archive.sites()
+    except (ArchiveError, DamagedArchive) as exc:
         raise click.ClickException(f"{exc}; {keep}") from exc
     if sites - {SITE_NAME}:
         others = ", ".join(sorted(sites - {SITE_NAME}))

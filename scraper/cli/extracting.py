@@ -22,7 +22,6 @@ from scraper.cli.app import (
     fail,
     read_config,
     say,
-    site_for,
 )
 
 
@@ -82,7 +81,7 @@ def extract(
     config = read_config(config_path, required=False)
     rules = ExtractRules(body_selector, tuple(discard)) if body_selector or discard else None
     if rules is None and url:
-        site = site_for(config, url)
+        site = config.site_for(url) if config else None
         rules = site.rules if site else None
     try:
         if explain:

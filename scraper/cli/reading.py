@@ -264,12 +264,11 @@ def search(
     text. Each article is listed once, with its newest matching version.
     """
     from archive.search import fts_query
-    from archive.search import search as run_search
 
     if not fts_query(query):
         raise click.UsageError(f"nothing to search for in {query!r}: give at least one word")
     with open_archive(resolve_db(db_path, config_path), readonly=True) as archive:
-        hits = run_search(archive.db, query, limit=limit, all_versions=all_versions)
+        hits = archive.search(query, limit, all_versions=all_versions)
     if not hits:
         click.echo(f"no match for {query!r}")
     for hit in hits:

@@ -1,9 +1,14 @@
 """Crawls as the commands run them: the lock, one archive, one fetcher, progress on screen.
 
 ``crawl_once`` is one cycle of some sites (``newsarchive crawl``); ``run_forever`` is the
-scheduled service (``newsarchive run``). Both hold the archive lock so that two writers never
-meet, and both share one :class:`~scraper.fetch.client.Fetcher` between sites so that per-host
-politeness holds across concurrent crawls.
+scheduled service (``newsarchive run``); ``archive_urls`` checks given URLs now (``newsarchive
+archive``). All hold the archive lock so that two writers never meet, open the archive through
+:func:`open_for_writing` (so crawls a killed writer left ``running`` are closed), and share one
+:class:`~scraper.fetch.client.Fetcher` so that per-host politeness holds across concurrent
+crawls.
+
+May import: :mod:`scraper.crawl`, :mod:`scraper.fetch`, :mod:`scraper.config`,
+:mod:`scraper.urls`, :mod:`archive`.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archive.models import Recorded
 from archive.store import Archive
-from scraper.config import Config, Site
-from scraper.crawl.cycle import CrawlReport, Progress, crawl_site, utcnow
+from scraper import urls as urlmod
+from scraper.config import Config, CrawlSettings, Site
+from scraper.crawl.cycle import ArticleChecker, CrawlReport, Progress, crawl_site, utcnow
 from scraper.crawl.lock import ArchiveLock
 from scraper.crawl.pool import BoundedProcessPool
 from scraper.fetch.client import Fetcher
@@ -177,3 +185,52 @@ async def run_forever(config: Config, *, max_crawls: int | None = None, grace: f
             grace=grace,
             executor=pool,
         )
+
+
+
+@dataclass(frozen=True)
+class ArchivedURL:
+    """What ``newsarchive archive`` did with one URL."""
+
+    url: str
+    recorded: Recorded
+    reason: str | None  # the capture's reason (http-404, robots, not-html...), None when fine
+
+
+async def archive_urls(
+    config: Config | None,
+    db_path: Path,
+    urls: Sequence[str],
+    *,
+    site: str | None = None,
+    wait: float = 60.0,
+    now: Callable[[], datetime] = utcnow,
+) -> list[ArchivedURL]:
+    """Check each of *urls* (normalized) once now, under the lock, one after the other.
+
+    Each URL is recorded under *site*, else under the configured site that claims it (whose
+    extraction rules and re-check policy then apply), else under its host.
+    """
+    settings = config.crawl if config is not None else CrawlSettings()
+    lock = ArchiveLock(db_path, command="archive")
+    await lock.acquire_async(wait)
+    out: list[ArchivedURL] = []
+    try:
+        with open_for_writing(db_path) as archive, extraction_pool() as pool:
+            async with Fetcher(settings.fetch_settings()) as fetcher:
+                for url in urls:
+                    configured = config.site_for(url) if config and site is None else None
+                    checker = ArticleChecker(
+                        archive,
+                        fetcher,
+                        site=site or (configured.name if configured else urlmod.host_of(url)),
+                        rules=configured.rules if configured else None,
+                        policy=configured.policy if configured else None,
+                        now=now,
+                        executor=pool,
+                    )
+                    recorded, reason = await checker.check(url)
+                    out.append(ArchivedURL(url, recorded, reason))
+    finally:
+        lock.release()
+    return out

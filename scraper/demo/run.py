@@ -118,20 +118,10 @@ def summarize(archive: Archive, db_path: Path, echo: Callable[[str], Any]) -> di
         f"\nStored {counts['articles']} articles, {counts['versions']} versions from "
         f"{counts['captures']} captures ({counts['raw_pages']} distinct raw pages)."
     )
-    statuses = {
-        r["status"]: r["n"]
-        for r in archive.db.query(
-            "select status, count(*) as n from articles group by status order by status"
-        )
-    }
-    echo("Articles by status: " + ", ".join(f"{k} {v}" for k, v in statuses.items()))
+    statuses = archive.status_counts()
+    echo("Articles by status: " + ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
 
-    edited = list(
-        archive.db.query(
-            "select id, url, title, version_count from articles where version_count > 1 "
-            "order by version_count desc, id"
-        )
-    )
+    edited = archive.edited_articles()
     if edited:
         echo("\nEdited articles (boilerplate churn created no version):")
         for row in edited:
@@ -148,12 +138,7 @@ def summarize(archive: Archive, db_path: Path, echo: Callable[[str], Any]) -> di
                 d, 0, old_label=f"version {old['version']}", new_label=f"version {new['version']}"
             )
         )
-    events = list(
-        archive.db.query(
-            "select e.kind, e.detail, a.title from events e join articles a on a.id = e.article_id "
-            "order by e.at, e.id"
-        )
-    )
+    events = archive.all_events()
     if events:
         echo("\nLifecycle events:")
         for e in events:
