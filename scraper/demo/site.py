@@ -267,6 +267,12 @@ class Block:
     at: datetime | None = None
 
 
+def _posted(post: Block) -> datetime:
+    """A live blog post's time (every "post" block has one)."""
+    assert post.at is not None, "a live post block has a time"
+    return post.at
+
+
 @dataclass(frozen=True)
 class Content:
     """The editorial part of a page: what an archive should version, nothing else."""
@@ -800,13 +806,13 @@ class Timeline:
     def _live_events(self, spec: ArticleSpec) -> list[DemoEvent]:
         """A post at each post's time, the intro corrected after 90 minutes, and the
         misspelled post fixed 25 minutes after it went up."""
-        events = [DemoEvent(p.at, spec.id, "edit", "post", spec.path) for p in spec.posts[2:]]
+        events = [DemoEvent(_posted(p), spec.id, "edit", "post", spec.path) for p in spec.posts[2:]]
         at = spec.published + timedelta(minutes=90)
         events.append(DemoEvent(at, spec.id, "edit", "correction", spec.path))
         wrong, right = spec.typo
         if wrong:  # the post misspell() spoils: the first with the word
             post = next(p for p in spec.posts if re.search(rf"\b{right}\b", p.text))
-            fixed = max(post.at, spec.published) + timedelta(minutes=25)
+            fixed = max(_posted(post), spec.published) + timedelta(minutes=25)
             events.append(DemoEvent(fixed, spec.id, "edit", "typo", spec.path))
         return sorted(events, key=lambda e: (e.at, LIVE_EDIT_KINDS.index(e.detail)))
 
