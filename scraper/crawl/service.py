@@ -187,7 +187,6 @@ async def run_forever(config: Config, *, max_crawls: int | None = None, grace: f
         )
 
 
-
 @dataclass(frozen=True)
 class ArchivedURL:
     """What ``newsarchive archive`` did with one URL."""
