@@ -127,7 +127,7 @@ def test_boilerplate_churn_is_one_version_and_a_word_is_two(tmp_path, page_serve
 def test_datasette_search_finds_the_text(tmp_path, page_server, seed_html):
     import asyncio
 
-    from archive.datasette.plugin import make_datasette
+    from archive.datasette.serve import make_datasette
 
     db = tmp_path / "archive.db"
     config = write_config(tmp_path, page_server, db)

@@ -1,4 +1,157 @@
-"""The Datasette plugin: metadata, canned queries, history, diff and search pages.
+"""The Datasette plugin: archive metadata, reader pages, history and diff pages, search, feeds.
 
-May import: the rest of :mod:`archive`, Datasette; never :mod:`scraper`.
+This package is the plugin (entry point ``newsarchive = "archive.datasette"`` in the
+``datasette`` group), so Datasette finds its ``templates/`` and ``static/`` folders itself,
+next to this file. It works for ``newsarchive serve`` and for a plain ``datasette archive.db``
+alike, on Datasette 0.65 and 1.0. Only databases that look like a newsarchive archive (they
+have ``articles`` and ``versions`` tables) get the metadata and pages; others are left alone.
+
+The hooks here are thin; the work is in the modules beside it:
+
+- :mod:`~archive.datasette.pages`: the plugin's own pages (list in its docstring)
+- :mod:`~archive.datasette.cells`: links, dates and cut text in Datasette's table pages
+- :mod:`~archive.datasette.configure`: metadata, table settings, canned queries (0.65 and 1.0)
+- :mod:`~archive.datasette.metadata`: that metadata, as data
+- :mod:`~archive.datasette.charts`: SVG time line and edits per day
+- :mod:`~archive.datasette.replay`: the captured page made inert for its sandboxed frame
+- :mod:`~archive.datasette.serve`: ``make_datasette`` and ``serve_archive`` for the CLI
+
+Serving is read-only: Datasette opens a file given as a (mutable) database with ``mode=ro``, so
+it can follow a live archive while ``newsarchive run`` writes to it (WAL). Never serve a live
+archive as immutable (``-i``): SQLite would then skip locking and could read a torn state.
+
+May import: the rest of :mod:`archive`, Datasette, markupsafe; never :mod:`scraper`.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasette import hookimpl
+from datasette.filters import FilterArguments
+from markupsafe import Markup
+
+from archive.datasette import cells, configure, dates, pages, registry
+from archive.datasette import metadata as archive_metadata
+from archive.datasette.urls import db_path, feed_url, search_url
+from archive.search import fts_match
+
+PLUGIN_NAME = "newsarchive"  # the distribution's name: Datasette serves static/ under it
+
+
+def web_url(url: str | None) -> str:
+    """*url* if it is an http(s) URL, else ``#``: archived URLs must not become script links."""
+    if url and url.strip().lower().startswith(("http://", "https://")):
+        return url
+    return "#"
+
+
+def _description_html(datasette: Any, name: str) -> str:
+    base = db_path(datasette, name)
+    links = [
+        (f"{base}/latest_versions", "Latest versions"),
+        (f"{base}/recent_changes", "Recent changes"),
+        (search_url(datasette, name), "Search with snippets"),
+        (f"{base}/articles", "Articles"),
+        (feed_url(datasette, name), "Atom feed of changes"),
+    ]
+    items = Markup(" · ").join(Markup('<a href="{}">{}</a>').format(h, t) for h, t in links)
+    return str(
+        Markup('<p>{}</p><p class="na-start">{}</p>').format(
+            archive_metadata.DATABASE_DESCRIPTION, items
+        )
+    )
+
+
+@hookimpl
+def startup(datasette):
+    async def inner() -> None:
+        names = await registry.find_archives(datasette)
+        await configure.apply(datasette, names, {n: _description_html(datasette, n) for n in names})
+
+    return inner
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    env.filters["na_web_url"] = web_url
+    env.filters["na_date"] = dates.time_html
+    env.filters["na_readable_date"] = dates.readable
+
+
+@hookimpl(trylast=True)  # after Datasette's own escape_fts, so this one wins
+def prepare_connection(conn, database, datasette):
+    """``escape_fts`` for archives: the CLI's query rules (phrases, ``word*`` prefixes), and a
+    query with no words (a lone ``"``) matches nothing instead of failing with a syntax error."""
+    if database in registry.archive_names(datasette):
+        conn.create_function("escape_fts", 1, fts_match, deterministic=True)
+
+
+@hookimpl
+def extra_css_urls(database, datasette):
+    if database is None or database in registry.archive_names(datasette):
+        return [datasette.urls.static_plugins(PLUGIN_NAME, "newsarchive.css")]
+    return []
+
+
+@hookimpl
+def extra_template_vars(database, table, datasette):
+    """``na_feed_url``: the Atom feed the page announces (autodiscovery, see base.html)."""
+    if database and database in registry.archive_names(datasette):
+        return {"na_feed_url": feed_url(datasette, database)}
+    return {}
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    if database is None or database not in registry.archive_names(datasette):
+        return None
+    return cells.render(row, value, column, table, database, datasette)
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """A search box on ``latest_versions``; ``?_search=`` matches the latest text only.
+
+    The view has no column holding the version id that the FTS index is keyed on, so the
+    generic search cannot apply; this filter matches (article, version) pairs instead.
+    """
+    if table != "latest_versions":
+        return None
+
+    async def inner() -> FilterArguments | None:
+        if database not in registry.archive_names(datasette):
+            return None
+        search = request.args.get("_search", "")
+        if not search.strip():
+            return FilterArguments([], {}, [], {"supports_search": True, "search": ""})
+        return FilterArguments(
+            [
+                "(article_id, version) in (select article_id, version from versions "
+                "where id in (select rowid from versions_fts "
+                "where versions_fts match escape_fts(:latest_search)))"
+            ],
+            {"latest_search": search},
+            [f'latest text matches "{search}"'],
+            {"supports_search": True, "search": search},
+        )
+
+    return inner
+
+
+@hookimpl
+def table_actions(datasette, database, table):
+    if database not in registry.archive_names(datasette):
+        return []
+    return [
+        {"href": search_url(datasette, database), "label": "Search with snippets"},
+        {"href": feed_url(datasette, database), "label": "Atom feed of changes"},
+    ]
+
+
+@hookimpl
+def register_routes(datasette):
+    return pages.ROUTES
+
+
+__all__ = ["PLUGIN_NAME", "web_url"]

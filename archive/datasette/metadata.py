@@ -1,14 +1,22 @@
 """Datasette metadata for an archive database: descriptions, facets, sorting, FTS, canned queries.
 
-Kept as data, apart from the plugin code, so it can be read (and reviewed) as a whole. The
-plugin serves it through the ``get_metadata`` hook for every database that is a newsarchive
-archive, so ``datasette archive.db`` gets it as well as ``newsarchive serve``. A user's own
-``metadata.json`` still takes precedence.
+Kept as data, apart from the plugin code, so it can be read (and reviewed) as a whole.
+:mod:`archive.datasette.configure` applies it at startup to every database that is a
+newsarchive archive, so ``datasette archive.db`` gets it as well as ``newsarchive serve``. A
+user's own metadata and configuration still take precedence.
+
+Column notes are not handed to Datasette as column metadata (its table page would print them
+as a glossary taller than the screen above the rows): each table's description ends with them
+folded in a ``<details>`` element.
+
+May import: markupsafe.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from markupsafe import Markup
 
 INSTANCE_TITLE = "News archive"
 DATABASE_DESCRIPTION = (
@@ -20,28 +28,12 @@ DATABASE_DESCRIPTION = (
 # turned into <mark> by the plugin's render_cell after escaping.
 _SNIPPET = "snippet(versions_fts, -1, char(57344), char(57345), '…', 16)"
 
+# Canned queries take names no table or view has: Datasette 0.65 shows the query and 1.0 the
+# view when both share one (the recent_changes and most_edited views serve those lists).
 CANNED_QUERIES: dict[str, dict[str, Any]] = {
-    "recent_changes": {
-        "title": "Recent changes",
-        "description": "Edits to articles after their first version, newest first.",
-        "sql": (
-            "select version_id, article_id, site, captured_at, version, change_kind,\n"
-            "  words_added, words_removed, title_changed, title, url\n"
-            "from recent_changes\n"
-            "limit 200"
-        ),
-    },
-    "most_edited": {
-        "title": "Most-edited articles",
-        "description": "Articles with the most versions.",
-        "sql": (
-            "select article_id, site, version_count, last_changed, status, title, url\n"
-            "from most_edited\n"
-            "limit 100"
-        ),
-    },
     "removed_after_publication": {
         "title": "Articles removed after publication",
+        "hide_sql": True,
         "description": (
             "Articles that were archived at least once and later disappeared (404/410) or "
             "started redirecting to a section page (soft 404)."
@@ -58,6 +50,7 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
     },
     "headline_changes": {
         "title": "Headline changes",
+        "hide_sql": True,
         "description": "Versions whose headline differs from the version before.",
         "sql": (
             "select v.id as version_id, v.article_id, a.site, v.captured_at, v.version,\n"
@@ -72,6 +65,7 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
     },
     "first_version_with_phrase": {
         "title": "First version containing a phrase",
+        "hide_sql": True,
         "description": (
             "For each article, the earliest version whose title or text contains the phrase "
             "(word stems match: 'closes' finds 'closed')."
@@ -94,6 +88,7 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
     },
     "search": {
         "title": "Search with snippets",
+        "hide_sql": True,
         "description": (
             "Full-text search of every version's title and text; matching words are highlighted."
         ),
@@ -255,11 +250,13 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "raw_pages": {
         "title": "Raw pages",
+        "hidden": True,
         "description": "Distinct fetched page bodies, zstd-compressed, de-duplicated by SHA-256.",
         "columns": _RAW_PAGE_COLUMNS,
     },
     "article_urls": {
         "title": "Article URLs",
+        "hidden": True,
         "description": "Other URLs of an article: redirects, aliases, old URLs after a move.",
         "facets": ["kind"],
         "columns": _ARTICLE_URL_COLUMNS,
@@ -290,14 +287,16 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     "recent_changes": {
         "title": "Recent changes",
-        "description": "Versions after the first, newest first.",
+        "description": "Edits to articles after their first version, newest first.",
+        "sort_desc": "captured_at",
         "facets": ["site", "change_kind", "title_changed"],
         "label_column": "title",
         "columns": _VIEW_COLUMNS,
     },
     "most_edited": {
         "title": "Most-edited articles",
-        "description": "Articles by number of versions.",
+        "description": "Articles with the most versions.",
+        "sort_desc": "version_count",
         "facets": ["site", "status"],
         "label_column": "title",
         "columns": _VIEW_COLUMNS,
@@ -305,19 +304,27 @@ TABLES: dict[str, dict[str, Any]] = {
 }
 
 
+def glossary_html(description: str, columns: dict[str, str]) -> Markup:
+    """A table's description followed by its column notes, folded."""
+    items = Markup("").join(
+        Markup("<dt>{}</dt><dd>{}</dd>").format(name, note) for name, note in columns.items()
+    )
+    return Markup(
+        '<p>{}</p><details class="na-glossary"><summary>What the columns mean</summary>'
+        "<dl>{}</dl></details>"
+    ).format(description, items)
+
+
 def database_metadata() -> dict[str, Any]:
     """Metadata for one archive database (a fresh copy: Datasette may merge into it)."""
     import copy
 
+    tables = copy.deepcopy(TABLES)
+    for entry in tables.values():
+        columns = entry.pop("columns", {})
+        entry["description_html"] = str(glossary_html(entry["description"], columns))
     return {
         "description": DATABASE_DESCRIPTION,
-        "tables": copy.deepcopy(TABLES),
+        "tables": tables,
         "queries": copy.deepcopy(CANNED_QUERIES),
-    }
-
-
-def instance_metadata(archive_databases: list[str]) -> dict[str, Any]:
-    return {
-        "title": INSTANCE_TITLE,
-        "databases": {name: database_metadata() for name in archive_databases},
     }

@@ -33,7 +33,7 @@ def serve(
     /DB/-/search?q=WORDS, /DB/-/history/ID, /DB/-/diff/ID?a=1&b=2 and the Atom feed
     /DB/-/changes.atom.
     """
-    from archive.datasette.plugin import serve_archive
+    from archive.datasette.serve import serve_archive
 
     db = resolve_db(db_path, config_path)
     with open_archive(db, readonly=True):
