@@ -163,6 +163,101 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"browser-{name}.png"), full_page=True)
 
 
+@pytest.fixture
+def phone(browser):
+    """A 390 px wide screen, as on a phone."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def fits_width(page) -> None:
+    """Nothing on the page makes it wider than the screen."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{page.url} is {overflow} px wider than the screen"
+
+
+def test_reader_view_and_captured_page_in_a_browser(page, served, crawled_archive):
+    article, _, _ = edited_article(crawled_archive)
+    database = crawled_archive.stem
+    page.goto(f"{served}/{database}/-/history/{article['id']}")
+    timeline = page.locator("svg.na-timeline circle")
+    assert timeline.count() == article["version_count"]
+    page.get_by_role("link", name="v2", exact=True).click()
+    page.wait_for_url(re.compile(r"/-/version/\d+$"))
+    assert page.locator("h1").inner_text() == article["title"]
+    paragraphs = page.locator(".na-text p")
+    assert paragraphs.count() >= 3
+    assert page.get_by_role("link", name="what changed from it").count() == 1
+    shot(page, "5-version")
+
+    page.locator("a.na-capture-link").click()
+    page.wait_for_url(re.compile(r"/-/capture/\d+$"))
+    frame = page.frame_locator("iframe.na-replay")
+    assert frame.locator("h1").first.inner_text()  # the captured page is shown
+    # inert: no link leads anywhere, no script ran, nothing was fetched from elsewhere
+    assert frame.locator("a[href]").count() == 0
+    assert page.locator("iframe.na-replay").get_attribute("sandbox") == ""
+    shot(page, "6-capture")
+
+
+def test_site_page_and_table_pages_in_a_browser(page, served, crawled_archive):
+    database = crawled_archive.stem
+    page.goto(f"{served}/{database}/articles")
+    page.locator("td.col-site a").first.click()
+    page.wait_for_url(re.compile(r"/-/site\?name="))
+    bars = page.locator("svg.na-edits-per-day rect.na-day")
+    assert bars.count() >= 1
+    total = sum(int(bars.nth(i).get_attribute("data-count")) for i in range(bars.count()))
+    assert str(total) in page.locator("figcaption").inner_text()
+    shot(page, "7-site")
+
+    page.goto(f"{served}/{database}/versions")
+    glossary = page.locator("details.na-glossary")
+    assert glossary.count() == 1 and glossary.get_attribute("open") is None
+    search_box = page.locator("input[name=_search]")
+    assert search_box.is_visible()
+    assert search_box.bounding_box()["y"] < 900  # on the first screen, not under a glossary
+    rows = page.locator("table.rows-and-columns tbody tr").count()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 300 * rows + 1500, f"{rows} rows take {height} px"
+    shot(page, "8-versions-table")
+
+    page.goto(f"{served}/{database}/latest_versions")
+    assert page.locator("input[name=_search]").is_visible()
+    page.goto(f"{served}/{database}")
+    shot(page, "9-database")
+
+
+def test_pages_work_on_a_phone(phone, served, crawled_archive):
+    article, _, _ = edited_article(crawled_archive)
+    database = crawled_archive.stem
+    phone.goto(f"{served}/{database}/-/diff/{article['id']}?a=1&b=2")
+    old, new = phone.locator("table.na-table > thead th").all()
+    old_box, new_box = old.bounding_box(), new.bounding_box()
+    assert old_box["x"] + old_box["width"] <= new_box["x"] + 1  # headers side by side
+    for header in (old, new):  # and their text inside them, not over the other one
+        assert header.evaluate("e => e.scrollWidth <= e.clientWidth + 1")
+    fits_width(phone)
+    shot(phone, "phone-1-diff")
+    for path, name in (
+        (f"-/history/{article['id']}", "phone-2-history"),
+        (f"-/search?q={article['title'].split()[0]}", "phone-3-search"),
+        (f"-/site?name={article['site']}", "phone-4-site"),
+    ):
+        phone.goto(f"{served}/{database}/{path}")
+        fits_width(phone)
+        shot(phone, name)
+    phone.goto(f"{served}/{database}/-/history/{article['id']}")
+    phone.locator("a.na-version-link").first.click()
+    fits_width(phone)
+    shot(phone, "phone-5-version")
+
+
 def test_search_history_and_diff_in_a_browser(page, served, crawled_archive):
     article, removed, added = edited_article(crawled_archive)
     database = crawled_archive.stem
@@ -179,7 +274,9 @@ def test_search_history_and_diff_in_a_browser(page, served, crawled_archive):
     shot(page, "1-search")
     assert query.lower() in [m.lower() for m in marks]
 
-    page.get_by_role("link", name=article["title"], exact=True).first.click()
+    page.locator("li.na-result").filter(has_text=article["title"]).get_by_role(
+        "link", name="history"
+    ).first.click()
     page.wait_for_url(re.compile(rf"/-/history/{article['id']}$"))
     assert page.locator("h1").inner_text() == article["title"]
     history = page.locator("table.na-history tbody tr")

@@ -92,12 +92,17 @@ def versions_timeline(points: Sequence[TimelinePoint], *, width: int = 720) -> M
     return Markup("".join(parts))
 
 
-def fill_days(counts: dict[str, int], *, last: int = 30) -> list[tuple[str, int]]:
-    """Per-day counts for the *last* days up to the latest day with an edit (zeros included)."""
+def fill_days(
+    counts: dict[str, int], *, last: int = 30, at_least: int = 7
+) -> list[tuple[str, int]]:
+    """Per-day counts up to the latest day with an edit, zeros included: the days since the
+    first edit, at least *at_least* and at most *last* of them."""
     if not counts:
         return []
     newest = max(date.fromisoformat(d) for d in counts)
-    oldest = max(min(date.fromisoformat(d) for d in counts), newest - timedelta(days=last - 1))
+    first = min(date.fromisoformat(d) for d in counts)
+    oldest = min(first, newest - timedelta(days=at_least - 1))
+    oldest = max(oldest, newest - timedelta(days=last - 1))
     days = []
     current = oldest
     while current <= newest:
@@ -115,7 +120,7 @@ def edits_per_day(days: Sequence[tuple[str, int]], *, width: int = 720) -> Marku
     inner_h = height - bottom - top
     most = max(n for _, n in days) or 1
     slot = (width - left - 8) / len(days)
-    bar = max(2.0, slot * 0.75)
+    bar = min(36.0, max(2.0, slot * 0.75))
     parts = [
         f'<svg class="na-edits-per-day" role="img" viewBox="0 0 {width} {height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg">',

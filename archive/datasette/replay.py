@@ -58,9 +58,9 @@ def decode(body: bytes, encoding: str | None) -> str:
 
 def safe_page(html: str, original_url: str | None = None) -> str:
     """*html* with everything that could run, load or navigate removed or disabled."""
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser
 
-    tree = HTMLParser(html)
+    tree = LexborHTMLParser(html)
     for selector in _DROP_TAGS:
         for node in tree.css(selector):
             node.decompose()
@@ -82,12 +82,11 @@ def safe_page(html: str, original_url: str | None = None) -> str:
                 del node.attrs["href"]
                 node.attrs["title"] = f"link (disabled in the archive): {href}"[:500]
                 node.attrs["class"] = ((attributes.get("class") or "") + " na-disabled").strip()
-    head = tree.head
     banner = (
         '<meta charset="utf-8"><meta name="referrer" content="no-referrer">'
         "<style>.na-disabled{cursor:not-allowed}</style>"
     )
     body = tree.html or ""
-    if head is not None:
+    if "<head>" in body:
         return body.replace("<head>", "<head>" + banner, 1)
     return banner + body
