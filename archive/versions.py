@@ -1,9 +1,16 @@
-"""When is a capture a new version? Text normalization and content hashing.
+"""When is a capture a new version? Text normalization, content hashing, the decision.
 
 A new version is stored only when the *normalized* title or text changed. Normalization removes
 differences no reader can see (Unicode composition, runs of spaces, trailing blanks, line-ending
 style) and keeps every difference a reader can (a changed word, letter, digit or punctuation
 mark, a paragraph split or joined).
+
+Two defences stand behind the extractor, so one extraction slip cannot flood the archive
+(:func:`same_version`): a short line that differs only in a counter or a relative time is the
+same ("Comments (51)" -> "(53)", :mod:`archive.furniture`), and blocks the archive has learnt to
+be the site's boilerplate do not count (:mod:`archive.boilerplate`).
+
+May import: :mod:`archive.furniture`, :mod:`archive.boilerplate`.
 """
 
 from __future__ import annotations
@@ -11,6 +18,10 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Collection
+
+from archive.boilerplate import strip_boilerplate
+from archive.furniture import mask_text
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Characters that render as nothing: zero-width space/joiners, BOM, soft hyphen.
@@ -38,3 +49,30 @@ def content_hash(title: str, text: str) -> str:
     """SHA-256 of the normalized title and text: equal hashes mean the same editorial version."""
     payload = normalize_line(title) + "\x00" + normalize_text(text)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def editorial_key(title: str, text: str, boilerplate: Collection[str] = ()) -> str:
+    """What two captures must share to be one version: the normalized title and text, the
+    site's known boilerplate blocks left out (:mod:`archive.boilerplate`) and the counters and
+    relative times of short lines masked (:mod:`archive.furniture`).
+
+    Equal keys with unequal :func:`content_hash` values mean the page changed only where no
+    editor did: no new version.
+    """
+    body = strip_boilerplate(normalize_text(text), boilerplate)
+    return content_hash(title, mask_text(body))
+
+
+def same_version(
+    old_title: str,
+    old_text: str,
+    new_title: str,
+    new_text: str,
+    boilerplate: Collection[str] = (),
+) -> bool:
+    """Whether the new capture shows the same editorial version as the old one."""
+    if content_hash(old_title, old_text) == content_hash(new_title, new_text):
+        return True
+    return editorial_key(old_title, old_text, boilerplate) == editorial_key(
+        new_title, new_text, boilerplate
+    )

@@ -44,6 +44,7 @@ if str(ROOT) not in sys.path:
 from archive.store import Archive  # noqa: E402
 from archive.versions import content_hash, normalize_line, normalize_text  # noqa: E402
 from scraper.crawl.cycle import crawl_site, run_extract  # noqa: E402
+from scraper.crawl.service import boilerplate_rules  # noqa: E402
 from scraper.demo.run import DEMO_START, demo_config  # noqa: E402
 from scraper.demo.site import DemoArticleState, DemoEvent, DemoSite  # noqa: E402
 from scraper.extract import Article  # noqa: E402
@@ -98,7 +99,7 @@ def run(*, ticks: int, step: timedelta, seed: int = 1, db_path: Path | None = No
 async def _crawl(site: DemoSite, config, ticks: int, step: timedelta) -> None:
     fetcher = Fetcher(config.crawl.fetch_settings())
     try:
-        with Archive(config.db_path) as archive:
+        with Archive(config.db_path, boilerplate=boilerplate_rules(config)) as archive:
             for _ in range(ticks):
                 for site_conf in config.sites:
                     await crawl_site(site_conf, archive, fetcher, now=lambda: site.now)

@@ -7,7 +7,7 @@ disable a source), so the rest of the code can trust a :class:`Config`.
 
 Layout (see the commented ``config.toml`` at the repository root)::
 
-    [archive]   db
+    [archive]   db, boilerplate_articles, boilerplate_max_words
     [crawl]     user_agent, timeouts, sizes, politeness, max_articles_per_run, ...
     [[sites]]   name, feeds, sitemaps, listing_pages, include, exclude, schedule, recheck,
                 extract, use_robots_sitemaps, max_sitemap_urls
@@ -384,6 +384,10 @@ class Config:
     db_path: Path
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
     sites: tuple[Site, ...] = ()
+    #: A block seen on this many different articles of a site is that site's boilerplate
+    #: (0: never learn); blocks longer than ``boilerplate_max_words`` words are never learnt.
+    boilerplate_articles: int = 8
+    boilerplate_max_words: int = 30
 
     def site(self, name: str) -> Site:
         """The site called *name*; ConfigError listing the known names otherwise."""
@@ -446,8 +450,20 @@ def parse_config(
     v.keys(data, "", {"archive", "crawl", "sites"})
 
     archive = v.table(data, "archive", "archive")
-    v.keys(archive, "archive", {"db"})
+    v.keys(archive, "archive", {"db", "boilerplate_articles", "boilerplate_max_words"})
     db = v.get(archive, "db", "archive.db", DEFAULT_DB, v.string)
+    boilerplate_articles = v.get(
+        archive, "boilerplate_articles", "archive.boilerplate_articles", 8, v.int_at_least(0)
+    )
+    if boilerplate_articles == 1:
+        v.fail(
+            "archive.boilerplate_articles",
+            "must be 0 (never learn) or at least 2: one article is not a pattern",
+            boilerplate_articles,
+        )
+    boilerplate_max_words = v.get(
+        archive, "boilerplate_max_words", "archive.boilerplate_max_words", 30, v.int_at_least(1)
+    )
     db_path = Path(db).expanduser()
     if base_dir is not None and not db_path.is_absolute():
         db_path = base_dir / db_path
@@ -469,7 +485,14 @@ def parse_config(
         seen[site.name] = index
         sites.append(site)
 
-    return Config(path=None, db_path=db_path, crawl=crawl, sites=tuple(sites))
+    return Config(
+        path=None,
+        db_path=db_path,
+        crawl=crawl,
+        sites=tuple(sites),
+        boilerplate_articles=boilerplate_articles,
+        boilerplate_max_words=boilerplate_max_words,
+    )
 
 
 _CRAWL_KEYS = set(CrawlSettings.__dataclass_fields__)  # every setting is a config key

@@ -4,7 +4,7 @@
 and the one helper every write goes through (:meth:`Connection._writing`, a transaction whose
 storage errors become :class:`ArchiveError` values).
 
-May import: :mod:`archive.store.errors`, :mod:`archive.store.schema`.
+May import: :mod:`archive.store.errors`, :mod:`archive.store.schema`, :mod:`archive.boilerplate`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any, Self
 import sqlite_utils
 import zstandard
 
+from archive.boilerplate import BoilerplateRules
 from archive.store.errors import ArchiveError, ArchiveWriteError, NotAnArchive
 from archive.store.schema import CORE_TABLES, apply_migrations, is_unfinished
 
@@ -27,9 +28,16 @@ from archive.store.schema import CORE_TABLES, apply_migrations, is_unfinished
 class Connection:
     """An open archive file. One writer per process; any number of readers."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        readonly: bool = False,
+        boilerplate: BoilerplateRules | None = None,
+    ) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.boilerplate = boilerplate or BoilerplateRules()
         if readonly:
             if not self.path.exists():
                 raise ArchiveError(f"{self.path}: no such archive (run a crawl first)")

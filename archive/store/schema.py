@@ -223,6 +223,27 @@ def m002_latest_versions_version_id(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m003_site_blocks_and_identity_keys(db: sqlite_utils.Database) -> None:
+    """Fingerprints of blocks per site and article (site boilerplate learning), and the stable
+    identities of articles (feed guid, shortlink) that join a moved article's URLs."""
+    db.table("site_blocks").create(
+        {"site": str, "fingerprint": str, "article_id": int},
+        pk=("site", "fingerprint", "article_id"),
+    )
+    db.table("block_counts").create(
+        {"site": str, "fingerprint": str, "articles": int, "sample": str, "first_seen": str},
+        pk=("site", "fingerprint"),
+        not_null={"articles"},
+        defaults={"articles": 0},
+    )
+    db.table("article_keys").create(
+        {"site": str, "key": str, "article_id": int, "kind": str},
+        pk=("site", "key"),
+    )
+    db.table("article_keys").create_index(["article_id"])
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Make or update the schema in one transaction (see the module docstring).
 

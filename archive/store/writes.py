@@ -1,7 +1,7 @@
 """Writing articles: discovered candidates, one capture with its version, renames and merges.
 
 May import: :mod:`archive.store.reads`, :mod:`archive.lifecycle`, :mod:`archive.versions`,
-:mod:`archive.diff`, :mod:`archive.models`.
+:mod:`archive.boilerplate`, :mod:`archive.diff`, :mod:`archive.models`.
 """
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from archive import lifecycle
+from archive.boilerplate import blocks_of, fingerprint, learnable, strip_boilerplate
 from archive.diff import count_words, summarize_change
 from archive.models import Candidate, CaptureIn, ContentIn, Recorded, utc_iso
 from archive.store.reads import Reads
-from archive.versions import content_hash, normalize_line, normalize_text
+from archive.versions import content_hash, normalize_line, normalize_text, same_version
 
 
 def _headers_json(headers: tuple[tuple[str, str], ...]) -> str | None:
@@ -107,6 +109,11 @@ class Writes(Reads):
     def _merge(self, src: int, dst: int) -> None:
         for table in ("captures", "events", "article_urls"):
             self.db.execute(f"update {table} set article_id = ? where article_id = ?", [dst, src])
+        for table in ("site_blocks", "article_keys"):  # one article now: keep one row each
+            self.db.execute(
+                f"update or ignore {table} set article_id = ? where article_id = ?", [dst, src]
+            )
+            self.db.execute(f"delete from {table} where article_id = ?", [src])
         # Counted, not added: the figure stays the number of capture rows whatever came before.
         self.db.execute(
             "update articles set capture_count = "
@@ -126,7 +133,9 @@ class Writes(Reads):
         )
         number = latest["version"] if latest else 0
         for v in self.versions(other):
-            if latest is not None and v["text_hash"] == latest["text_hash"]:
+            if latest is not None and same_version(
+                latest["title"], latest["text"], v["title"], v["text"]
+            ):
                 self.db.execute(
                     "update captures set version_id = ?, outcome = 'unchanged' "
                     "where version_id = ?",
@@ -191,10 +200,10 @@ class Writes(Reads):
                     "select * from versions where article_id = ? order by version desc limit 1",
                     [article_id],
                 )
-                new_hash = content_hash(content.title, content.text)
-                outcome = (
-                    "unchanged" if latest and latest["text_hash"] == new_hash else "new-version"
+                content, new_hash, changed = self._decide(
+                    capture.site, article_id, content, latest, at
                 )
+                outcome = "new-version" if changed else "unchanged"
 
             capture_id = self._insert(
                 "captures",
@@ -270,6 +279,64 @@ class Writes(Reads):
             status=step.status,
             event=step.event,
         )
+
+    def _decide(
+        self, site: str, article_id: int, content: ContentIn, latest: dict | None, at: str
+    ) -> tuple[ContentIn, str, bool]:
+        """Whether *content* is a new version of the article after *latest*; the content to
+        store (the site's known boilerplate blocks left out), its hash, and the verdict.
+
+        The plain hash decides when nothing changed at all (the usual re-check). Otherwise the
+        capture's blocks are counted for the site's boilerplate learning and the comparison
+        leaves out what no editor changed: known boilerplate, counters and relative times in
+        short lines (:func:`archive.versions.same_version`).
+        """
+        title, text = normalize_line(content.title), normalize_text(content.text)
+        digest = content_hash(title, text)
+        if latest is not None and latest["text_hash"] == digest:
+            return content, digest, False
+        known = self._learn_blocks(site, article_id, text, latest["text"] if latest else "", at)
+        kept = strip_boilerplate(text, known) or text
+        if kept != text:
+            content = replace(content, text=kept)
+            digest = content_hash(title, kept)
+        if latest is not None and same_version(latest["title"], latest["text"], title, kept, known):
+            return content, digest, False
+        return content, digest, True
+
+    def _learn_blocks(
+        self, site: str, article_id: int, text: str, previous: str, at: str
+    ) -> set[str]:
+        """Count the short blocks of *text* as seen on this article; return the fingerprints,
+        among those of *text* and *previous*, that are the site's boilerplate by now."""
+        rules = self.boilerplate
+        if not rules.enabled:
+            return set()
+        blocks = blocks_of(text)
+        samples = {fingerprint(b): b for b in blocks}
+        prints = learnable(blocks, rules)
+        for fp in prints:
+            added = self.db.execute(
+                "insert or ignore into site_blocks (site, fingerprint, article_id) values (?, ?, ?)",
+                [site, fp, article_id],
+            ).rowcount
+            if added:
+                self.db.execute(
+                    "insert into block_counts (site, fingerprint, articles, sample, first_seen) "
+                    "values (?, ?, 1, ?, ?) on conflict (site, fingerprint) "
+                    "do update set articles = articles + 1",
+                    [site, fp, samples[fp][:200], at],
+                )
+        candidates = set(prints) | set(learnable(blocks_of(previous), rules))
+        if not candidates:
+            return set()
+        marks = ",".join("?" * len(candidates))
+        rows = self.db.execute(
+            f"select fingerprint from block_counts where site = ? and articles >= ? "
+            f"and fingerprint in ({marks})",
+            [site, rules.min_articles, *candidates],
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def _insert_version(
         self,

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from archive.boilerplate import BoilerplateRules
 from archive.models import Recorded
 from archive.store import Archive
 from scraper import urls as urlmod
@@ -114,12 +115,19 @@ def extraction_pool() -> BoundedProcessPool:
     return BoundedProcessPool()
 
 
-def open_for_writing(db_path: Path) -> Archive:
+def boilerplate_rules(config: Config | None) -> BoilerplateRules:
+    """The archive's site boilerplate learning settings from ``[archive]`` (defaults without)."""
+    if config is None:
+        return BoilerplateRules()
+    return BoilerplateRules(config.boilerplate_articles, config.boilerplate_max_words)
+
+
+def open_for_writing(db_path: Path, config: Config | None = None) -> Archive:
     """The archive, for the lock holder: crawls a killed process left ``running`` are closed.
 
     Only call it while holding the archive lock (no other crawl can be running then).
     """
-    archive = Archive(db_path)
+    archive = Archive(db_path, boilerplate=boilerplate_rules(config))
     try:
         stale = archive.close_interrupted_crawls()
     except BaseException:
@@ -147,7 +155,7 @@ async def crawl_once(
     await lock.acquire_async(wait)
     display: Any = TerminalProgress(sites) if progress else PlainProgress()
     try:
-        with open_for_writing(db_path) as archive, extraction_pool() as pool:
+        with open_for_writing(db_path, config) as archive, extraction_pool() as pool:
             async with Fetcher(config.crawl.fetch_settings()) as fetcher:
                 jobs = [
                     crawl_site(
@@ -179,7 +187,7 @@ async def run_forever(config: Config, *, max_crawls: int | None = None, grace: f
     with extraction_pool() as pool:
         return await run_service(
             config,
-            archive_factory=lambda: open_for_writing(config.db_path),
+            archive_factory=lambda: open_for_writing(config.db_path, config),
             fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
             max_crawls=max_crawls,
             grace=grace,
@@ -215,7 +223,7 @@ async def archive_urls(
     await lock.acquire_async(wait)
     out: list[ArchivedURL] = []
     try:
-        with open_for_writing(db_path) as archive, extraction_pool() as pool:
+        with open_for_writing(db_path, config) as archive, extraction_pool() as pool:
             async with Fetcher(settings.fetch_settings()) as fetcher:
                 for url in urls:
                     configured = config.site_for(url) if config and site is None else None

@@ -99,7 +99,9 @@ def run_demo(
             asyncio.run(
                 run_service(
                     config,
-                    archive_factory=lambda: open_for_writing(db_path),  # closes a killed demo's
+                    archive_factory=lambda: open_for_writing(
+                        db_path, config
+                    ),  # closes a killed demo's
                     fetcher_factory=lambda: Fetcher(config.crawl.fetch_settings()),
                     crawl=crawl_and_advance,
                     now=lambda: site.now,
