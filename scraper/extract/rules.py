@@ -8,6 +8,7 @@ that needs more gets `body_selector` / `discard_selectors` in config.toml.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 _SEPARATORS = str.maketrans("_-", "  ")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -29,6 +30,15 @@ class ClassWords:
 
     def search(self, value: str) -> str | None:
         """The first listed word found in a class/id value, or None."""
+        for word in self.iter_words(value):
+            return word
+        return None
+
+    def find_all(self, value: str) -> set[str]:
+        """Every listed word found in a class/id value."""
+        return set(self.iter_words(value))
+
+    def iter_words(self, value: str) -> Iterator[str]:
         if not value.islower():
             value = _CAMEL.sub(" ", value)  # "topRatedComments" -> "top Rated Comments"
         atoms = value.lower().translate(_SEPARATORS).split()
@@ -36,13 +46,13 @@ class ClassWords:
         for index, atom in enumerate(atoms):
             atom = atom.rstrip("0123456789")
             if atom in words:
-                return atom
-            if atom in self.heads:
+                yield atom
+            elif atom in self.heads:
                 for size in range(2, self.longest + 1):
                     candidate = "-".join(atoms[index : index + size])
                     if candidate in words:
-                        return candidate
-        return None
+                        yield candidate
+                        break
 
 
 class Substrings:
@@ -180,6 +190,16 @@ ALWAYS_DISCARD = frozenset(
         "modal",
     ]
 )
+
+# Thread words: comment threads are long prose too, yet never the article; a block named so
+# goes whatever its size or text.
+THREAD_WORDS = frozenset(
+    ["comment", "comments", "commentlist", "disqus", "respond", "reply", "replies"]
+)
+# A block named like boilerplate is still article text when it holds this much prose with a
+# paragraph at least PROSE_PARAGRAPH long (and little linked text).
+PROSE_MIN_CHARS = 500
+PROSE_PARAGRAPH = 150
 
 # Candidate weighting in density scoring (Readability's class weight): substrings, so
 # "articleBody" and "postcontent" count too.

@@ -149,6 +149,45 @@ def link_density(node: LexborNode, text_len: int | None = None) -> float:
     return min(linked / text_len, 1.0)
 
 
+def boilerplate_words(node: LexborNode, cls: str | None, ident: str | None) -> set[str]:
+    """The boilerplate words of a class/id (empty when none, or when a container name
+    also matches); an id that spells the element's own text ("how-to-share-a-file" on that
+    heading or section) is an anchor, not a role."""
+    words = (cls or "").replace("_", "-")
+    if ident and not _is_slug_of_text(ident, node):
+        words += " " + ident.replace("_", "-")
+    found = rules.NEGATIVE.find_all(words)
+    if found and rules.STRONG_POSITIVE.search(words):
+        return set()
+    return found
+
+
+def _is_slug_of_text(ident: str, node: LexborNode) -> bool:
+    tokens = [t for t in re.split(r"[-_\s]+", ident.casefold()) if t and not t.isdigit()]
+    if len(tokens) < 2:
+        return False
+    start = set(_WORD.findall(node.text()[:400].casefold()))
+    return sum(t in start for t in tokens) >= 0.66 * len(tokens)
+
+
+def holds_prose(node: LexborNode, text: str) -> bool:
+    """Long, mostly unlinked text with at least one real paragraph: an article section."""
+    if len(text) < rules.PROSE_MIN_CHARS or link_density(node, len(text)) >= 0.2:
+        return False
+    for block in node.css("p, div, li, blockquote, span"):
+        own = block.text(strip=True)
+        if (
+            len(own) >= rules.PROSE_PARAGRAPH
+            and not own.endswith(ELLIPSES)
+            and (
+                block.tag in ("p", "li", "blockquote")
+                or len(block.text(deep=False, strip=True)) >= 0.5 * len(own)
+            )
+        ):
+            return True
+    return False
+
+
 def _is_title(node: LexborNode, title_words: tuple[str, ...]) -> bool:
     return norm_words(node.text()) == title_words
 
@@ -175,12 +214,43 @@ class _RootSize:
     def __init__(self, roots: list[LexborNode]) -> None:
         self._roots = roots
         self._chars: int | None = None
+        self._layout: dict[str, int] | None = None
 
     @property
     def chars(self) -> int:
         if self._chars is None:
             self._chars = sum(len(root.text(strip=True)) for root in self._roots)
         return self._chars
+
+    def is_layout_word(self, words: set[str]) -> bool:
+        """Do blocks named by one of these words hold most of the container's text?"""
+        if self._layout is None:
+            self._layout = self._measure_words()
+        return any(self._layout.get(w, 0) > 0.5 * self.chars for w in words)
+
+    def _measure_words(self) -> dict[str, int]:
+        # Outermost named blocks per word, so nested ones are not counted twice.
+        chars: dict[str, int] = {}
+        inside: dict[str, list[LexborNode]] = {}
+        for root in self._roots:
+            for node in root.css("[class]"):
+                for word in rules.NEGATIVE.find_all(node.attributes.get("class") or ""):
+                    outer = inside.setdefault(word, [])
+                    if outer and _within(node, outer[-1]):
+                        continue
+                    outer.append(node)
+                    chars[word] = chars.get(word, 0) + len(node.text(strip=True))
+        return chars
+
+
+def _within(node: LexborNode, outer: LexborNode) -> bool:
+    parent = node.parent
+    target = outer.mem_id
+    while parent is not None:
+        if parent.mem_id == target:
+            return True
+        parent = parent.parent
+    return False
 
 
 def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
@@ -195,14 +265,22 @@ def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
     attrs = node.attributes
     cls, ident = attrs.get("class"), attrs.get("id")
     if cls or ident:
-        words = ((cls or "") + " " + (ident or "")).replace("_", "-")
-        word = rules.NEGATIVE.search(words)
-        if word and not rules.STRONG_POSITIVE.search(words):
-            if word in rules.ALWAYS_DISCARD:
+        found = boilerplate_words(node, cls, ident)
+        if found:
+            word = min(found)
+            if found & rules.THREAD_WORDS:
                 return f"boilerplate class/id ({word})"
             text = node.text(strip=True)
-            # A wrapper holding most of the article is layout, whatever its name.
-            if len(text) <= root.chars * 0.5:
+            # A name is a weak signal: a block of long, unlinked prose is article text
+            # whatever its class says ("newsletter-post", "product-widget", "share-economy"),
+            # unless several boilerplate words agree ("widget cta"). A wrapper holding most
+            # of the article is layout, whatever its name; so is a word that names most of
+            # the container's blocks (a page builder that calls every block a "widget").
+            if (
+                (len(found) > 1 or not holds_prose(node, text))
+                and (found & rules.ALWAYS_DISCARD or len(text) <= root.chars * 0.5)
+                and not (len(text) >= 200 and root.is_layout_word(found))
+            ):
                 return f"boilerplate class/id ({word})"
     role = attrs.get("role")
     if role in _BOILERPLATE_ROLES:
