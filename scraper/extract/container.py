@@ -8,6 +8,7 @@ then the whole body as a fallback.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -16,7 +17,10 @@ from scraper.extract import rules as rules
 from scraper.extract.text import ELLIPSES, describe, link_density
 
 _MIN_PARAGRAPH = 25
+_ESCAPED_MARKUP = re.compile(r"^<(?:img|picture|source|iframe|video|a|div|span|p)\b", re.I)
 _MAX_SCORED = 5_000
+_MAX_PEERS = 400
+_MERGE_LEVELS = 8
 _TRUSTED_CHARS = 400
 _BLOCKS = frozenset(
     {"p", "div", "table", "ul", "ol", "section", "article", "blockquote", "pre", "h2", "h3"}
@@ -51,6 +55,7 @@ class Choice:
     considered: list[Candidate] = field(default_factory=list)
     core: LexborNode | None = None
     notes: list[str] = field(default_factory=list)
+    headline: LexborNode | None = None
 
 
 def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: list[str]) -> None:
@@ -64,7 +69,10 @@ def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: lis
     # With scripting off, <noscript> content is parsed as markup; an unclosed one swallows the
     # rest of the page. Small ones (tracking pixels, "enable JavaScript") go; big ones are kept.
     for node in reversed(body.css("noscript")):
-        if len(node.text(strip=True)) < 200:
+        text = node.text(strip=True)
+        # Lazy-loading scripts put escaped markup in <noscript> ("&lt;img src=...&gt;"): it
+        # reads as tags in the text, never as article text.
+        if len(text) < 200 or _ESCAPED_MARKUP.match(text):
             node.decompose()
         else:
             notes.append("kept a large <noscript> (probably unclosed)")
@@ -100,7 +108,7 @@ def _paragraph_score(text: str) -> float:
 
 def _class_weight(node: LexborNode) -> float:
     attrs = node.attributes
-    words = ((attrs.get("class") or "") + " " + (attrs.get("id") or "")).strip()
+    words = rules.role_words(attrs.get("class"), attrs.get("id"))
     if not words:
         return 0.0
     weight = 0.0
@@ -178,7 +186,7 @@ def _inside_boilerplate(node: LexborNode, seen: dict[int, bool]) -> bool:
             break
         path.append(key)
         attrs = ancestor.attributes
-        words = ((attrs.get("class") or "") + " " + (attrs.get("id") or "")).strip()
+        words = rules.role_words(attrs.get("class"), attrs.get("id"))
         if words and rules.NEGATIVE.search(words) in rules.ALWAYS_DISCARD:
             found = True
             break
@@ -188,8 +196,31 @@ def _inside_boilerplate(node: LexborNode, seen: dict[int, bool]) -> bool:
     return found
 
 
+def _elsewhere(node: LexborNode) -> bool:
+    """Is the node inside a comment thread or a block of other stories?"""
+    ancestor = node.parent
+    while ancestor is not None and ancestor.tag not in ("body", "html"):
+        attrs = ancestor.attributes
+        words = rules.role_words(attrs.get("class"), attrs.get("id"))
+        if words and rules.NEGATIVE.find_all(words) & rules.ELSEWHERE_WORDS:
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
 def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
-    ids = {n.mem_id for n in nodes}
+    """The nodes not inside another of them, each once and in document order.
+
+    Lexbor returns a node once per selector of a comma group that matches it
+    (".entry-content, .post-content" on one div is two results): without de-duplication the
+    body comes out twice.
+    """
+    unique: dict[int, LexborNode] = {}
+    for node in nodes:
+        unique.setdefault(node.mem_id, node)
+    if len(unique) < len(nodes):
+        nodes = _document_order(list(unique.values()))
+    ids = set(unique)
     kept = []
     for node in nodes:
         parent = node.parent
@@ -202,6 +233,23 @@ def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
         if not nested:
             kept.append(node)
     return kept
+
+
+def _document_order(nodes: list[LexborNode]) -> list[LexborNode]:
+    """Nodes sorted as they appear in the page (results of a comma group come per selector)."""
+    if len(nodes) < 2:
+        return nodes
+    root = nodes[0]
+    while root.parent is not None:
+        root = root.parent
+    wanted = {n.mem_id for n in nodes}
+    order = {}
+    for index, node in enumerate(root.traverse()):
+        if node.mem_id in wanted:
+            order[node.mem_id] = index
+            if len(order) == len(wanted):
+                break
+    return sorted(nodes, key=lambda n: order.get(n.mem_id, 0))
 
 
 def protected_ids(core: LexborNode | None) -> frozenset[int]:
@@ -237,7 +285,7 @@ def headline_node(body: LexborNode, title: str | None) -> LexborNode | None:
 
 def _not_boilerplate(node: LexborNode) -> bool:
     attrs = node.attributes
-    words = ((attrs.get("class") or "") + " " + (attrs.get("id") or "")).replace("_", "-")
+    words = rules.role_words(attrs.get("class"), attrs.get("id")).replace("_", "-")
     return not rules.NEGATIVE.search(words) or bool(rules.STRONG_POSITIVE.search(words))
 
 
@@ -249,7 +297,9 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
     """
     for index, selector in enumerate(rules.BODY_SELECTORS):
         matches = [
-            n for n in body.css(selector) if n.tag not in ("body", "html") and _not_boilerplate(n)
+            n
+            for n in body.css(selector)
+            if n.tag not in ("body", "html") and _not_boilerplate(n) and not _elsewhere(n)
         ]
         if not matches:
             continue
@@ -294,7 +344,8 @@ def choose(body: LexborNode, body_selector: str | None, title: str | None = None
             return choice
         choice.notes.append(f"site rule {body_selector!r} matched nothing")
 
-    selected = selector_candidate(body, headline_node(body, title))
+    choice.headline = headline_node(body, title)
+    selected = selector_candidate(body, choice.headline)
     if selected is not None and selected.specific and selected.text_chars >= _TRUSTED_CHARS:
         # A CMS body container with real text is trusted: the rest of the page is not scored
         # at all (inside it, wrappers are still protected by their share of the text).
@@ -332,11 +383,58 @@ def choose(body: LexborNode, body_selector: str | None, title: str | None = None
     ):
         choice.core = top.nodes[0]
     if choice.winner is top and top is not None:
-        choice.winner = _widen(top)
+        merged = _merge_repeated(top, body)
+        if merged is not None:
+            choice.notes.append(f"the body is split into repeated blocks: {merged.label}")
+            choice.winner = merged
+        else:
+            choice.winner = _widen(top)
     if choice.winner is None:
         choice.winner = Candidate([body], "fallback", "body", 0.0, paragraph_chars(body))
         choice.considered.append(choice.winner)
     return choice
+
+
+def _merge_repeated(top: Candidate, body: LexborNode) -> Candidate | None:
+    """Page builders split one body into many blocks of one kind (a text module per
+    paragraph group, with headings and tables in modules of their own): when blocks with the
+    densest block's tag and class hold much more prose together than it does alone, the
+    article is their closest common ancestor whose text is not mostly links."""
+    node = top.nodes[0]
+    cls = node.attributes.get("class")
+    if not cls or '"' in cls or "\\" in cls:
+        return None
+    peers = [
+        (size, n)
+        for n in body.css(f'{node.tag}[class="{cls}"]')[:_MAX_PEERS]
+        if (size := paragraph_chars(n)) >= 100 and link_density(n) < 0.3
+    ]
+    own = paragraph_chars(node)
+    total = sum(size for size, _ in peers)
+    if len(peers) < 3 or total < 2 * own:
+        return None
+    best: LexborNode | None = None
+    covered = own
+    ancestor = node.parent
+    for _ in range(_MERGE_LEVELS):
+        if ancestor is None or ancestor.tag in ("body", "html"):
+            break
+        inside = sum(size for size, peer in peers if _contains(ancestor, peer))
+        if inside > covered and link_density(ancestor) < 0.35:
+            best, covered = ancestor, inside
+        if inside >= 0.9 * total:
+            break
+        ancestor = ancestor.parent
+    if best is None or covered < 2 * own:
+        return None
+    chars = paragraph_chars(best)
+    return Candidate(
+        [best],
+        "density",
+        f"{describe(best)} (holds {len(peers)} x {describe(node)})",
+        top.score,
+        chars,
+    )
 
 
 def _widen(top: Candidate) -> Candidate:

@@ -55,6 +55,23 @@ class ClassWords:
                         break
 
 
+_SCRIPT_HOOK = re.compile(r"(?:^|\s)js-\S*")
+
+
+def role_words(cls: str | None, ident: str | None = None) -> str:
+    """The class and id of an element as words that may name its role.
+
+    Classes starting "js-" are hooks for scripts ("js-reply-container" on a forum's posts),
+    not names of what the block is, so they are left out.
+    """
+    value = cls or ""
+    if "js-" in value:
+        value = _SCRIPT_HOOK.sub(" ", value)
+    if ident:
+        value += " " + ident
+    return value.strip()
+
+
 class Substrings:
     """Any of the words anywhere in the (lowercased) value."""
 
@@ -195,6 +212,30 @@ ALWAYS_DISCARD = frozenset(
 # goes whatever its size or text.
 THREAD_WORDS = frozenset(
     ["comment", "comments", "commentlist", "disqus", "respond", "reply", "replies"]
+)
+# Regions that hold other stories or readers' posts: a body container found inside one (an
+# ".entry-content" in a comment, a teaser's ".post-content") is never the article's.
+ELSEWHERE_WORDS = THREAD_WORDS | frozenset(
+    [
+        "related",
+        "relatedposts",
+        "recommend",
+        "recommended",
+        "recommendations",
+        "recirc",
+        "recirculation",
+        "more-stories",
+        "read-next",
+        "readnext",
+        "up-next",
+        "outbrain",
+        "taboola",
+        "trending",
+        "most-read",
+        "mostread",
+        "most-popular",
+        "mostpopular",
+    ]
 )
 # A block named like boilerplate is still article text when it holds this much prose with a
 # paragraph at least PROSE_PARAGRAPH long (and little linked text).

@@ -72,6 +72,8 @@ _BOILERPLATE_ROLES = frozenset(
 )
 _TEASER_TAGS = frozenset({"li", "article", "div"})
 ELLIPSES = ("...", "…", "[…]", "[...]", "…)")
+_INVISIBLE = str.maketrans("", "", "\u00ad\u200b\u2060\ufeff")
+_JOINERS = "\u200c\u200d \u00a0"  # joiners are kept inside text (emoji, Persian), not alone
 _NEVER_DISCARD = frozenset({"html", "body", "main"})
 _MAX_BLOCKS = 20_000
 
@@ -153,9 +155,9 @@ def boilerplate_words(node: LexborNode, cls: str | None, ident: str | None) -> s
     """The boilerplate words of a class/id (empty when none, or when a container name
     also matches); an id that spells the element's own text ("how-to-share-a-file" on that
     heading or section) is an anchor, not a role."""
-    words = (cls or "").replace("_", "-")
-    if ident and not _is_slug_of_text(ident, node):
-        words += " " + ident.replace("_", "-")
+    if ident and _is_slug_of_text(ident, node):
+        ident = None
+    words = rules.role_words(cls, ident).replace("_", "-")
     found = rules.NEGATIVE.find_all(words)
     if found and rules.STRONG_POSITIVE.search(words):
         return set()
@@ -234,7 +236,7 @@ class _RootSize:
         inside: dict[str, list[LexborNode]] = {}
         for root in self._roots:
             for node in root.css("[class]"):
-                for word in rules.NEGATIVE.find_all(node.attributes.get("class") or ""):
+                for word in rules.NEGATIVE.find_all(rules.role_words(node.attributes.get("class"))):
                     outer = inside.setdefault(word, [])
                     if outer and _within(node, outer[-1]):
                         continue
@@ -342,6 +344,12 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
         parts.clear()
         if not text:
             return
+        if not text.isascii():
+            # Soft hyphens, zero-width spaces and word joiners are invisible hyphenation and
+            # layout hints; a block of only invisible joiners is an empty spacer paragraph.
+            text = text.translate(_INVISIBLE).strip()
+            if not text or not text.strip(_JOINERS):
+                return
         kind = kinds[-1] if kinds else "p"
         if len(text) < 80 and (rules.FURNITURE_TEXT.match(text) or _is_dateline(text)):
             if trace is not None:
