@@ -7,6 +7,7 @@ usable value wins. Everything here is pure: it reads a parsed tree and returns p
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -65,6 +66,10 @@ _DAY_MONTH_YEAR = re.compile(
 )
 _ISO_DAY = re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b")
 _DATE_HOLDERS = ".byline, .dateline, .date, .post-date, .entry-date, .published, .timestamp"
+_DATELINE_AFTER = 400
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "-comment"})
+_DATELINE_BEFORE = 200
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?!\d)")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 
 
@@ -112,7 +117,10 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         _name_of(art.get("publisher"), ld.get("ids", {})),
         meta.get("application-name"),
     )
-    references = tuple(t for t in (headline, og_title, html_title) if t)
+    # Some CMSs escape titles twice ("&amp;amp;" in the source reads "&amp;").
+    references = tuple(
+        html_lib.unescape(t) if "&" in t else t for t in (headline, og_title, html_title) if t
+    )
     title = _visible_headline(found["h1"], references, site_name)
 
     published = _first_date(
@@ -133,6 +141,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         page.get("datePublished"),
         lambda: _time_element(tree, "datePublished"),
         lambda: _byline_date(tree),
+        lambda: _dateline_near_headline(tree, found["h1"], title),
+        lambda: _url_date(url),
     )
     modified = _first_date(
         art.get("dateModified"),
@@ -145,14 +155,30 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         lambda: _time_element(tree, "dateModified"),
     )
 
+    # People first: an organisation named as the author (the publisher, a brand) is kept
+    # only when no person is named anywhere, in structured data or in the visible byline.
+    ids = ld.get("ids", {})
+    organisations = _clean_authors(_names(art.get("author"), ids, organisations=True))
     authors = _clean_authors(
-        _names(art.get("author"), ld.get("ids", {}))
+        _names(art.get("author"), ids)
         or _split_authors(meta.get("author"))
         or _split_authors(_non_url(meta.get("article:author")))
         or _split_authors(meta.get("parsely-author"))
         or _split_authors(meta.get("sailthru.author"))
         or _byline_authors(tree)
+        or _byline_near_headline(found["h1"], title)
     )
+    publishers = {
+        _letters(n) for n in (site_name, _name_of(art.get("publisher"), ids), _host_label(url)) if n
+    }
+    people = tuple(a for a in authors if _letters(a) not in publishers)
+    if len(people) < len(authors):  # the publisher named as author: look for a person
+        organisations = organisations or tuple(a for a in authors if a not in people)
+        people = people or _clean_authors(
+            _byline_authors(tree) or _byline_near_headline(found["h1"], title)
+        )
+        people = tuple(a for a in people if _letters(a) not in publishers)
+    authors = people or organisations
 
     canonical = _attr(found["link"][0], "href") if found["link"] else None
     canonical = canonical or meta.get("og:url")
@@ -292,14 +318,22 @@ def _resolve(value: Any, ids: dict[str, Any]) -> Any:
     return value
 
 
-def _names(value: Any, ids: dict[str, Any]) -> tuple[str, ...]:
+def _names(
+    value: Any, ids: dict[str, Any], *, organisations: bool | None = False
+) -> tuple[str, ...]:
+    """Names of schema.org objects: people (and plain strings) by default, only
+    organisations with organisations=True, all of them with None."""
     items = value if isinstance(value, list) else [value]
     names: list[str] = []
     for item in items:
         item = _resolve(item, ids)
         if isinstance(item, str):
-            names.extend(_split_authors(item))
+            if not organisations:
+                names.extend(_split_authors(item))
         elif isinstance(item, dict):
+            is_org = bool(_types(item) & {"organization", "brand", "newsmediaorganization"})
+            if organisations is not None and is_org != organisations:
+                continue
             name = item.get("name")
             if isinstance(name, list):
                 name = next((n for n in name if isinstance(n, str)), None)
@@ -309,7 +343,7 @@ def _names(value: Any, ids: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _name_of(value: Any, ids: dict[str, Any]) -> str | None:
-    names = _names(value, ids)
+    names = _names(value, ids, organisations=None)
     return names[0] if names else None
 
 
@@ -341,13 +375,16 @@ def _visible_headline(
     h1_nodes: list[LexborNode], references: tuple[str, ...], site_name: str | None
 ) -> str | None:
     """The on-page headline: the <h1> that agrees with the page's declared titles."""
-    ref_words = [set(_norm_words(r)) for r in references]
+    # The site's name is no evidence: an <h1> holding only the blog's name agrees with a
+    # "Blog name: Post title" <title> word for word, yet it is not the headline.
+    site_words = set(_norm_words(site_name)) if site_name else set()
+    ref_words = [set(_norm_words(r)) - site_words for r in references]
     best: tuple[float, str] | None = None
     h1s = [_squash(node.text()) for node in h1_nodes[:20]]
     h1s = [h for h in h1s if h]
     for text in h1s:
         words = _norm_words(text)
-        if not words:
+        if not words or (site_words and set(words) <= site_words):
             continue
         for ref in ref_words:
             if not ref:
@@ -355,7 +392,7 @@ def _visible_headline(
             score = sum(1 for w in words if w in ref) / max(len(words), 1)
             coverage = len(ref & set(words)) / len(ref)
             total = score + 0.5 * coverage
-            if score >= 0.8 and (best is None or total > best[0]):
+            if score >= 0.8 and coverage >= 0.5 and (best is None or total > best[0]):
                 best = (total, text)
     if best:
         return best[1]
@@ -416,20 +453,163 @@ def _byline_date(tree: LexborHTMLParser) -> str | None:
     return None
 
 
+def _written_date(text: str) -> str | None:
+    """The first date written out in a text: ISO, "March 5, 2024" or "5 March 2024"."""
+    found = [
+        m
+        for m in (_ISO_DAY.search(text), _MONTH_DAY_YEAR.search(text), _DAY_MONTH_YEAR.search(text))
+        if m
+    ]
+    if not found:
+        return None
+    match = min(found, key=lambda m: m.start())
+    if match.re is _ISO_DAY:
+        return match.group(0)
+    parts = match.groupdict()
+    month = _MONTHS[parts["month"][:3].lower()]
+    day = int(parts["day"])
+    if not 1 <= day <= 31:
+        return None
+    return f"{parts['year']}-{month:02d}-{day:02d}"
+
+
+def _dateline_near_headline(
+    tree: LexborHTMLParser, h1_nodes: list[LexborNode], title: str | None
+) -> str | None:
+    """A date written just above or below the visible headline ("Published on July 18,
+    2025", "December 17, 2025 - 8 min read"): where pages without structured dates show it."""
+    if not h1_nodes:
+        return None
+    wanted = _squash(title) if title else None
+    headline = next((n for n in h1_nodes if wanted and _squash(n.text()) == wanted), h1_nodes[0])
+    after = _text_beside(headline, forward=True, limit=_DATELINE_AFTER)
+    before = _text_beside(headline, forward=False, limit=_DATELINE_BEFORE)
+    return _written_date(after) or _written_date(before[-_DATELINE_BEFORE:])
+
+
+def _text_beside(node: LexborNode, *, forward: bool, limit: int) -> str:
+    """About `limit` characters of visible text just after (or before) a node."""
+    pieces: list[str] = []
+    size = 0
+    current: LexborNode | None = node
+    steps = 0
+    while current is not None and size < limit and steps < 200:
+        steps += 1
+        sibling = current.next if forward else current.prev
+        if sibling is None:
+            current = current.parent
+            if current is not None and current.tag in ("body", "html"):
+                break
+            continue
+        current = sibling
+        if sibling.tag in _INVISIBLE_TAGS:
+            continue
+        text = (
+            _squash(sibling.text(separator=" "))
+            if sibling.tag != "-text"
+            else _squash(sibling.text_content)
+        )
+        if text:
+            pieces.append(text)
+            size += len(text) + 1
+    return " ".join(pieces if forward else reversed(pieces))
+
+
+def _url_date(url: str | None) -> str | None:
+    """A date in the article's URL path (/2025/09/04/slug, /2025-09-04-slug)."""
+    if not url:
+        return None
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+# Visible bylines, most explicit first: microdata, rel=author, an element whose class names
+# an author's name (".author-name", ".post-hero__author__name"), a byline block, then a link
+# to the site's author page ("/author/ana-lima").
+_BYLINE_SELECTORS = (
+    '[itemprop="author"] [itemprop="name"]',
+    '[itemprop="author"]',
+    '[rel="author"]',
+    ".byline__name, .author-name, .byline-name, .author__name",
+    '[class*="author"][class*="name"]',
+    ".byline, .article-byline, .post-author, .story-byline",
+    'a[href*="/author/"], a[href*="/authors/"]',
+)
+# "By Ana Lima", "Written by: Ana Lima and Rui Costa", "Posted by ana_l on ..."
+_BY_LINE = re.compile(
+    r"(?:^|\s)(?:By|BY|by|(?i:written by|posted by|words by)|Author)\s*:?\s+"
+    r"(?P<names>[A-Z\w][\w.'’-]*(?:\s+(?:[\w.'’-]+)){0,3}"
+    r"(?:\s*(?:,|&|\band\b)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*)"
+)
+_NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|van|von|de|der|den|da|di|du|la|le|del|bin|al)$")
+
+
 def _byline_authors(tree: LexborHTMLParser) -> tuple[str, ...]:
-    for selector in (
-        '[itemprop="author"] [itemprop="name"]',
-        '[itemprop="author"]',
-        'a[rel="author"]',
-        ".byline__name, .author-name, .byline-name, .author__name",
-        ".byline, .article-byline, .post-author",
-    ):
-        node = tree.css_first(selector)
-        if node is not None:
-            names = _split_authors(node.text())
+    for selector in _BYLINE_SELECTORS:
+        for node in tree.css(selector)[:3]:
+            text = _squash(node.text())
+            if not text or len(text) > 120:
+                continue
+            names = tuple(n for n in _split_authors(text) if _looks_like_name(n))
             if names:
                 return names
     return ()
+
+
+def _looks_like_name(value: str) -> bool:
+    """A person's or handle's name: one to five words, no sentence, no date."""
+    words = value.split()
+    if not 1 <= len(words) <= 5 or any(ch.isdigit() for ch in value):
+        return False
+    if len(words) == 1:
+        return len(value) >= 3 and value.casefold() not in _NOT_NAMES
+    return all(_NAME_WORD.match(w) for w in words) and value.casefold() not in _NOT_NAMES
+
+
+_NOT_NAMES = frozenset(
+    {"author", "authors", "admin", "staff", "editor", "by", "posted", "written", "share", "home"}
+    | {"january", "february", "march", "april", "may", "june", "july", "august"}
+    | {"september", "october", "november", "december"}
+)
+
+
+def _byline_near_headline(h1_nodes: list[LexborNode], title: str | None) -> tuple[str, ...]:
+    """A "By NAME" line just below (or above) the headline."""
+    if not h1_nodes:
+        return ()
+    wanted = _squash(title) if title else None
+    headline = next((n for n in h1_nodes if wanted and _squash(n.text()) == wanted), h1_nodes[0])
+    for text in (
+        _text_beside(headline, forward=True, limit=_DATELINE_AFTER),
+        _text_beside(headline, forward=False, limit=_DATELINE_BEFORE)[-_DATELINE_BEFORE:],
+    ):
+        match = _BY_LINE.search(text)
+        if match:
+            names = []
+            for name in _split_authors(match.group("names")):
+                words = name.split()
+                # Stop at the first word that is not part of a name ("Ana Lima Published").
+                kept = []
+                for word in words:
+                    if not _NAME_WORD.match(word) or word.casefold() in _STOP_WORDS:
+                        break
+                    kept.append(word)
+                candidate = " ".join(kept)
+                if candidate and _looks_like_name(candidate):
+                    names.append(candidate)
+            if names:
+                return tuple(names)
+    return ()
+
+
+_STOP_WORDS = frozenset(
+    {"published", "updated", "posted", "on", "in", "at", "last", "reviewed", "edited", "and"}
+)
 
 
 # --- value cleaning ----------------------------------------------------------------------
@@ -476,12 +656,44 @@ def _split_authors(value: str | None) -> tuple[str, ...]:
     return tuple(p for p in (_squash(x) for x in _AUTHOR_SPLIT.split(value)) if p)
 
 
+def _letters(value: str) -> str:
+    return "".join(ch for ch in value.casefold() if ch.isalnum())
+
+
+def _host_label(url: str | None) -> str | None:
+    """The site's own name in its host ("usatoday" in www.usatoday.com)."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").split(".")
+    host = [h for h in host if h not in ("www", "m", "amp", "blog", "news")]
+    return host[-2] if len(host) >= 2 else None
+
+
+# Job titles and degrees written after a name in a byline ("Ana Lima, Senior Editor").
+_ROLE_WORDS = frozenset(
+    ["ceo", "cto", "cfo", "coo", "founder", "co-founder", "president", "director", "editor"]
+    + ["writer", "reporter", "correspondent", "contributor", "columnist", "expert"]
+    + ["attorney", "lawyer", "dietitian", "nutritionist", "phd", "ph.d.", "md", "rn", "rd"]
+    + ["ms", "msc", "mba", "cpa", "manager", "head", "chief", "senior", "sr.", "jr.", "lead"]
+    + ["analyst", "consultant", "specialist", "officer", "professor", "dr.", "staff", "team"]
+)
+
+
+def _is_role(name: str) -> bool:
+    words = [w.casefold().strip(",.") for w in name.split()]
+    return any(w in _ROLE_WORDS or w + "." in _ROLE_WORDS for w in words) and len(words) <= 6
+
+
 def _clean_authors(names: Iterable[str]) -> tuple[str, ...]:
-    kept = []
+    kept: list[str] = []
     for name in names:
         name = _BY_PREFIX.sub("", name).strip(" ,;|-–—")
         if not name or "@" in name or "://" in name or len(name) > 80:
             continue
+        if kept and _is_role(name):
+            continue  # "Ana Lima, Senior Editor": the title is not a second author
         if len(name.split()) > 6 or any(ch.isdigit() for ch in name):
             continue
         kept.append(name)
