@@ -32,7 +32,7 @@ from scraper.extract import text as extract_text
 from scraper.extract.metadata import Metadata, read_metadata
 from scraper.extract.text import Block, Discard, RenderOptions
 
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
 MAX_INPUT_CHARS = 16_000_000
 MAX_TAGS = 400_000
