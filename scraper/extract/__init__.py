@@ -7,12 +7,14 @@ The package's public face; the steps live in their own modules:
 - :mod:`~scraper.extract.text`: boilerplate pruning inside the container, paragraphs, HTML/Markdown
 - :mod:`~scraper.extract.rules`: the rules as data (selectors and word lists, no site names)
 - :mod:`~scraper.extract.state`: the article from a script-rendered page's JSON state
+- :mod:`~scraper.extract.live`: live blogs, the stream of timed posts that is the article
 - :mod:`~scraper.extract.metadata`: title, authors, dates, canonical URL and the rest
 
 May import: :mod:`scraper.config`, :mod:`scraper.charset`, and its own modules.
 """
 
 from scraper.config import ExtractRules
+from scraper.extract.live import LivePost
 from scraper.extract.pipeline import (
     EXTRACTOR_VERSION,
     MAX_INPUT_CHARS,
@@ -28,6 +30,7 @@ __all__ = [
     "Article",
     "ExtractRules",
     "ExtractionError",
+    "LivePost",
     "explain",
     "extract",
 ]

@@ -90,6 +90,9 @@ class Metadata:
     tags: tuple[str, ...] = ()
     article_body: str | None = None
     headline_candidates: tuple[str, ...] = ()
+    live: bool = False  # JSON-LD says LiveBlogPosting
+    # The live blog's posts as JSON-LD lists them (liveBlogUpdate): (time, text) pairs.
+    live_updates: tuple[tuple[str | None, str], ...] = ()
 
 
 def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
@@ -225,7 +228,25 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         tags=tags,
         article_body=body if isinstance(body, str) and body.strip() else None,
         headline_candidates=references,
+        live="liveblogposting" in _types(art) if art else False,
+        live_updates=_live_updates(art.get("liveBlogUpdate"), ids) if art else (),
     )
+
+
+def _live_updates(value: Any, ids: dict[str, Any]) -> tuple[tuple[str | None, str], ...]:
+    """A LiveBlogPosting's liveBlogUpdate items as (time, text), in the order given."""
+    items = value if isinstance(value, list) else [value] if value else []
+    out: list[tuple[str | None, str]] = []
+    for item in items[:2_000]:
+        item = _resolve(item, ids)
+        if not isinstance(item, dict):
+            continue
+        parts = [_first_str(item.get("headline")), _first_str(item.get("articleBody"))]
+        text = "\n\n".join(p for p in parts if p)
+        if text:
+            when = _first_date(item.get("datePublished"), item.get("dateCreated"))
+            out.append((when, text))
+    return tuple(out)
 
 
 # --- head <meta> -------------------------------------------------------------------------

@@ -27,9 +27,11 @@ from selectolax.lexbor import LexborHTMLParser
 from scraper.charset import decode_html
 from scraper.config import ExtractRules
 from scraper.extract import container as extract_dom
+from scraper.extract import live
 from scraper.extract import state as extract_state
 from scraper.extract import text as extract_text
-from scraper.extract.metadata import Metadata, read_metadata
+from scraper.extract.live import LivePost
+from scraper.extract.metadata import Metadata, normalize_date, read_metadata
 from scraper.extract.text import Block, Discard, RenderOptions
 
 EXTRACTOR_VERSION = "1.1.0"
@@ -52,8 +54,14 @@ class Article:
     """One page's article. `text` is paragraphs separated by a blank line (headings, list
     items, quotes and table cells are paragraphs too); `method` names the rule that won:
     "site-rule", "article" (a body container), "density", "json-ld", "script-data" or
-    "fallback". `html` and `markdown` are filled only when asked for (`with_html=True`);
-    `encoding` only when the input was bytes."""
+    "fallback", or "live" (the stream of a live blog). `html` and `markdown` are filled only
+    when asked for (`with_html=True`); `encoding` only when the input was bytes.
+
+    `kind` is "live" for a live blog (JSON-LD LiveBlogPosting, or a stream of timed posts in
+    the markup), else "article". For a live blog `text` is the intro and every post in page
+    order (header furniture such as "LIVE", "Updated 5 minutes ago" or counters is never
+    text), and `posts` holds each post with its own time and id, in page order (usually
+    newest first): a new post is a new `LivePost`, an edit changes one post's text."""
 
     url: str | None
     title: str
@@ -69,6 +77,8 @@ class Article:
     section: str | None = None
     tags: tuple[str, ...] = ()
     method: str = "fallback"
+    kind: str = "article"
+    posts: tuple[LivePost, ...] = ()
     html: str | None = None
     markdown: str | None = None
     encoding: str | None = None
@@ -118,6 +128,7 @@ def explain(html: str | bytes, url: str | None = None, rules: ExtractRules | Non
     }
     summary["authors"] = list(article.authors)
     summary["tags"] = list(article.tags)
+    summary["posts"] = [post.__dict__ for post in article.posts]
     summary["text_chars"] = len(article.text)
     summary["paragraphs"] = article.text.count("\n\n") + 1 if article.text else 0
     return {"extractor_version": EXTRACTOR_VERSION, "article": summary, **trace.as_dict()}
@@ -266,13 +277,29 @@ def _run(
     notes.extend(choice.notes)
     winner = choice.winner
     assert winner is not None
+    protected = extract_dom.protected_ids(choice.core)
+    stream = None if rules.body_selector else live.find_stream(body, meta.live)
+    if stream is not None:
+        # The stream of posts is the article, with the intro between headline and stream.
+        root = live.article_root(stream, choice.headline)
+        protected = extract_dom.protected_ids(stream.container) | {p.mem_id for p in stream.posts}
+        winner = extract_dom.Candidate(
+            [root],
+            "live",
+            f"live blog: {len(stream.posts)} posts in {extract_text.describe(stream.container)}",
+            float(len(stream.posts)),
+            extract_dom.paragraph_chars(root),
+        )
+        choice.considered.insert(0, winner)
+        notes.append(f"live blog: {len(stream.posts)} timed posts; the whole stream is the text")
     title_words = extract_text.norm_words(meta.title) if meta.title else ()
     options = RenderOptions(
         title_words=title_words,
         trace=trace.discarded if trace is not None else None,
-        protected=extract_dom.protected_ids(choice.core),
+        protected=protected,
     )
     blocks = extract_text.render(winner.nodes, options)
+    posts = _live_posts(stream, meta, options)
     method = winner.method
     if not blocks:
         # Everything was judged boilerplate (a page-wide wrapper named "ad-body", say): the
@@ -308,10 +335,33 @@ def _run(
         section=meta.section,
         tags=meta.tags,
         method=method,
+        kind="live" if posts or meta.live else "article",
+        posts=posts,
         html=extract_text.to_html(blocks) if with_html else None,
         markdown=extract_text.to_markdown(blocks) if with_html else None,
         encoding=encoding,
     )
+
+
+def _live_posts(
+    stream: live.Stream | None, meta: Metadata, options: RenderOptions
+) -> tuple[LivePost, ...]:
+    """Each post of a live blog with its time: from the markup's stream, else from the
+    JSON-LD liveBlogUpdate list."""
+    if stream is not None:
+        quiet = RenderOptions(
+            title_words=options.title_words, protected=options.protected, prune=options.prune
+        )
+        posts = []
+        for node in stream.posts:
+            text = extract_text.to_text(extract_text.render([node], quiet))
+            if text:
+                raw = live.post_time(node)
+                posts.append(LivePost(normalize_date(raw) or raw, text, node.attributes.get("id")))
+        return tuple(posts)
+    if meta.live:
+        return tuple(LivePost(when, text) for when, text in meta.live_updates)
+    return ()
 
 
 def _text_blocks(body: str) -> list[Block]:
@@ -341,7 +391,7 @@ def _prefer_jsonld_body(
 ) -> tuple[list[Block], str]:
     """Paywalled or script-rendered pages carry the full text only in JSON-LD articleBody."""
     body = meta.article_body
-    if not body or method == "site-rule":
+    if not body or method in ("site-rule", "live"):
         return blocks, method
     if "&" in body:  # some CMSs escape the body's HTML once more inside the JSON
         body = html_lib.unescape(body)

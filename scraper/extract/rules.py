@@ -264,6 +264,10 @@ FURNITURE_TEXT = re.compile(
     r"\s*(?::|\b(?:on|at|le|am|el|em|il)\b)?\s*(?:\w{3,9},?\s+)?\d[\w ,:./|+-]{0,60}"
     r"|\d{1,2}[:.h]\d{2}(?:\s*[ap]\.?m\.?)?(?:\s*[A-Z]{2,4})?"
     r"|\d+\s*(?:min|mins|minutes?|hours?|hrs?|h|days?)\s+ago"
+    # A live blog's header: the badge, "Updated N minutes ago", post and reader counters.
+    r"|(?:live(?: updates?| now| blog| coverage)?|breaking)(?:\s*[·•|:–—-]\s*.{0,60})?"
+    r"|\d+\s+(?:new\s+)?(?:posts?|updates?|entries|readers?|viewers?|watching)(?:\s+\w+){0,2}"
+    r"|(?:comments?|replies)\s*\(?\d+\)?"
     r"|this (?:slideshow|video|content|feature) requires javascript\.?"
     r"|(?:like|enjoyed) this (?:story|article)\?.{0,60}"
     r"|(?:image|photo|picture|slide)\s*\d+\s*(?:of|/)\s*\d+"
