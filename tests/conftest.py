@@ -45,6 +45,8 @@ class PageServer:
 
         self.pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        #: paths that answer 304 when If-None-Match names their ETag, as real servers do
+        self.validating: set[str] = set()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -53,6 +55,13 @@ class PageServer:
                 status, headers, body = server.pages.get(
                     self.path, (404, {"Content-Type": "text/plain"}, b"not found")
                 )
+                etag = headers.get("ETag")
+                if (
+                    self.path in server.validating
+                    and etag
+                    and self.headers["If-None-Match"] == etag
+                ):
+                    status, headers, body = 304, {"ETag": etag}, b""
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -275,6 +275,72 @@ async def test_a_304_is_recorded_without_extraction(page_server, tmp_path):
         assert article["version_count"] == 1
 
 
+async def test_an_unsolicited_304_for_a_url_never_archived_is_a_failure(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/never/"])
+    server.pages["/news/never/"] = (304, {"ETag": '"x"'}, b"")  # to any request at all
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        report = await crawl(config, archive, clock)
+        assert report.counts.not_modified == 0
+        assert report.counts.errors_by_kind == {"unsolicited-304": 1}
+        article = archive.article(f"{server.base}/news/never/")
+        assert article["status"] != "live" and article["version_count"] == 0
+        (capture,) = archive.captures(article["id"])
+        assert (capture["outcome"], capture["reason"]) == ("error", "unsolicited-304")
+
+
+async def test_validators_without_a_version_are_never_sent(page_server, tmp_path):
+    """Validators stored beside no version (an archive written by an older version could hold
+    them) must not make a 304 stand for a version the archive never had."""
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/late/"])
+    server.html("/news/late/", "<html><body></body></html>", ETag='"e1"')
+    server.validating.add("/news/late/")
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        article = archive.article(f"{server.base}/news/late/")
+        assert article["version_count"] == 0
+        archive.db.execute("update articles set etag = ? where id = ?", ['"e1"', article["id"]])
+        archive.db.conn.commit()
+        server.html("/news/late/", article_page("Late story", PARAS, published=T0), ETag='"e1"')
+        clock.advance(minutes=16)
+        await crawl(config, archive, clock)
+        article = archive.article(article["id"])
+        assert article["version_count"] == 1 and article["status"] == "live"
+        sent = [h.get("If-None-Match") for p, h in server.requests if p == "/news/late/"]
+        assert sent == [None, None]
+
+
+async def test_a_301_whose_target_answers_304_is_a_move(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/b/"])
+    page = article_page("Story b", PARAS, published=T0)
+    server.html("/news/b/", page, ETag='"v1"')
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock)
+        # The page moves; its new URL serves the same representation with the same ETag.
+        server.pages["/news/b/"] = (301, {"Location": "/news/b-renamed/"}, b"")
+        server.html("/news/b-renamed/", page, ETag='"v1"')
+        server.validating.add("/news/b-renamed/")
+        clock.advance(minutes=16)
+        report = await crawl(config, archive, clock)
+        assert report.counts.not_modified == 0
+        article = archive.article(f"{server.base}/news/b/")
+        assert article["url"] == f"{server.base}/news/b-renamed/"
+        assert [e["kind"] for e in archive.events(article["id"])] == ["moved"]
+        assert article["version_count"] == 1
+        assert archive.captures(article["id"])[-1]["outcome"] == "unchanged"
+        # the old URL's validators were sent to the old URL only
+        sent = [h.get("If-None-Match") for p, h in server.requests if p == "/news/b-renamed/"]
+        assert sent == [None]
+
+
 async def test_failed_fetches_are_one_capture_with_a_reason_and_nothing_else(page_server, tmp_path):
     clock = Clock()
     server = page_server

@@ -133,6 +133,13 @@ def content_of(article: Article) -> ContentIn:
     )
 
 
+def was_conditional(result: FetchResult) -> bool:
+    """Whether the request that got this response sent If-None-Match or If-Modified-Since."""
+    return any(
+        name.lower() in ("if-none-match", "if-modified-since") for name, _ in result.request_headers
+    )
+
+
 def capture_of(result: FetchResult, url: str, site: str, crawl_id: int | None, **kw) -> CaptureIn:
     """The archive's record of a completed HTTP exchange."""
     base: dict[str, Any] = dict(
@@ -190,7 +197,8 @@ class ArticleChecker:
         etag = last_modified = None
         if article is not None:
             url = article["url"]
-            etag, last_modified = article["etag"], article["last_modified"]
+            if article["version_count"]:  # "not modified" must stand for a version we hold
+                etag, last_modified = article["etag"], article["last_modified"]
         try:
             result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
         except FetchError as exc:
@@ -229,6 +237,21 @@ class ArticleChecker:
         site, crawl_id = self.site, self.crawl_id
         result = replace(result, fetched_at=self.now())  # one clock for the whole archive
         status = result.status
+        if status == 304 and not was_conditional(result):
+            # Nobody asked "has it changed?": a 304 to a plain GET carries no page, and taking
+            # it as "not modified" made never-archived articles live with no version.
+            reason = "unsolicited-304"
+            return self.archive.record(
+                capture_of(
+                    result,
+                    url,
+                    site,
+                    crawl_id,
+                    outcome="error",
+                    reason=reason,
+                    error="304 Not Modified to a request that sent no validators",
+                )
+            ), reason
         if status == 304:
             return self.archive.record(
                 capture_of(result, url, site, crawl_id, outcome="not-modified")

@@ -659,6 +659,9 @@ class Fetcher:
                 # every hop, same host or not (robots rules are cached per host)
                 delay = await self._host_delay(nxt, str(nxt))
             current = nxt
+            # Validators belong to the URL they were stored for: a redirect target's 304 would
+            # say "same as the old URL's copy" and hide the move, so later hops ask for the page.
+            conditional = {}
 
     async def _hop(
         self, url: httpx.URL, delay: float, conditional: dict[str, str], run: _Run
