@@ -434,9 +434,11 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(source, "", f"not UTF-8 text (byte {exc.start})") from exc
     try:
         data = tomllib.loads(text)
+        config = parse_config(data, source=source, base_dir=config_path.resolve().parent)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(source, "", f"invalid TOML: {exc}") from exc
-    config = parse_config(data, source=source, base_dir=config_path.resolve().parent)
+    except RecursionError as exc:  # tomllib (and repr) recurse once per level of nesting
+        raise ConfigError(source, "", "invalid TOML: arrays or tables nested too deeply") from exc
     return dataclasses.replace(config, path=config_path.resolve())
 
 
@@ -511,6 +513,14 @@ def _parse_crawl(v: _Validator, table: Mapping[str, Any]) -> CrawlSettings:
     if re.search(r"[\x00-\x1f\x7f]", user_agent):
         v.fail(
             key("user_agent"), "control characters (such as a newline) are not allowed", user_agent
+        )
+    if not user_agent.isascii():
+        # An HTTP header value is bytes: httpx sends ASCII and fails on anything else.
+        odd = "".join(sorted({c for c in user_agent if not c.isascii()}))
+        v.fail(
+            key("user_agent"),
+            f"must be ASCII (it is sent as an HTTP header); found {odd!r}",
+            user_agent,
         )
     if not _CONTACT.search(user_agent):
         v.fail(

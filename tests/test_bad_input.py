@@ -100,6 +100,21 @@ def assert_one_line_error(result, *fragments: str) -> str:
         (GOOD_CRAWL + "sites = 'daily'\n", "crawl.sites", "unknown key"),
         ("[crawl\nretries = 3\n", "invalid TOML", "line 1"),
         ("\ufeff[crawl]\nretries = 1\n[crawl]\n", "invalid TOML", "line 3"),
+        (
+            GOOD_CRAWL.replace("newsarchive-test", "nachrichtenarchiv-prüfung") + GOOD_SITE,
+            "crawl.user_agent",
+            "must be ASCII",
+        ),
+        (
+            GOOD_CRAWL + GOOD_SITE + "tags = " + "[" * 600 + "]" * 600 + "\n",
+            "",
+            "nested too deeply",
+        ),
+        (
+            GOOD_CRAWL + GOOD_SITE + "x = " + "{a = " * 600 + "1" + "}" * 600 + "\n",
+            "",
+            "too deeply",
+        ),
     ],
     ids=[
         "wrong-type",
@@ -116,6 +131,9 @@ def assert_one_line_error(result, *fragments: str) -> str:
         "sites-in-the-wrong-table",
         "bad-toml-syntax",
         "duplicate-table",
+        "non-ascii-user-agent",
+        "arrays-nested-600-deep",
+        "tables-nested-600-deep",
     ],
 )
 @pytest.mark.parametrize("command", ["crawl", "run"])
@@ -465,3 +483,43 @@ def test_export_never_writes_over_the_archive(tmp_path, monkeypatch):
     out = tmp_path / "versions.jsonl"
     assert invoke("export", "--db", str(db), "-o", str(out)).exit_code == 0
     assert len(out.read_text().splitlines()) == 3
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "-1", "65536", "eighty"])
+def test_serve_refuses_a_port_out_of_range_as_a_usage_error(tmp_path, port):
+    db = tmp_path / "archive.db"
+    Archive(db).close()
+    result = invoke("serve", "--db", str(db), "--port", port)
+    assert result.exit_code == 2
+    assert "--port" in result.output and "Traceback" not in result.output
+
+
+def test_changes_for_an_unknown_site_says_so(tmp_path):
+    db = tmp_path / "archive.db"
+    t0 = datetime.now(UTC) - timedelta(hours=1)
+    with Archive(db) as archive:
+        archive.record(
+            CaptureIn(url="https://daily.example/a", site="daily", fetched_at=t0, raw=b"<p>x"),
+            ContentIn(title="A", text="Some words.", extractor_version="t"),
+        )
+    result = invoke("changes", "--db", str(db), "--site", "NO-SUCH-SITE")
+    assert result.exit_code == 2
+    assert "unknown site 'NO-SUCH-SITE'" in result.output and "daily" in result.output
+    assert invoke("changes", "--db", str(db), "--site", "daily").exit_code == 0
+
+
+@pytest.mark.parametrize(("option", "value"), [("--port", "99999"), ("--host", "x" * 300)])
+def test_serve_refuses_bad_listen_options_naming_them(tmp_path, option, value):
+    db = tmp_path / "archive.db"
+    Archive(db).close()
+    result = invoke("serve", "--db", str(db), option, value)
+    assert result.exit_code == 2 and option in result.output
+
+
+@pytest.mark.parametrize("name", ["bad\x00name.db", "x" * 5000 + ".db"])
+@pytest.mark.parametrize("command", ["status", "history", "changes", "search", "export"])
+def test_file_names_the_os_refuses_are_usage_errors(tmp_path, command, name):
+    args = [command, "--db", name] + (["1"] if command in ("history", "search") else [])
+    result = invoke(*args)
+    assert result.exit_code == 2 and "--db" in result.output
+    assert invoke(command, "--config", name, *args[3:]).exit_code == 2

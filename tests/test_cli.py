@@ -168,8 +168,9 @@ def test_changes_by_site(db_path, small_archive):
     db = str(db_path)
     out = invoke("changes", "--since", "36500d", "--site", "example", "--db", db).output
     assert "Council votes" in out and "v2" in out
-    out = invoke("changes", "--since", "36500d", "--site", "elsewhere", "--db", db).output
-    assert "Council votes" not in out and "no changes" in out
+    result = invoke("changes", "--since", "36500d", "--site", "elsewhere", "--db", db)
+    assert result.exit_code == 2
+    assert "Council votes" not in result.output and "unknown site 'elsewhere'" in result.output
 
 
 def test_archived_text_cannot_drive_the_terminal(db_path):

@@ -12,6 +12,8 @@ May import: :mod:`archive`, :mod:`scraper.config`, :mod:`scraper.urls`, :mod:`sc
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -32,11 +34,48 @@ DEFAULT_CONFIG = "config.toml"
 # --------------------------------------------------------------------------- shared options
 
 
+def path_problem(value: str) -> str | None:
+    """Why the OS cannot take *value* as a file name (a NUL byte, a name too long), or None."""
+    if "\x00" in value:
+        return "a file name cannot contain a NUL byte"
+    try:
+        os.stat(value)
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            return "file name too long"
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+class FilePath(click.Path):
+    """``click.Path`` that refuses names the OS cannot take, as a usage error naming the option
+    (``os.stat`` raises ValueError or ENAMETOOLONG there, which ``click.Path`` lets through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        problem = path_problem(os.fspath(value)) if isinstance(value, str | Path) else None
+        if problem:
+            self.fail(problem, param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class OutputFile(click.File):
+    """``click.File`` with the same refusals as :class:`FilePath`."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        problem = path_problem(os.fspath(value)) if isinstance(value, str | Path) else None
+        if problem:
+            self.fail(problem, param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def config_option(fn: Callable) -> Callable:
     return click.option(
         "--config",
         "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FilePath(dir_okay=False, path_type=Path),
         default=DEFAULT_CONFIG,
         show_default=True,
         help="The configuration file (sites, crawl settings, archive path).",
@@ -47,7 +86,7 @@ def db_option(fn: Callable) -> Callable:
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FilePath(dir_okay=False, path_type=Path),
         default=None,
         help="The archive's SQLite file [default: [archive] db in the config].",
     )(fn)

@@ -13,6 +13,7 @@ import click
 
 from archive.store import Archive, ArchiveError, DamagedArchive
 from scraper.cli.app import (
+    FilePath,
     cli,
     fail,
 )
@@ -23,7 +24,7 @@ from scraper.crawl.lock import LockError
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(dir_okay=False, path_type=Path),
     default=Path("demo.db"),
     show_default=True,
     help="Where to write the archive.",

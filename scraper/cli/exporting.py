@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from scraper.cli.app import (
+    OutputFile,
     cli,
     config_option,
     db_option,
@@ -31,7 +32,7 @@ from scraper.cli.app import (
 @click.option(
     "-o",
     "--output",
-    type=click.File("w", encoding="utf-8"),
+    type=OutputFile("w", encoding="utf-8"),
     default="-",
     help="Write here instead of standard output.",
 )

@@ -20,6 +20,7 @@ from scraper.cli.app import (
     cli,
     config_option,
     fail,
+    path_problem,
     read_config,
     say,
 )
@@ -75,6 +76,9 @@ def extract(
         data = sys.stdin.buffer.read()
     else:
         path = Path(source)
+        problem = path_problem(source)
+        if problem:
+            raise click.BadParameter(problem, param_hint="SOURCE")
         if not path.is_file():
             raise click.ClickException(f"{source}: no such file (or give an http(s) URL)")
         data = path.read_bytes()

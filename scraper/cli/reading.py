@@ -22,6 +22,7 @@ from scraper.cli.app import (
     fail,
     open_archive,
     resolve_db,
+    resolve_db_and_config,
     say,
 )
 from scraper.config import ConfigError, parse_duration
@@ -227,7 +228,12 @@ def changes(since: str, site: str | None, config_path: Path, db_path: Path | Non
         raise click.BadParameter(str(exc), param_hint="--since") from exc
     except OverflowError:  # further back than datetime goes: everything
         start = datetime.min.replace(tzinfo=UTC)
-    with open_archive(resolve_db(db_path, config_path), readonly=True) as archive:
+    db, config = resolve_db_and_config(db_path, config_path)
+    with open_archive(db, readonly=True) as archive:
+        known = archive.sites() | {s.name for s in (config.sites if config else ())}
+        if site is not None and site not in known:
+            names = ", ".join(sorted(known)) or "none yet"
+            raise click.BadParameter(f"unknown site {site!r} (sites: {names})", param_hint="--site")
         rows = archive.changes_since(start, site)
     if not rows:
         click.echo(f"no changes in the last {since}")

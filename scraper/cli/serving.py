@@ -21,8 +21,21 @@ from scraper.cli.app import (
 @cli.command()
 @config_option
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    callback=lambda ctx, param, value: _host(value),
+    help="Interface to listen on.",
+)
+@click.option(
+    "-p",
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open a browser on it.")
 def serve(
     config_path: Path, db_path: Path | None, host: str, port: int, open_browser: bool
@@ -40,3 +53,14 @@ def serve(
         pass  # a missing, damaged or foreign file is refused here, not in Datasette's log
     click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     serve_archive(db, host=host, port=port, open_browser=open_browser)
+
+
+def _host(value: str) -> str:
+    """A name the resolver can be asked about (labels of 63 characters at most, no NUL)."""
+    try:
+        if "\x00" in value:
+            raise UnicodeError("NUL byte")
+        value.encode("idna")
+    except UnicodeError as exc:
+        raise click.BadParameter(f"not a host name or address: {value[:80]!r}") from exc
+    return value
