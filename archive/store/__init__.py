@@ -27,6 +27,7 @@ from __future__ import annotations
 from archive.store.crawls import Crawls
 from archive.store.errors import (
     ArchiveError,
+    ArchiveReplaced,
     ArchiveWriteError,
     ArticleNotFound,
     DamagedArchive,
@@ -41,6 +42,7 @@ __all__ = [
     "CORE_TABLES",
     "Archive",
     "ArchiveError",
+    "ArchiveReplaced",
     "ArchiveWriteError",
     "ArticleNotFound",
     "DamagedArchive",

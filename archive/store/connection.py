@@ -21,8 +21,13 @@ import sqlite_utils
 import zstandard
 
 from archive.boilerplate import BoilerplateRules
-from archive.store.errors import ArchiveError, ArchiveWriteError, NotAnArchive
+from archive.store.errors import ArchiveError, ArchiveReplaced, ArchiveWriteError, NotAnArchive
 from archive.store.schema import CORE_TABLES, apply_migrations, is_unfinished
+
+
+def _file_identity(path: Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return (info.st_dev, info.st_ino)
 
 
 class Connection:
@@ -60,6 +65,7 @@ class Connection:
         try:
             self.db = sqlite_utils.Database(sqlite3.connect(str(self.path), timeout=30))
             self.db.execute("PRAGMA busy_timeout = 30000")
+            self._identity = _file_identity(self.path)
             self._check()  # before anything is written: someone else's file stays untouched
             self.db.enable_wal()
             self.db.execute("PRAGMA synchronous = NORMAL")
@@ -120,13 +126,36 @@ class Connection:
                 f"{self.path}: not a newsarchive archive (no {', '.join(sorted(missing))} table)"
             )
 
+    def check_file(self) -> None:
+        """Raise :class:`ArchiveReplaced` when the path no longer names the file opened.
+
+        SQLite keeps writing through its open descriptor whatever happens to the name, and
+        finds ``-wal`` and ``-shm`` by name: a deleted archive would swallow every later capture,
+        a replaced one would meet the old file's WAL. One ``stat`` (device and inode) before each
+        write transaction and each crawl is the whole cost.
+        """
+        if self.readonly or self.db.conn.in_transaction:
+            return  # readers write nothing; inside a transaction the check was made at BEGIN
+        try:
+            now = _file_identity(self.path)
+        except FileNotFoundError:
+            now = None
+        if now != self._identity:
+            what = "deleted" if now is None else "replaced by another file"
+            raise ArchiveReplaced(
+                f"{self.path}: the archive file was {what} while this process had it open; "
+                "nothing more was written to it. Start again to write to the file now there"
+            )
+
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
         """One transaction; SQLite's storage errors become :class:`ArchiveError` values.
 
         ``db.atomic()`` rolls the transaction back on any error, so a failed write (a full
-        disk, a file made read-only) leaves the archive as it was before it.
+        disk, a file made read-only) leaves the archive as it was before it. Each outermost
+        transaction first checks the file is still the one opened (:meth:`check_file`).
         """
+        self.check_file()
         try:
             with self.db.atomic():
                 yield

@@ -29,6 +29,13 @@ class ArchiveWriteError(ArchiveError):
     was kept, the archive holds what it held before."""
 
 
+class ArchiveReplaced(ArchiveWriteError):
+    """The archive's file was deleted, or another file put in its place (a backup restored with
+    ``mv``), while this process had it open. Writing on would put captures into an unlinked file
+    (lost), or pair the new file with the old one's ``-wal`` (damaged for good): nothing more is
+    written, and the writer should stop."""
+
+
 #: What a read raises when it meets a damaged page of the file after it was opened (writes turn
 #: it into :class:`NotAnArchive`). It is SQLite's own error, named here so that callers catch it
 #: without importing sqlite3 or knowing the archive is SQLite.

@@ -39,6 +39,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from archive.store import ArchiveReplaced
 from scraper.config import Config, Schedule, ScheduleError, cron_trigger
 from scraper.crawl.lock import ArchiveLock
 
@@ -287,6 +288,7 @@ class _Service:
         self.ended = 0
         self.inflight: set[asyncio.Task[None]] = set()
         self.outcomes: list[CrawlOutcome] = []
+        self.fatal: ArchiveReplaced | None = None  # ends the service; run_service raises it
         settings = getattr(config, "crawl", None)
         self.crawl_options = {
             "max_articles": getattr(settings, "max_articles_per_run", None),
@@ -330,6 +332,9 @@ class _Service:
         t0 = time.monotonic()
         status, report, error, failure = "failed", None, None, None
         try:
+            check_file = getattr(self.archive, "check_file", None)
+            if check_file is not None:
+                check_file()  # the file is still the one opened (else ArchiveReplaced)
             report = await self.crawl(
                 site, self.archive, self.fetcher, now=self.now, **self.crawl_options
             )
@@ -337,6 +342,12 @@ class _Service:
         except asyncio.CancelledError:
             status = "cancelled"
             raise
+        except ArchiveReplaced as exc:  # every later write would go astray: stop the service
+            error = str(exc)
+            if self.fatal is None:
+                self.fatal = exc
+            self.log.error("crawl stopped site=%s error=%s", site.name, exc)
+            self.request_stop("archive-replaced")
         except Exception as exc:  # one site's failure must not stop the service
             error, failure = f"{type(exc).__name__}: {exc}", exc
         finally:
@@ -512,6 +523,8 @@ async def run_service(
                 crawls=tuple(service.outcomes),
             )
             log.info("%s", summary.line())
+            if service.fatal is not None:
+                raise service.fatal
             return summary
     finally:
         if restore_signals is not None:
