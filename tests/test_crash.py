@@ -118,6 +118,23 @@ def assert_consistent(db_path: Path, *, may_be_new: bool = False) -> dict[str, i
         conn.close()
 
 
+def wait_for_captures(db_path: Path, more_than: int, timeout: float = 20) -> bool:
+    """Poll the archive (as a reader, beside the writing crawl) until it holds more captures."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+            try:
+                if conn.execute("select count(*) from captures").fetchone()[0] > more_than:
+                    return True
+            finally:
+                conn.close()
+        except sqlite3.OperationalError:
+            pass  # the schema not there yet
+        time.sleep(0.02)
+    return False
+
+
 def wait_for_line(proc: subprocess.Popen, needle: bytes, timeout: float) -> bool:
     """Read the child's stderr until a line contains *needle* (False on timeout or exit)."""
     deadline = time.monotonic() + timeout
@@ -168,7 +185,10 @@ def test_sigkill_mid_crawl_leaves_a_consistent_archive_and_the_next_crawl_goes_o
                 time.sleep(rng.uniform(0.3, 1.2))
             else:  # somewhere in the re-checks
                 assert wait_for_line(proc, b"discovered", timeout=20), "the crawl never started"
-                time.sleep(rng.uniform(0.15, 0.7))
+                # In the re-checks: once this run has recorded a capture (on a loaded machine a
+                # fixed sleep could end before the first one), then at a random moment.
+                assert wait_for_captures(db, more_than=captured[-1] if captured else 0)
+                time.sleep(rng.uniform(0.0, 0.5))
             assert proc.poll() is None, "the crawl ended before it could be killed"
             proc.send_signal(signal.SIGKILL)
         finally:
