@@ -6,6 +6,7 @@ sees scraper types, so it can be used (and tested) on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -17,13 +18,9 @@ OUTCOMES = (
     "not-modified",
     "error",
     "gone",
-    "moved",
     "skipped",
     "not-html",
 )
-
-#: Article statuses.
-STATUSES = ("new", "live", "gone", "moved", "soft-404", "failing")
 
 
 def utc_iso(moment: datetime) -> str:
@@ -106,6 +103,23 @@ class Recorded:
     version_id: int | None = None
     status: str = "live"
     event: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckedArticle:
+    """An article as one check left it: what the re-check schedule decides from."""
+
+    article_id: int
+    status: str
+    published: str | None  # ISO 8601, as the archive holds it
+    first_seen: str
+    unchanged_streak: int
+    checked_at: datetime
+
+
+#: The caller's re-check policy, asked inside :meth:`archive.store.Archive.record`'s transaction
+#: so that the capture and the article's next check land together (None: never again).
+NextCheck = Callable[[CheckedArticle], datetime | None]
 
 
 @dataclass(frozen=True)

@@ -570,10 +570,10 @@ async def test_a_move_and_its_capture_land_together_or_not_at_all(page_server, t
         server.html("/news/new-slug/", article_page("Story", PARAS, published=T0))
         real_record = archive.record
 
-        def failing_record(capture, content=None):
+        def failing_record(capture, content=None, **kw):
             if capture.url.endswith("/new-slug/"):
                 raise RuntimeError("the capture could not be written")
-            return real_record(capture, content)
+            return real_record(capture, content, **kw)
 
         archive.record = failing_record
         clock.advance(minutes=20)

@@ -57,30 +57,6 @@ def test_unchanged_articles_back_off_up_to_the_next_tier() -> None:
     assert wait(old, unchanged_streak=10_000) == timedelta(days=7)  # capped by max_interval
 
 
-def test_modified_hint_pulls_the_check_forward() -> None:
-    checked = NOW - timedelta(minutes=5)
-    later = NOW - timedelta(minutes=1)
-    assert (
-        next_check(
-            POLICY,
-            born=NOW - timedelta(days=10),
-            now=NOW,
-            hint_modified=later,
-            last_checked=checked,
-        )
-        == NOW
-    )
-    # A modification we already saw changes nothing.
-    earlier = checked - timedelta(hours=1)
-    assert next_check(
-        POLICY,
-        born=NOW - timedelta(days=10),
-        now=NOW,
-        hint_modified=earlier,
-        last_checked=checked,
-    ) == checked + timedelta(days=1)
-
-
 def test_interval_counts_from_last_check_but_never_before_now() -> None:
     born = NOW - timedelta(hours=1)
     recent = NOW - timedelta(minutes=10)
@@ -170,13 +146,11 @@ def test_monotone_in_unchanged_streak(age: timedelta, s1: int, s2: int) -> None:
     _ages,
     _streaks,
     st.none() | st.integers(-10 * 86400, 86400).map(lambda s: NOW + timedelta(seconds=s)),
-    st.none() | st.integers(-10 * 86400, 86400).map(lambda s: NOW + timedelta(seconds=s)),
 )
 def test_never_before_now_and_never_past_max_age(
     age: timedelta,
     streak: int,
     last_checked: datetime | None,
-    hint: datetime | None,
 ) -> None:
     born = NOW - age
     due = next_check(
@@ -185,7 +159,6 @@ def test_never_before_now_and_never_past_max_age(
         now=NOW,
         unchanged_streak=streak,
         last_checked=last_checked,
-        hint_modified=hint,
     )
     if age >= POLICY.max_age:
         assert due is None

@@ -10,13 +10,21 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from archive import lifecycle
 from archive.boilerplate import blocks_of, fingerprint, learnable, strip_boilerplate
 from archive.diff import count_words, summarize_change
-from archive.models import Candidate, CaptureIn, ContentIn, Recorded, utc_iso
+from archive.models import (
+    Candidate,
+    CaptureIn,
+    CheckedArticle,
+    ContentIn,
+    NextCheck,
+    Recorded,
+    utc_iso,
+)
 from archive.store.reads import Reads
 from archive.versions import content_hash, normalize_line, normalize_text, same_version
 
@@ -31,8 +39,7 @@ class Writes(Reads):
     def add_candidates(self, candidates: Iterable[Candidate], now: datetime) -> list[int]:
         """Insert newly discovered articles (due at once); returns the ids of the new ones.
 
-        A known URL (or alias) only gets its ``hint_modified`` raised when the source says the
-        article was modified after we last saw it.
+        For a known URL (or alias) a source's modified time is noted (:meth:`_note_modified`).
         """
         new_ids: list[int] = []
         stamp = utc_iso(now)
@@ -54,17 +61,29 @@ class Writes(Reads):
                         },
                     )
                     new_ids.append(row_id)
-                elif cand.modified and (existing["hint_modified"] or "") < cand.modified:
-                    self.db.table("articles").update(
-                        existing["id"], {"hint_modified": cand.modified}
-                    )
+                elif cand.modified:
+                    self._note_modified(existing, cand.modified, now)
         return new_ids
 
-    def set_next_check(self, article_id: int, when: datetime | None) -> None:
-        with self._writing():
-            self.db.table("articles").update(
-                article_id, {"next_check": utc_iso(when) if when else None}
-            )
+    def _note_modified(self, article: dict[str, Any], modified: str, now: datetime) -> None:
+        """A feed or sitemap says the article was modified at *modified* (ISO 8601).
+
+        ``hint_modified`` only rises. When the modification is after our last check, a pending
+        check is pulled forward to *now*: this is the one place where a source's lastmod moves
+        a re-check (the re-check policy itself knows only the article's age and streak).
+        """
+        updates: dict[str, Any] = {}
+        if (article["hint_modified"] or "") < modified:
+            updates["hint_modified"] = modified
+        changed, last, due = (
+            _moment(modified),
+            _moment(article["last_checked"]),
+            _moment(article["next_check"]),
+        )
+        if changed and last and due and changed > last and due > now:
+            updates["next_check"] = utc_iso(now)
+        if updates:
+            self.db.table("articles").update(article["id"], updates)
 
     def rename_article(
         self,
@@ -123,14 +142,31 @@ class Writes(Reads):
         self.db.table("articles").delete(src)
 
     def _absorb(self, keep: int, other: int) -> None:
-        """Append *other*'s versions and captures to *keep*'s history, then delete *other*.
+        """One history out of two articles of the same page: *keep*'s, then *other*'s.
+
+        Three steps in the caller's transaction: *other*'s versions are appended after
+        *keep*'s (:meth:`_append_versions`), its captures, events and aliases move over and it
+        is deleted (:meth:`_merge`), and *keep*'s summary columns are refreshed.
+        """
+        absorbed = self.article(other)
+        latest, count = self._append_versions(keep, other)
+        self._merge(other, keep)
+        updates: dict[str, Any] = {"version_count": count}
+        if latest is not None:
+            updates["title"] = latest["title"]
+            updates["last_changed"] = max(
+                filter(None, [absorbed["last_changed"], self.article(keep)["last_changed"]])
+            )
+        self.db.table("articles").update(keep, updates)
+
+    def _append_versions(self, keep: int, other: int) -> tuple[dict[str, Any] | None, int]:
+        """Renumber *other*'s versions after *keep*'s latest; returns the new latest and count.
 
         A version equal to the one before it (same text hash) is dropped and its captures
-        point at the kept one, so the merged history has no empty "versions".
+        point at the kept one, so the merged history has no empty "versions". The change
+        summary of each moved version is recomputed against its new predecessor.
         """
-        latest = self._one(
-            "select * from versions where article_id = ? order by version desc limit 1", [keep]
-        )
+        latest = self._latest_version(keep)
         number = latest["version"] if latest else 0
         for v in self.versions(other):
             if latest is not None and same_version(
@@ -163,115 +199,56 @@ class Writes(Reads):
                 },
             )
             latest = {**v, "version": number}
-        absorbed = self.article(other)
-        self._merge(other, keep)
-        updates: dict[str, Any] = {"version_count": number}
-        if latest is not None:
-            updates["title"] = latest["title"]
-            updates["last_changed"] = max(
-                filter(None, [absorbed["last_changed"], self.article(keep)["last_changed"]])
-            )
-        self.db.table("articles").update(keep, updates)
+        return latest, number
 
     # ------------------------------------------------------------------ recording
 
-    def record(self, capture: CaptureIn, content: ContentIn | None = None) -> Recorded:
-        """Store one capture, and a new version if *content* differs from the latest one.
+    def record(
+        self,
+        capture: CaptureIn,
+        content: ContentIn | None = None,
+        *,
+        schedule: NextCheck | None = None,
+    ) -> Recorded:
+        """Store one article check, in four steps and one transaction.
 
-        The whole record is one transaction: capture row, raw page, version, article state and
-        lifecycle event land together or not at all.
+        1. the capture (:meth:`_insert_capture`, its raw page de-duplicated);
+        2. the version decision (:meth:`_decide_version`): with *content*, ``new-version`` when
+           it differs from the latest version, else ``unchanged``; without, the capture's outcome;
+        3. the lifecycle transition (:meth:`_transition`): the article's status and its event;
+        4. the next check: *schedule* is asked with the article as this check left it (without
+           one, the next check stays as it was).
+
+        All of it, with the article's counters, lands together or not at all: a crash leaves
+        no capture without its version, and no capture whose next check was not set.
         """
         if content is None and capture.outcome is None:
             raise ValueError("a capture without content needs an outcome")
         with self._writing():
-            article = self.find_article(capture.url)
-            if article is None:
-                self.add_candidates([Candidate(capture.url, capture.site)], capture.fetched_at)
-                article = self.article(capture.url)
-            article_id = article["id"]
+            article = self._article_for(capture)
             at = utc_iso(capture.fetched_at)
-            raw_id = self._store_raw(capture.raw) if capture.raw is not None else None
-
-            outcome = capture.outcome or "unchanged"
-            latest = None
-            new_hash = None
-            if content is not None:
-                latest = self._one(
-                    "select * from versions where article_id = ? order by version desc limit 1",
-                    [article_id],
-                )
-                content, new_hash, changed = self._decide(
-                    capture.site, article_id, content, latest, at
-                )
-                outcome = "new-version" if changed else "unchanged"
-
-            capture_id = self._insert(
-                "captures",
-                {
-                    "article_id": article_id,
-                    "crawl_id": capture.crawl_id,
-                    "url": capture.url,
-                    "final_url": capture.final_url,
-                    "fetched_at": at,
-                    "status_code": capture.status_code,
-                    "outcome": outcome,
-                    "reason": capture.reason,
-                    "error": capture.error,
-                    "etag": capture.etag,
-                    "last_modified": capture.last_modified,
-                    "content_type": capture.content_type,
-                    "encoding": capture.encoding,
-                    "bytes": capture.size,
-                    "elapsed_ms": capture.elapsed_ms,
-                    "http_version": capture.http_version,
-                    "request_headers": _headers_json(capture.request_headers),
-                    "response_headers": _headers_json(capture.response_headers),
-                    "raw_page_id": raw_id,
-                },
+            outcome, content, text_hash, latest = self._decide_version(
+                article["id"], capture, content, at
             )
-
-            updates: dict[str, Any] = {
-                "last_checked": at,
-                "capture_count": article["capture_count"] + 1,
-            }
+            capture_id = self._insert_capture(article["id"], capture, outcome, at)
+            updates = _capture_counters(article, capture, outcome, at)
             version = version_id = None
             if outcome == "new-version":
-                assert content is not None and new_hash is not None
+                assert content is not None and text_hash is not None
                 version = article["version_count"] + 1
                 version_id = self._insert_version(
-                    article_id, version, at, capture_id, content, new_hash, latest
+                    article["id"], version, at, capture_id, content, text_hash, latest
                 )
                 self.db.table("captures").update(capture_id, {"version_id": version_id})
-                updates.update(
-                    version_count=version,
-                    last_changed=at,
-                    title=normalize_line(content.title),
-                    published=content.published or article["published"],
-                    unchanged_streak=0,
-                )
-            elif outcome in ("unchanged", "not-modified"):
-                updates["unchanged_streak"] = article["unchanged_streak"] + 1
-            if capture.status_code == 200 and outcome in ("new-version", "unchanged"):
-                updates.update(etag=capture.etag, last_modified=capture.last_modified)
-
-            step = lifecycle.transition(
-                article["status"],
-                outcome,
-                reason=capture.reason,
-                error_streak=article["error_streak"],
-            )
+                updates.update(_version_fields(article, content, version, at))
+            step = self._transition(article, capture, outcome, capture_id)
             updates.update(status=step.status, error_streak=step.error_streak)
-            if step.event:
-                detail = capture.reason or capture.error or outcome
-                if step.event == "moved" and capture.final_url:
-                    detail = f"{capture.url} -> {capture.final_url}"
-                    updates["moved_to"] = capture.final_url
-                if step.event == "soft-404" and capture.final_url:
-                    detail = f"redirected to {capture.final_url}"
-                self._event(article_id, capture.fetched_at, step.event, detail, capture_id)
-            self.db.table("articles").update(article_id, updates)
+            if schedule is not None:
+                when = schedule(_checked(article, updates, capture.fetched_at))
+                updates["next_check"] = utc_iso(when) if when is not None else None
+            self.db.table("articles").update(article["id"], updates)
         return Recorded(
-            article_id=article_id,
+            article_id=article["id"],
             capture_id=capture_id,
             outcome=outcome,
             version=version,
@@ -279,6 +256,78 @@ class Writes(Reads):
             status=step.status,
             event=step.event,
         )
+
+    def _article_for(self, capture: CaptureIn) -> dict[str, Any]:
+        """The article the capture is of (by URL or alias), created when it is new."""
+        article = self.find_article(capture.url)
+        if article is None:
+            self.add_candidates([Candidate(capture.url, capture.site)], capture.fetched_at)
+            article = self.article(capture.url)
+        return article
+
+    def _latest_version(self, article_id: int) -> dict[str, Any] | None:
+        return self._one(
+            "select * from versions where article_id = ? order by version desc limit 1",
+            [article_id],
+        )
+
+    def _decide_version(
+        self, article_id: int, capture: CaptureIn, content: ContentIn | None, at: str
+    ) -> tuple[str, ContentIn | None, str | None, dict[str, Any] | None]:
+        """The capture's outcome, the content to store, its hash and the latest version.
+
+        Without content the caller's outcome stands (``not-modified``, ``error``, ``gone``...);
+        with content, :meth:`_decide` compares it with the latest version.
+        """
+        if content is None:
+            return capture.outcome or "unchanged", None, None, None
+        latest = self._latest_version(article_id)
+        content, text_hash, changed = self._decide(capture.site, article_id, content, latest, at)
+        return ("new-version" if changed else "unchanged"), content, text_hash, latest
+
+    def _insert_capture(self, article_id: int, capture: CaptureIn, outcome: str, at: str) -> int:
+        raw_id = self._store_raw(capture.raw) if capture.raw is not None else None
+        return self._insert(
+            "captures",
+            {
+                "article_id": article_id,
+                "crawl_id": capture.crawl_id,
+                "url": capture.url,
+                "final_url": capture.final_url,
+                "fetched_at": at,
+                "status_code": capture.status_code,
+                "outcome": outcome,
+                "reason": capture.reason,
+                "error": capture.error,
+                "etag": capture.etag,
+                "last_modified": capture.last_modified,
+                "content_type": capture.content_type,
+                "encoding": capture.encoding,
+                "bytes": capture.size,
+                "elapsed_ms": capture.elapsed_ms,
+                "http_version": capture.http_version,
+                "request_headers": _headers_json(capture.request_headers),
+                "response_headers": _headers_json(capture.response_headers),
+                "raw_page_id": raw_id,
+            },
+        )
+
+    def _transition(
+        self, article: dict[str, Any], capture: CaptureIn, outcome: str, capture_id: int
+    ) -> lifecycle.Transition:
+        """The article's next status (:func:`archive.lifecycle.transition`); its event written."""
+        step = lifecycle.transition(
+            article["status"],
+            outcome,
+            reason=capture.reason,
+            error_streak=article["error_streak"],
+        )
+        if step.event:
+            detail = capture.reason or capture.error or outcome
+            if step.event == "soft-404" and capture.final_url:
+                detail = f"redirected to {capture.final_url}"
+            self._event(article["id"], capture.fetched_at, step.event, detail, capture_id)
+        return step
 
     def _decide(
         self, site: str, article_id: int, content: ContentIn, latest: dict | None, at: str
@@ -413,3 +462,52 @@ class Writes(Reads):
                 "capture_id": capture_id,
             }
         )
+
+
+def _capture_counters(
+    article: dict[str, Any], capture: CaptureIn, outcome: str, at: str
+) -> dict[str, Any]:
+    """The article columns every capture moves: last check, counts, validators."""
+    updates: dict[str, Any] = {"last_checked": at, "capture_count": article["capture_count"] + 1}
+    if outcome in ("unchanged", "not-modified"):
+        updates["unchanged_streak"] = article["unchanged_streak"] + 1
+    if capture.status_code == 200 and outcome in ("new-version", "unchanged"):
+        updates.update(etag=capture.etag, last_modified=capture.last_modified)
+    return updates
+
+
+def _version_fields(
+    article: dict[str, Any], content: ContentIn, version: int, at: str
+) -> dict[str, Any]:
+    """The article columns a new version moves."""
+    return {
+        "version_count": version,
+        "last_changed": at,
+        "title": normalize_line(content.title),
+        "published": content.published or article["published"],
+        "unchanged_streak": 0,
+    }
+
+
+def _checked(article: dict[str, Any], updates: dict[str, Any], at: datetime) -> CheckedArticle:
+    """The article as the check leaves it (its row with this check's updates applied)."""
+    state = {**article, **updates}
+    return CheckedArticle(
+        article_id=article["id"],
+        status=state["status"],
+        published=state["published"],
+        first_seen=state["first_seen"],
+        unchanged_streak=state["unchanged_streak"],
+        checked_at=at,
+    )
+
+
+def _moment(value: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (UTC when it names no zone); None when unreadable."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

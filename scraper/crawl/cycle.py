@@ -22,7 +22,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from archive.models import Candidate, CaptureIn, ContentIn, CrawlCounts, Recorded, utc_iso
+from archive.models import (
+    Candidate,
+    CaptureIn,
+    CheckedArticle,
+    ContentIn,
+    CrawlCounts,
+    Recorded,
+)
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
 from scraper import urls as urlmod
 from scraper.crawl.extraction import run_extract
@@ -205,7 +212,6 @@ class ArticleChecker:
             log.debug("checked url=%s outcome=error reason=%s", url, exc.reason)
             return self.record_failure(url, exc.reason, str(exc)), exc.reason
         recorded, reason = await self._record_result(url, result)
-        self._schedule(recorded)
         log.debug(
             "checked url=%s status=%s outcome=%s reason=%s version=%s elapsed=%.3fs",
             url,
@@ -219,7 +225,7 @@ class ArticleChecker:
 
     def record_failure(self, url: str, reason: str, message: str) -> Recorded:
         """Record a fetch that produced no HTTP response (robots, timeout, SSRF, ...)."""
-        recorded = self.archive.record(
+        recorded = self._record(
             CaptureIn(
                 url=url,
                 site=self.site,
@@ -230,7 +236,6 @@ class ArticleChecker:
                 crawl_id=self.crawl_id,
             )
         )
-        self._schedule(recorded)
         return recorded
 
     async def _record_result(self, url: str, result: FetchResult) -> tuple[Recorded, str | None]:
@@ -253,17 +258,17 @@ class ArticleChecker:
                 )
             ), reason
         if status == 304:
-            return self.archive.record(
+            return self._record(
                 capture_of(result, url, site, crawl_id, outcome="not-modified")
             ), None
         if status in (404, 410):
             reason = f"http-{status}"
-            return self.archive.record(
+            return self._record(
                 capture_of(result, url, site, crawl_id, outcome="gone", reason=reason)
             ), reason
         if status >= 400 or status < 200 or status in (204, 205):
             reason = f"http-{status}"
-            return self.archive.record(
+            return self._record(
                 capture_of(result, url, site, crawl_id, outcome="error", reason=reason)
             ), reason
 
@@ -277,7 +282,7 @@ class ArticleChecker:
             # the site (a login or subscription page): the article is gone from its URL.
             leaves_site = self.matches is not None and not self.matches(final)
             if leaves_site or is_soft_404(url, final, self.listing_pages):
-                return self.archive.record(
+                return self._record(
                     capture_of(result, url, site, crawl_id, outcome="gone", reason="soft-404")
                 ), "soft-404"
             if result.permanent_redirect:
@@ -285,7 +290,7 @@ class ArticleChecker:
         if not result.is_html or result.text is None:
             with self.archive.transaction():
                 url = self._move(url, moved_to, result.fetched_at)
-                return self.archive.record(
+                return self._record(
                     capture_of(result, url, site, crawl_id, outcome="not-html", reason="not-html")
                 ), "not-html"
 
@@ -296,7 +301,7 @@ class ArticleChecker:
             url = self._move(url, moved_to, result.fetched_at)
             if isinstance(extracted, ExtractionError):
                 # Keep the raw page: a better extractor can re-read it later.
-                return self.archive.record(
+                return self._record(
                     capture_of(
                         result,
                         url,
@@ -309,7 +314,7 @@ class ArticleChecker:
                     )
                 ), "extract-failed"
             url = self._follow_canonical(url, extracted.canonical_url, result.fetched_at)
-            return self.archive.record(
+            return self._record(
                 capture_of(result, url, site, crawl_id, raw=result.body), content_of(extracted)
             ), None
 
@@ -357,22 +362,21 @@ class ArticleChecker:
         except WorkerError as exc:
             return ExtractionError("internal", f"extraction stopped: {exc}")
 
-    def _schedule(self, recorded: Recorded) -> None:
-        article = self.archive.article(recorded.article_id)
-        if article["status"] == "moved":
-            self.archive.set_next_check(article["id"], None)
-            return
-        now = self.now()
-        born = _parse_time(article["published"]) or _parse_time(article["first_seen"]) or now
-        when = next_check(
+    def _record(self, capture: CaptureIn, content: ContentIn | None = None) -> Recorded:
+        """Record one check; the article's next check is set in the same transaction."""
+        return self.archive.record(capture, content, schedule=self._next_check)
+
+    def _next_check(self, article: CheckedArticle) -> datetime | None:
+        """The re-check policy's answer for the article as this check left it."""
+        now = article.checked_at
+        born = _parse_time(article.published) or _parse_time(article.first_seen) or now
+        return next_check(
             self.policy,
             born=born,
             now=now,
-            unchanged_streak=article["unchanged_streak"],
-            hint_modified=None,
+            unchanged_streak=article.unchanged_streak,
             last_checked=now,
         )
-        self.archive.set_next_check(article["id"], when)
 
 
 async def crawl_site(
@@ -411,7 +415,6 @@ async def crawl_site(
             now(),
         )
         tally.counter["new_articles"] = len(new_ids)
-        _pull_forward(archive, site.name, report.found, now())
         if progress:
             progress(
                 "discovered", {"site": site.name, "found": len(report.found), "new": len(new_ids)}
@@ -486,21 +489,6 @@ def _article_host_sources(site: Any) -> list[str]:
     for url in candidates:
         by_host.setdefault(urlmod.host_of(url), url)
     return list(by_host.values())
-
-
-def _pull_forward(archive: Archive, site: str, found: Sequence[Any], now: datetime) -> None:
-    """A feed or sitemap saying an article was modified after our last check makes it due."""
-    stamp = utc_iso(now)  # the archive's own format, so the string comparison holds
-    for item in found:
-        modified = _parse_time(getattr(item, "modified", None))
-        if modified is None:
-            continue
-        article = archive.find_article(item.url)
-        if article is None or article["next_check"] is None:
-            continue
-        last = _parse_time(article["last_checked"])
-        if last is not None and modified > last and article["next_check"] > stamp:
-            archive.set_next_check(article["id"], now)
 
 
 async def _check_all(

@@ -15,13 +15,14 @@ age of the article      check every
 older                   never
 ======================  ==============
 
-Two signals adjust the tier's interval:
+Two signals adjust when the next check falls:
 
 - an article that stayed unchanged for ``backoff_after`` checks in a row is checked less often
   (the interval is multiplied by ``backoff_factor`` per further unchanged check), but never
   less often than the next tier would check it, so back-off cannot skip a whole age tier;
-- a feed or sitemap saying the article was modified after our last check pulls the check
-  forward to now.
+- (not here) a feed or sitemap saying the article was modified after our last check pulls the
+  pending check forward to now: the archive does that when discovery reports the article
+  (``Archive.add_candidates``), since it holds the last check's time.
 
 The age is measured from ``born``: the published time when known, else the first time the
 archive saw the URL. All datetimes must be timezone-aware.
@@ -82,7 +83,6 @@ def next_check(
     born: datetime,
     now: datetime,
     unchanged_streak: int = 0,
-    hint_modified: datetime | None = None,
     last_checked: datetime | None = None,
 ) -> datetime | None:
     """When to check the article next (never before *now*); None means never again.
@@ -94,7 +94,6 @@ def next_check(
     """
     _aware("born", born)
     _aware("now", now)
-    _aware("hint_modified", hint_modified)
     _aware("last_checked", last_checked)
     if unchanged_streak < 0:
         raise PolicyError(f"unchanged_streak must not be negative, got {unchanged_streak}")
@@ -102,8 +101,6 @@ def next_check(
     interval = interval_for(policy, age, unchanged_streak)
     if interval is None:
         return None
-    if hint_modified is not None and (last_checked is None or hint_modified > last_checked):
-        return now
     start = last_checked if last_checked is not None and last_checked <= now else now
     due = max(start + interval, now)
     if due >= min(born, now) + policy.max_age:
