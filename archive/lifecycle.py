@@ -3,7 +3,10 @@
 An article is ``new`` until its first successful fetch, then ``live``. A 404/410 makes it
 ``gone``; a redirect to a home or section page makes it ``soft-404``; repeated fetch errors make
 it ``failing``; a later successful fetch revives it. Each change of state is an event, so the
-history shows what happened instead of silence.
+history shows what happened instead of silence. A permanent redirect is no state: the archive
+renames the article to its new URL (a ``moved`` event, written by the rename), and it stays live.
+
+May import: the standard library only.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 FAILING_AFTER = 3
 CONTENT_OUTCOMES = frozenset({"new-version", "unchanged", "not-modified"})
-DOWN_STATUSES = frozenset({"gone", "soft-404", "failing", "moved"})
+DOWN_STATUSES = frozenset({"gone", "soft-404", "failing"})
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,6 @@ def transition(
     if outcome == "gone":
         new = "soft-404" if reason == "soft-404" else "gone"
         return Transition(new, 0, None if status == new else new)
-    if outcome == "moved":
-        return Transition("moved", 0, None if status == "moved" else "moved")
     if outcome == "error":
         streak = error_streak + 1
         if streak >= failing_after and status != "failing":

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from archive.lifecycle import transition
-from archive.models import Candidate, CaptureIn, ContentIn
-from archive.store import Archive, ArticleNotFound, NotAnArchive, VersionNotFound
+from archive.models import Candidate, CaptureIn, ContentIn, utc_iso
+from archive.store import Archive, ArticleNotFound, NotAnArchive, VersionNotFound, migrations
 from archive.store import writes as store_writes
 from archive.versions import content_hash, normalize_text
 
@@ -163,8 +163,48 @@ def test_candidates_are_due_at_once_and_hints_only_rise(db_path):
         due = archive.due_articles("example", T0)
         assert [a["url"] for a in due] == [URL, URL + "2"]
         assert archive.due_articles("example", T0, limit=1)[0]["url"] == URL
-        archive.set_next_check(new[0], T0 + timedelta(hours=1))
+        archive.record(capture(0), content(TEXT), schedule=lambda a: T0 + timedelta(hours=1))
         assert [a["url"] for a in archive.due_articles("example", T0)] == [URL + "2"]
+
+
+def test_a_source_saying_modified_after_the_last_check_makes_the_article_due(db_path):
+    """The one path by which a feed's or sitemap's lastmod pulls a re-check forward."""
+    later = T0 + timedelta(days=1)
+    with Archive(db_path) as archive:
+        archive.add_candidates([Candidate(URL, "example")], T0)
+        archive.record(capture(0), content(TEXT), schedule=lambda a: later)
+        assert archive.due_articles("example", T0 + timedelta(hours=2)) == []
+        # A modification we already saw (before the last check) changes nothing.
+        seen = Candidate(URL, "example", modified=utc_iso(T0 - timedelta(hours=1)))
+        archive.add_candidates([seen], T0 + timedelta(hours=2))
+        assert archive.article(URL)["next_check"] == utc_iso(later)
+        fresh = Candidate(URL, "example", modified=utc_iso(T0 + timedelta(hours=1)))
+        archive.add_candidates([fresh], T0 + timedelta(hours=2))
+        assert archive.article(URL)["next_check"] == utc_iso(T0 + timedelta(hours=2))
+        assert archive.article(URL)["hint_modified"] == fresh.modified
+
+
+def test_record_sets_the_next_check_in_its_transaction(db_path):
+    """The schedule sees the article as the check left it, and a failed record keeps nothing."""
+    seen = []
+
+    def schedule(article):
+        seen.append((article.status, article.unchanged_streak, article.checked_at))
+        return T0 + timedelta(minutes=15)
+
+    with Archive(db_path) as archive:
+        archive.record(capture(0), content(TEXT), schedule=schedule)
+        archive.record(capture(5), content(TEXT), schedule=schedule)
+        assert seen == [("live", 0, capture(0).fetched_at), ("live", 1, capture(5).fetched_at)]
+        assert archive.article(URL)["next_check"] == utc_iso(T0 + timedelta(minutes=15))
+
+        def broken(article):
+            raise RuntimeError("policy bug")
+
+        with pytest.raises(RuntimeError):
+            archive.record(capture(10), content(TEXT + "\n\nMore."), schedule=broken)
+        assert archive.article(URL)["capture_count"] == 2
+        assert archive.article(URL)["version_count"] == 1
 
 
 def test_rename_keeps_one_history_and_alias_lookup(db_path):
@@ -211,11 +251,13 @@ def test_reopening_applies_no_migration_twice(db_path):
     Archive(db_path).close()
     with Archive(db_path) as archive:
         applied = [r["name"] for r in archive.db.query("select name from _sqlite_migrations")]
-        assert applied == [
+        assert applied[:4] == [
             "m001_initial",
             "m002_latest_versions_version_id",
             "m003_site_blocks_and_identity_keys",
+            "m004_drop_moved_to",
         ]
+        assert len(applied) == len(set(applied)) and not migrations.pending(archive.db)
         assert archive.db.execute("pragma journal_mode").fetchone()[0] == "wal"
 
 

@@ -109,8 +109,7 @@ _ARTICLE_COLUMNS = {
     "id": "Article id (also accepted by the CLI in place of the URL).",
     "url": "Canonical URL, normalized.",
     "site": "Site name from config.toml.",
-    "status": "new, live, gone (404/410), moved, soft-404 or failing.",
-    "moved_to": "Where the article redirects to, when it moved.",
+    "status": "new, live, gone (404/410), soft-404 or failing (a moved article stays live).",
     "title": "Headline of the latest version.",
     "published": "Publication time stated by the page.",
     "first_seen": "When the crawler first discovered the URL.",
@@ -154,7 +153,7 @@ _VERSION_COLUMNS = {
 }
 _CAPTURE_COLUMNS = {
     "fetched_at": "When the page was fetched.",
-    "outcome": "new-version, unchanged, not-modified, error, gone, moved, skipped, not-html.",
+    "outcome": "new-version, unchanged, not-modified, error, gone, skipped, not-html.",
     "reason": "Why a fetch failed or was skipped (timeout, robots, http-404...).",
     "status_code": "HTTP status.",
     "raw_page_id": "The stored page body (compressed).",

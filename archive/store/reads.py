@@ -64,7 +64,7 @@ class Reads(Connection):
         """Articles of *site* whose next check is due, oldest-due first."""
         sql = (
             "select * from articles where site = ? and next_check is not null "
-            "and next_check <= ? and status != 'moved' order by next_check, id"
+            "and next_check <= ? order by next_check, id"
         )
         params: list[Any] = [site, utc_iso(now)]
         if limit is not None:
@@ -76,8 +76,7 @@ class Reads(Connection):
         """Every article of *site* that is still checked (``crawl --all``)."""
         return list(
             self.db.query(
-                "select * from articles where site = ? and status not in ('moved') "
-                "and next_check is not null order by id",
+                "select * from articles where site = ? and next_check is not null order by id",
                 [site],
             )
         )
@@ -133,11 +132,6 @@ class Reads(Connection):
         if row is None:
             raise ArchiveError(f"no raw page {raw_page_id}")
         return zstandard.ZstdDecompressor().decompress(row["content"])
-
-    def last_capture_headers(self, article_id: int) -> tuple[str | None, str | None]:
-        """ETag and Last-Modified of the article's last full capture, for a conditional GET."""
-        row = self._one("select etag, last_modified from articles where id = ?", [article_id])
-        return (row["etag"], row["last_modified"]) if row else (None, None)
 
     def export_versions(self) -> Iterator[dict]:
         """Every version, oldest first, with its article URL."""

@@ -244,6 +244,12 @@ def m003_site_blocks_and_identity_keys(db: sqlite_utils.Database) -> None:
     db.table("article_keys").create_index(["article_id"])
 
 
+@migrations()
+def m004_drop_moved_to(db: sqlite_utils.Database) -> None:
+    """Drop ``articles.moved_to``: a move renames the article, so no row ever pointed elsewhere."""
+    db.execute("alter table articles drop column moved_to")
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Make or update the schema in one transaction (see the module docstring).
 
