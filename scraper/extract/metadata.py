@@ -67,6 +67,8 @@ _DAY_MONTH_YEAR = re.compile(
 _ISO_DAY = re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b")
 _DATE_HOLDERS = ".byline, .dateline, .date, .post-date, .entry-date, .published, .timestamp"
 _DATELINE_AFTER = 400
+_BYLINE_AFTER = 1_000
+_YEAR = re.compile(r"(?:19|20)\d\d")
 _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "-comment"})
 _DATELINE_BEFORE = 200
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?!\d)")
@@ -476,6 +478,8 @@ def _byline_date(tree: LexborHTMLParser) -> str | None:
 
 def _written_date(text: str) -> str | None:
     """The first date written out in a text: ISO, "March 5, 2024" or "5 March 2024"."""
+    if not _YEAR.search(text):
+        return None  # cheap: most texts beside a headline hold no year at all
     found = [
         m
         for m in (_ISO_DAY.search(text), _MONTH_DAY_YEAR.search(text), _DAY_MONTH_YEAR.search(text))
@@ -525,15 +529,35 @@ def _text_beside(node: LexborNode, *, forward: bool, limit: int) -> str:
         current = sibling
         if sibling.tag in _INVISIBLE_TAGS:
             continue
-        text = (
-            _squash(sibling.text(separator=" "))
-            if sibling.tag != "-text"
-            else _squash(sibling.text_content)
-        )
+        if sibling.tag == "-text":
+            text = _squash(sibling.text_content)
+        elif forward:
+            text = _squash(" ".join(_leading_texts(sibling, limit - size)))
+        else:
+            text = _squash(sibling.text(separator=" "))
         if text:
             pieces.append(text)
             size += len(text) + 1
     return " ".join(pieces if forward else reversed(pieces))
+
+
+def _leading_texts(node: LexborNode, limit: int) -> list[str]:
+    """The first text nodes of a subtree, about `limit` characters (a sibling after the
+    headline may be the whole article: its full text would be copied for 400 characters)."""
+    out: list[str] = []
+    size = 0
+    for item in node.traverse(include_text=True):
+        if item.tag != "-text":
+            continue
+        parent = item.parent
+        if parent is not None and parent.tag in _INVISIBLE_TAGS:
+            continue
+        text = item.text_content or ""
+        out.append(text)
+        size += len(text)
+        if size >= limit:
+            break
+    return out
 
 
 def _url_date(url: str | None) -> str | None:
@@ -606,7 +630,7 @@ def _byline_near_headline(h1_nodes: list[LexborNode], title: str | None) -> tupl
     wanted = _squash(title) if title else None
     headline = next((n for n in h1_nodes if wanted and _squash(n.text()) == wanted), h1_nodes[0])
     for text in (
-        _text_beside(headline, forward=True, limit=_DATELINE_AFTER),
+        _text_beside(headline, forward=True, limit=_BYLINE_AFTER),
         _text_beside(headline, forward=False, limit=_DATELINE_BEFORE)[-_DATELINE_BEFORE:],
     ):
         match = _BY_LINE.search(text)

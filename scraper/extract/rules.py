@@ -30,12 +30,27 @@ class ClassWords:
 
     def search(self, value: str) -> str | None:
         """The first listed word found in a class/id value, or None."""
-        for word in self.iter_words(value):
-            return word
+        if not value.islower():
+            value = _CAMEL.sub(" ", value)
+        words = self.words
+        heads = self.heads
+        atoms = value.lower().translate(_SEPARATORS).split()
+        for index, atom in enumerate(atoms):
+            atom = atom.rstrip("0123456789")
+            if atom in words:
+                return atom
+            if atom in heads:
+                for size in range(2, self.longest + 1):
+                    candidate = "-".join(atoms[index : index + size])
+                    if candidate in words:
+                        return candidate
         return None
 
     def find_all(self, value: str) -> set[str]:
-        """Every listed word found in a class/id value."""
+        """Every listed word found in a class/id value (the cheap search first: most values
+        hold none)."""
+        if self.search(value) is None:
+            return set()
         return set(self.iter_words(value))
 
     def iter_words(self, value: str) -> Iterator[str]:

@@ -72,7 +72,7 @@ _BOILERPLATE_ROLES = frozenset(
 )
 _TEASER_TAGS = frozenset({"li", "article", "div"})
 ELLIPSES = ("...", "…", "[…]", "[...]", "…)")
-_INVISIBLE = str.maketrans("", "", "\u00ad\u200b\u2060\ufeff")
+_INVISIBLE = ("\u00ad", "\u200b", "\u2060", "\ufeff")
 _JOINERS = "\u200c\u200d \u00a0"  # joiners are kept inside text (emoji, Persian), not alone
 _NEVER_DISCARD = frozenset({"html", "body", "main"})
 _MAX_BLOCKS = 20_000
@@ -347,7 +347,10 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
         if not text.isascii():
             # Soft hyphens, zero-width spaces and word joiners are invisible hyphenation and
             # layout hints; a block of only invisible joiners is an empty spacer paragraph.
-            text = text.translate(_INVISIBLE).strip()
+            for char in _INVISIBLE:
+                if char in text:
+                    text = text.replace(char, "")
+            text = text.strip()
             if not text or not text.strip(_JOINERS):
                 return
         kind = kinds[-1] if kinds else "p"
