@@ -6,6 +6,7 @@ quadratic corners (deep nesting, many attributes on one tag) are cut off before 
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -255,3 +256,27 @@ def test_tag_soup_yields_an_article_or_a_typed_error() -> None:
                 assert "\n\n\n" not in article.text
 
     check()
+
+
+def test_explain_measures_every_candidate_and_says_what_a_body_selector_would_give() -> None:
+    page = (
+        "<html><body><div class='wrap'><div class='main-col'>"
+        + "".join(
+            f"<p>Paragraph {i} of the story, long enough to count as text, with a comma, too.</p>"
+            for i in range(6)
+        )
+        + "</div><div class='side'><p>A short note in the side column, with a comma.</p>"
+        "<ul><li><a href='/1'>Another story people read</a></li></ul></div></div></body></html>"
+    )
+    report = explain(page)
+    assert report["winner"] and report["why"]
+    candidates = report["candidates"]
+    assert len(candidates) >= 2
+    assert all(c["paragraph_chars"] > 0 and c["text_chars"] > 0 for c in candidates)
+    assert sum(c["won"] for c in candidates) == 1
+    side = next(c for c in candidates if c["node"] == "div.side")
+    assert side["body_selector"] == "div.side"
+    assert side["body_selector_change"] < 0  # the side column as body would lose the story
+    winner = next(c for c in candidates if c["won"])
+    assert winner["body_selector_change"] == 0
+    json.dumps(report)

@@ -208,7 +208,7 @@ def _elsewhere(node: LexborNode) -> bool:
     return False
 
 
-def _outermost(nodes: list[LexborNode]) -> list[LexborNode]:
+def outermost(nodes: list[LexborNode]) -> list[LexborNode]:
     """The nodes not inside another of them, each once and in document order.
 
     Lexbor returns a node once per selector of a comma group that matches it
@@ -303,7 +303,7 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
         ]
         if not matches:
             continue
-        matches = _outermost(matches)
+        matches = outermost(matches)
         sized = [(paragraph_chars(n), n) for n in matches]
         best = max(size for size, _ in sized)
         if best < 200:
@@ -335,7 +335,7 @@ def choose(body: LexborNode, body_selector: str | None, title: str | None = None
     """Pick the article container: site rule, body-container rules, density, fallback."""
     choice = Choice(None)
     if body_selector:
-        matches = _outermost(body.css(body_selector))
+        matches = outermost(body.css(body_selector))
         if matches:
             size = sum(paragraph_chars(n) for n in matches)
             cand = Candidate(matches, "site-rule", body_selector, float(size), size)
@@ -372,8 +372,13 @@ def choose(body: LexborNode, body_selector: str | None, title: str | None = None
         else:
             choice.notes.append("densest block has much more text than the body container")
             choice.winner = top
+    elif selected is not None:
+        choice.notes.append("body container rule matched; no dense block to check it against")
+        choice.winner = selected
     else:
-        choice.winner = selected or top
+        if top is not None:
+            choice.notes.append("no body container rule matched real text: the densest block")
+        choice.winner = top
 
     # The densest block is never pruned as boilerplate, nor is anything that wraps it.
     if (
@@ -472,3 +477,23 @@ def _widen(top: Candidate) -> Candidate:
             kept, "density", top.label + f" (+{len(kept) - 1} siblings)", top.score, top.text_chars
         )
     return top
+
+
+def selector_for(body: LexborNode, node: LexborNode) -> str | None:
+    """A CSS selector that picks this node on this page (for --explain's body_selector hint):
+    its id, else its tag and classes, when that matches it alone (or only its nested kin)."""
+    attrs = node.attributes
+    ident = attrs.get("id")
+    if ident and re.fullmatch(r"[A-Za-z][\w-]*", ident):
+        return f"#{ident}"
+    classes = [
+        c for c in (attrs.get("class") or "").split() if re.fullmatch(r"-?[A-Za-z_][\w-]*", c)
+    ]
+    tag = node.tag or ""
+    for count in range(1, min(len(classes), 3) + 1):
+        selector = tag + "".join(f".{c}" for c in classes[:count])
+        if len(outermost(body.css(selector))) == 1:
+            return selector
+    if tag in ("article", "main") and len(body.css(tag)) == 1:
+        return tag
+    return None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.charset import decode_html
 from scraper.config import ExtractRules
@@ -138,12 +138,16 @@ class _Trace:
     def __init__(self) -> None:
         self.method: str | None = None
         self.candidates: list[dict[str, object]] = []
+        self.winner: str | None = None
+        self.why: str | None = None
         self.discarded: list[Discard] = []
         self.notes: list[str] = []
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
+            "winner": self.winner,
+            "why": self.why,
             "candidates": self.candidates,
             "discarded": [d.__dict__ for d in self.discarded],
             "notes": self.notes,
@@ -315,7 +319,9 @@ def _run(
 
     if trace is not None:
         trace.method = method
-        trace.candidates = [c.as_dict() for c in choice.considered]
+        trace.candidates = _explain_candidates(body, choice, winner, blocks, title_words)
+        trace.winner = winner.label
+        trace.why = _why(choice, winner, method, notes)
 
     text = extract_text.to_text(blocks)
     if not text:
@@ -341,6 +347,62 @@ def _run(
         markdown=extract_text.to_markdown(blocks) if with_html else None,
         encoding=encoding,
     )
+
+
+def _why(
+    choice: extract_dom.Choice, winner: extract_dom.Candidate, method: str, notes: list[str]
+) -> str:
+    """One sentence on why the winner won (for --explain)."""
+    if method != winner.method:
+        return f"{winner.method} container chosen, then: {notes[-1] if notes else method}"
+    reasons = {
+        "site-rule": "the site's body_selector from config.toml matched",
+        "live": "the page is a live blog: its stream of timed posts is the article",
+        "fallback": "no container rule matched real text: the whole body",
+    }
+    if method in reasons:
+        return reasons[method]
+    decided = [n for n in choice.notes if "container" in n or "densest" in n or "split" in n]
+    return "; ".join(decided) or f"the best {method} candidate"
+
+
+def _explain_candidates(
+    body: LexborNode,
+    choice: extract_dom.Choice,
+    winner: extract_dom.Candidate,
+    blocks: list[Block],
+    title_words: tuple[str, ...],
+) -> list[dict[str, object]]:
+    """Every candidate with its measured size, and what `--body-selector` would give.
+
+    For each candidate: a selector that picks it on this page, the characters of article
+    text that selector would give as a site rule (pruned as a site rule is), and the
+    difference from what the page gives now. Only computed for --explain.
+    """
+    now = sum(len(b.text) for b in blocks)
+    out: list[dict[str, object]] = []
+    seen: set[int] = set()
+    for cand in choice.considered:
+        key = cand.nodes[0].mem_id
+        if key in seen:
+            continue
+        seen.add(key)
+        row = cand.as_dict()
+        row["paragraph_chars"] = sum(extract_dom.paragraph_chars(n) for n in cand.nodes)
+        row["text_chars"] = sum(len(n.text(strip=True)) for n in cand.nodes)
+        row["won"] = cand is winner or key == winner.nodes[0].mem_id
+        selector = extract_dom.selector_for(body, cand.nodes[0])
+        if selector:
+            matches = extract_dom.outermost(body.css(selector))
+            gives = sum(
+                len(b.text)
+                for b in extract_text.render(matches, RenderOptions(title_words=title_words))
+            )
+            row["body_selector"] = selector
+            row["body_selector_chars"] = gives
+            row["body_selector_change"] = gives - now
+        out.append(row)
+    return out
 
 
 def _live_posts(
