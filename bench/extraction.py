@@ -236,10 +236,13 @@ class Page:
         return "odd" if self.key.isdigit() and int(self.key) % 2 else "even"
 
 
-def load_dataset(path: Path) -> list[Page]:
+def load_dataset(path: Path, keep: Callable[[str], bool] | None = None) -> list[Page]:
+    """The pages of a dataset folder (only those whose id `keep` accepts, when given)."""
     truth = json.loads((path / "ground-truth.json").read_text(encoding="utf-8"))
     pages = []
     for key in sorted(truth):
+        if keep is not None and not keep(key):
+            continue
         row = truth[key]
         with gzip.open(path / "html" / f"{key}.html.gz", "rt", encoding="utf-8") as f:
             html = f.read()
