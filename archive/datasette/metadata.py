@@ -199,7 +199,10 @@ _CRAWL_COLUMNS = {
     "site": "Site name from config.toml.",
     "started": "When the crawl began.",
     "finished": "When it ended.",
-    "status": "running, done, cancelled, failed or interrupted (the process died).",
+    "status": (
+        "running, done, partial (some sources or articles failed), failed (nothing could be "
+        "reached), cancelled or interrupted (the process died)."
+    ),
     "discovered": "URLs found in feeds, sitemaps and listing pages.",
     "new_articles": "URLs not seen before.",
     "fetched": "Articles fetched.",

@@ -32,6 +32,13 @@ from scraper.cli.app import (
 from scraper.config import ConfigError
 from scraper.crawl.lock import LockError
 
+# Exit codes of `crawl` (documented in the README): 0 every site crawled without an error,
+# 1 it could not run (configuration, archive, lock), 2 usage error, then these.
+EXIT_PARTIAL = 3  # some sources or articles failed
+EXIT_FAILED = 4  # a site's crawl failed: nothing could be reached, or it broke off
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_SIGTERM = 143  # SIGTERM (128 + SIGTERM)
+
 
 @cli.command(name="archive")
 @click.argument("urls", nargs=-1, required=True)
@@ -112,7 +119,7 @@ def crawl(
     age-based policy (often while an article is young, rarely when old). Prints one summary
     line per site.
     """
-    from scraper.crawl.service import crawl_once
+    from scraper.crawl.service import CrawlInterrupted, crawl_once
 
     config = read_config(config_path, required=True)
     assert config is not None
@@ -132,10 +139,21 @@ def crawl(
         raise fail(exc) from exc
     except DamagedArchive as exc:
         raise damaged(db, exc) from exc
+    except CrawlInterrupted:
+        click.echo("crawl stopped by SIGTERM: recorded as cancelled", err=True)
+        sys.exit(EXIT_SIGTERM)
+    except KeyboardInterrupt:
+        click.echo("crawl stopped by Ctrl-C: recorded as cancelled", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     for report in reports:
         click.echo(report.summary())
         for source, reason, message in report.source_errors:
             click.echo(f"  source error: {source} [{reason}] {message}", err=True)
+    statuses = {report.status for report in reports}
+    if "failed" in statuses:
+        sys.exit(EXIT_FAILED)
+    if "partial" in statuses:
+        sys.exit(EXIT_PARTIAL)
 
 
 @cli.command()
@@ -187,6 +205,32 @@ def run(
         raise damaged(config.db_path, exc) from exc
 
 
+def crawl_figures(crawl: dict) -> str:
+    """A crawl's status and figures, so that they add up: the fetches split by outcome (what
+    is left is moves and non-HTML pages), source failures apart from article errors."""
+    import json
+
+    counts = {k: crawl[k] or 0 for k in ("new_versions", "unchanged", "not_modified", "skipped")}
+    counts["errors"] = crawl["errors"] or 0
+    fetched = crawl["fetched"] or 0
+    other = fetched - sum(counts.values())
+    try:
+        reasons = json.loads(crawl["errors_by_kind"] or "{}")
+    except ValueError:
+        reasons = {}
+    sources = {k.removeprefix("source-"): v for k, v in reasons.items() if k.startswith("source-")}
+    articles = {k: v for k, v in reasons.items() if not k.startswith("source-")}
+    line = f"{crawl['status']:<9} fetched={fetched}"
+    line += " (" + " ".join(f"{k}={v}" for k, v in counts.items())
+    line += f" other={other})" if other > 0 else ")"
+    if articles:
+        line += " reasons: " + ", ".join(f"{k}={v}" for k, v in sorted(articles.items()))
+    line += f"; failed sources={sum(sources.values())}"
+    if sources:
+        line += " (" + ", ".join(f"{k}={v}" for k, v in sorted(sources.items())) + ")"
+    return line
+
+
 @cli.command()
 @config_option
 @db_option
@@ -217,12 +261,7 @@ def status(config_path: Path, db_path: Path | None, limit: int) -> None:
         if not crawls:
             click.echo("  (none yet)")
         for c in crawls:
-            click.echo(
-                f"  #{c['id']:<4} {c['site']:<16} {c['started']}  {c['status']:<9} "
-                f"fetched={c['fetched'] or 0} new_versions={c['new_versions'] or 0} "
-                f"unchanged={c['unchanged'] or 0} not_modified={c['not_modified'] or 0} "
-                f"errors={c['errors'] or 0} {c['errors_by_kind'] or ''}"
-            )
+            click.echo(f"  #{c['id']:<4} {c['site']:<16} {c['started']}  {crawl_figures(c)}")
         backlog = archive.backlog(now)
         last_started = archive.last_crawl_starts()
     from scraper.crawl.lock import read_holder

@@ -31,6 +31,7 @@ from archive.models import (
     Recorded,
 )
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
+from scraper import logs
 from scraper import urls as urlmod
 from scraper.crawl.extraction import run_extract
 from scraper.crawl.policy import RecheckPolicy, next_check
@@ -58,19 +59,45 @@ class CrawlReport:
     finished: datetime
     counts: CrawlCounts
     source_errors: tuple[tuple[str, str, str], ...] = ()  # (source URL, reason, message)
+    status: str = "done"  # done, partial (some sources or articles failed) or failed
 
     @property
     def duration(self) -> float:
         return (self.finished - self.started).total_seconds()
 
-    def summary(self) -> str:
+    def fields(self) -> dict[str, Any]:
+        """The summary as fields, for logs (``key=value`` or JSON)."""
         c = self.counts
-        return (
-            f"site={self.site} discovered={c.discovered} new_articles={c.new_articles} "
-            f"fetched={c.fetched} new_versions={c.new_versions} unchanged={c.unchanged} "
-            f"not_modified={c.not_modified} skipped={c.skipped} errors={c.errors} "
-            f"duration={self.duration:.1f}s"
-        )
+        return {
+            "site": self.site,
+            "status": self.status,
+            "discovered": c.discovered,
+            "new_articles": c.new_articles,
+            "fetched": c.fetched,
+            "new_versions": c.new_versions,
+            "unchanged": c.unchanged,
+            "not_modified": c.not_modified,
+            "skipped": c.skipped,
+            "errors": c.errors,
+            "source_errors": len(self.source_errors),
+            "duration": round(self.duration, 1),
+        }
+
+    def summary(self) -> str:
+        fields = self.fields()
+        fields["duration"] = f"{fields['duration']:.1f}s"
+        return " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+def crawl_status(*, sources_read: int, source_errors: int, fetched: int, errors: int) -> str:
+    """``failed`` when nothing could be reached (every source failed and no article was
+    fetched without an error), ``partial`` when some sources or articles failed, else
+    ``done``: cron and ``status`` must tell an outage from a quiet news day."""
+    if source_errors and not sources_read and fetched == errors:
+        return "failed"
+    if source_errors or errors:
+        return "partial"
+    return "done"
 
 
 @dataclass
@@ -209,17 +236,19 @@ class ArticleChecker:
         try:
             result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
         except FetchError as exc:
-            log.debug("checked url=%s outcome=error reason=%s", url, exc.reason)
+            logs.event(log, logging.DEBUG, "checked", url=url, outcome="error", reason=exc.reason)
             return self.record_failure(url, exc.reason, str(exc)), exc.reason
         recorded, reason = await self._record_result(url, result)
-        log.debug(
-            "checked url=%s status=%s outcome=%s reason=%s version=%s elapsed=%.3fs",
-            url,
-            result.status,
-            recorded.outcome,
-            reason,
-            recorded.version,
-            result.elapsed,
+        logs.event(
+            log,
+            logging.DEBUG,
+            "checked",
+            url=url,
+            status=result.status,
+            outcome=recorded.outcome,
+            reason=reason,
+            version=recorded.version,
+            elapsed=f"{result.elapsed:.3f}s",
         )
         return recorded, reason
 
@@ -437,16 +466,22 @@ async def crawl_site(
             matches=site.matches,
         )
         await _check_all(checker, [a["url"] for a in due], tally, concurrency, progress)
+        status = crawl_status(
+            sources_read=report.fetched,
+            source_errors=len(source_errors),
+            fetched=tally.counter.get("fetched", 0),
+            errors=tally.counter.get("errors", 0),
+        )
     except asyncio.CancelledError:
         status = "cancelled"
         raise
     except _STORAGE_ERRORS as exc:  # the archive cannot take writes: no traceback, the reason
         status = "failed"
-        log.error("crawl failed site=%s error=%s", site.name, exc)
+        logs.event(log, logging.ERROR, "crawl failed", site=site.name, error=str(exc))
         raise
     except Exception:
         status = "failed"
-        log.exception("crawl failed site=%s", site.name)
+        logs.event(log, logging.ERROR, "crawl failed", site=site.name, exc_info=True)
         raise
     finally:
         counts = CrawlCounts(
@@ -469,12 +504,14 @@ async def crawl_site(
         try:
             archive.finish_crawl(crawl_id, finished, counts, status=status)
         except _STORAGE_ERRORS as exc:
-            if status == "done":
+            if status in ("done", "partial"):
                 raise
             # The crawl's own error is the one to report; the row is closed as "interrupted"
             # by the next writer (Archive.close_interrupted_crawls).
             log.error("cannot close crawl %s: %s", crawl_id, exc)
-    return CrawlReport(site.name, crawl_id, started, finished, counts, tuple(source_errors))
+    return CrawlReport(
+        site.name, crawl_id, started, finished, counts, tuple(source_errors), status=status
+    )
 
 
 def _article_host_sources(site: Any) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from scraper import logs
 from scraper.extract import Article, ExtractionError, ExtractRules, extract
 
 log = logging.getLogger("newsarchive.crawl")
@@ -28,5 +29,5 @@ def run_extract(text: str, url: str, rules: ExtractRules | None) -> Article | Ex
     except MemoryError:  # the worker's memory bound (scraper.crawl.pool)
         return ExtractionError("too-much-memory", "extraction ran out of its memory bound")
     except Exception as exc:
-        log.exception("extractor failed url=%s", url)
+        logs.event(log, logging.ERROR, "extractor failed", url=url, exc_info=True)
         return ExtractionError("internal", f"extractor failed: {type(exc).__name__}: {exc}")

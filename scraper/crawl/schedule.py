@@ -40,6 +40,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from archive.store import ArchiveReplaced
+from scraper import logs
 from scraper.config import Config, Schedule, ScheduleError, cron_trigger
 from scraper.crawl.lock import ArchiveLock
 
@@ -221,14 +222,20 @@ class ServiceSummary:
     def __str__(self) -> str:
         return self.line()
 
+    def fields(self) -> dict[str, object]:
+        seconds = (self.finished - self.started).total_seconds()
+        return {
+            "stopped_by": self.stopped_by,
+            "crawls": len(self.crawls),
+            "done": self.count("done"),
+            "failed": self.count("failed"),
+            "cancelled": self.count("cancelled"),
+            "uptime": f"{seconds:.1f}s",
+        }
+
     def line(self) -> str:
         """The service's closing log line, ``key=value`` like every other."""
-        seconds = (self.finished - self.started).total_seconds()
-        return (
-            f"service stopped stopped_by={self.stopped_by} crawls={len(self.crawls)} "
-            f"done={self.count('done')} failed={self.count('failed')} "
-            f"cancelled={self.count('cancelled')} uptime={seconds:.1f}s"
-        )
+        return logs.event_line("service stopped", self.fields())
 
 
 #: The figures of a crawl report that the per-crawl log line shows, in order.
@@ -242,19 +249,28 @@ def _figure(report: object, name: str) -> object | None:
     return None
 
 
-def crawl_line(site: str, status: str, duration: float, report: object | None) -> str:
-    """One crawl's summary as ``key=value`` pairs (the ``run`` log's one line per crawl)."""
-    parts = [f"crawl site={site} status={status}"]
+def crawl_fields(
+    site: str, status: str, duration: float, report: object | None
+) -> dict[str, object]:
+    """One crawl's summary as fields (the ``run`` log's one event per crawl)."""
+    if status == "done" and report is not None:
+        status = getattr(report, "status", status)  # done, partial or failed
+    fields: dict[str, object] = {"site": site, "status": status}
     if report is not None:
         crawl_id = getattr(report, "crawl_id", None)
         if crawl_id is not None:
-            parts.append(f"crawl_id={crawl_id}")
+            fields["crawl_id"] = crawl_id
         for name in _FIGURES:
             value = _figure(report, name)
             if value is not None:
-                parts.append(f"{name}={value}")
-    parts.append(f"duration={duration:.2f}s")
-    return " ".join(parts)
+                fields[name] = value
+    fields["duration"] = f"{duration:.2f}s"
+    return fields
+
+
+def crawl_line(site: str, status: str, duration: float, report: object | None) -> str:
+    """One crawl's summary as ``key=value`` pairs (the ``run`` log's one line per crawl)."""
+    return logs.event_line("crawl", crawl_fields(site, status, duration, report))
 
 
 def _utcnow() -> datetime:
@@ -355,11 +371,13 @@ class _Service:
             self.outcomes.append(
                 CrawlOutcome(site.name, status, started_at, duration, report, error)
             )
-            line = crawl_line(site.name, status, duration, report)
+            fields = crawl_fields(site.name, status, duration, report)
             if failure is not None:
-                self.log.error("%s error=%r", line, error, exc_info=failure)
+                logs.event(
+                    self.log, logging.ERROR, "crawl", exc_info=failure, **fields, error=error
+                )
             else:
-                self.log.info("%s", line)
+                logs.event(self.log, logging.INFO, "crawl", **fields)
             self.ended += 1
             if self.max_crawls is not None and self.ended >= self.max_crawls:
                 self.request_stop("max-crawls")
@@ -370,7 +388,14 @@ class _Service:
         if not pending:
             return
         names = ",".join(sorted(t.get_name().removeprefix("crawl ") for t in pending))
-        self.log.info("waiting up to %.1fs for %d crawl(s) sites=%s", grace, len(pending), names)
+        logs.event(
+            self.log,
+            logging.INFO,
+            "waiting for crawls to finish",
+            grace=f"{grace:.1f}s",
+            crawls=len(pending),
+            sites=names,
+        )
         deadline = time.monotonic() + grace
         hurry = asyncio.create_task(self.hurry.wait())
         try:
@@ -496,11 +521,13 @@ async def run_service(
             scheduler = build_scheduler(
                 config, service.run_site, interval_override=interval_override
             )
-            log.info(
-                "service started db=%s sites=%s pid=%s",
-                config.db_path,
-                ",".join(site.name for site in config.sites) or "-",
-                os.getpid(),
+            logs.event(
+                log,
+                logging.INFO,
+                "service started",
+                db=str(config.db_path),
+                sites=",".join(site.name for site in config.sites) or "-",
+                pid=os.getpid(),
             )
             if max_crawls == 0 or not config.sites:
                 service.request_stop("max-crawls" if max_crawls == 0 else "no-sites")
@@ -522,7 +549,7 @@ async def run_service(
                 stopped_by=service.stopped_by,
                 crawls=tuple(service.outcomes),
             )
-            log.info("%s", summary.line())
+            logs.event(log, logging.INFO, "service stopped", **summary.fields())
             if service.fatal is not None:
                 raise service.fatal
             return summary

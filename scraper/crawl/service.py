@@ -26,6 +26,7 @@ from typing import Any
 from archive.boilerplate import BoilerplateRules
 from archive.models import Recorded
 from archive.store import Archive
+from scraper import logs
 from scraper import urls as urlmod
 from scraper.config import Config, CrawlSettings, Site
 from scraper.crawl.cycle import ArticleChecker, CrawlReport, Progress, crawl_site, utcnow
@@ -134,8 +135,12 @@ def open_for_writing(db_path: Path, config: Config | None = None) -> Archive:
         archive.close()
         raise
     if stale:
-        log.warning(
-            "closed %d crawl(s) left running by a stopped process ids=%s", len(stale), stale
+        logs.event(
+            log,
+            logging.WARNING,
+            "closed crawls left running by a stopped process",
+            count=len(stale),
+            ids=",".join(map(str, stale)),
         )
     return archive
 
@@ -150,9 +155,14 @@ async def crawl_once(
     progress: bool = False,
     now: Callable[[], datetime] = utcnow,
 ) -> list[CrawlReport]:
-    """One crawl cycle of each of *sites*, concurrently; returns their reports."""
+    """One crawl cycle of each of *sites*, concurrently; returns their reports.
+
+    SIGTERM ends it the way Ctrl-C does: the crawls are cancelled (recorded ``cancelled``) and
+    :class:`CrawlInterrupted` says which signal it was.
+    """
     lock = ArchiveLock(db_path, command="crawl")
     await lock.acquire_async(wait)
+    restore = _cancel_on_sigterm()
     display: Any = TerminalProgress(sites) if progress else PlainProgress()
     try:
         with open_for_writing(db_path, config) as archive, extraction_pool() as pool:
@@ -172,12 +182,59 @@ async def crawl_once(
                     for site in sites
                 ]
                 reports = await asyncio.gather(*jobs)
+    except asyncio.CancelledError:
+        if restore.received:
+            raise CrawlInterrupted("SIGTERM") from None
+        raise
     finally:
+        restore()
         display.close()
         lock.release()
     for report in reports:
-        log.info("crawl finished %s", report.summary())
+        logs.event(log, logging.INFO, "crawl finished", **report.fields())
     return list(reports)
+
+
+class CrawlInterrupted(Exception):
+    """A crawl was stopped by a signal (its crawls are recorded ``cancelled``)."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(f"crawl stopped by {signal_name}")
+        self.signal_name = signal_name
+
+
+class _SigtermRestore:
+    """Undo of :func:`_cancel_on_sigterm`; ``received`` tells whether SIGTERM came."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self.undo: Callable[[], None] = lambda: None
+
+    def __call__(self) -> None:
+        self.undo()
+
+
+def _cancel_on_sigterm() -> _SigtermRestore:
+    """Cancel the current task on SIGTERM (the main thread's event loop only)."""
+    import signal
+    import threading
+
+    restore = _SigtermRestore()
+    task = asyncio.current_task()
+    if task is None or threading.current_thread() is not threading.main_thread():
+        return restore
+    loop = asyncio.get_running_loop()
+
+    def on_sigterm() -> None:
+        restore.received = True
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    except (NotImplementedError, RuntimeError, ValueError):
+        return restore
+    restore.undo = lambda: loop.remove_signal_handler(signal.SIGTERM)
+    return restore
 
 
 async def run_forever(config: Config, *, max_crawls: int | None = None, grace: float = 5.0) -> Any:
