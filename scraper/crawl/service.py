@@ -138,8 +138,7 @@ def open_for_writing(db_path: Path, config: Config | None = None) -> Archive:
         logs.event(
             log,
             logging.WARNING,
-            "closed crawls left running by a stopped process",
-            count=len(stale),
+            f"closed {len(stale)} crawl(s) left running by a stopped process",
             ids=",".join(map(str, stale)),
         )
     return archive
@@ -233,7 +232,11 @@ def _cancel_on_sigterm() -> _SigtermRestore:
         loop.add_signal_handler(signal.SIGTERM, on_sigterm)
     except (NotImplementedError, RuntimeError, ValueError):
         return restore
-    restore.undo = lambda: loop.remove_signal_handler(signal.SIGTERM)
+
+    def undo() -> None:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+    restore.undo = undo
     return restore
 
 
