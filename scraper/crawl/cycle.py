@@ -92,7 +92,11 @@ class CrawlReport:
 def crawl_status(*, sources_read: int, source_errors: int, fetched: int, errors: int) -> str:
     """``failed`` when nothing could be reached (every source failed and no article was
     fetched without an error), ``partial`` when some sources or articles failed, else
-    ``done``: cron and ``status`` must tell an outage from a quiet news day."""
+    ``done``: cron and ``status`` must tell an outage from a quiet news day.
+
+    *errors* are failed fetches (timeouts, refused connections, HTTP errors of articles not
+    yet archived); an archived article answering 404 is news (``gone``), not a failure.
+    """
     if source_errors and not sources_read and fetched == errors:
         return "failed"
     if source_errors or errors:
@@ -112,6 +116,8 @@ class _Tally:
             self.counter[key] += 1
         if recorded.outcome in ("error", "gone"):
             self.counter["errors"] += 1
+        if recorded.outcome == "error":  # a fetch that failed; "gone" is an observation
+            self.counter["failures"] += 1
         if reason:
             self.errors[reason] += 1
 
@@ -470,7 +476,7 @@ async def crawl_site(
             sources_read=report.fetched,
             source_errors=len(source_errors),
             fetched=tally.counter.get("fetched", 0),
-            errors=tally.counter.get("errors", 0),
+            errors=tally.counter.get("failures", 0),
         )
     except asyncio.CancelledError:
         status = "cancelled"
