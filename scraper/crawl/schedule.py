@@ -362,7 +362,7 @@ class _Service:
             error = str(exc)
             if self.fatal is None:
                 self.fatal = exc
-            self.log.error("crawl stopped site=%s error=%s", site.name, exc)
+            logs.event(self.log, logging.ERROR, "crawl stopped", site=site.name, error=str(exc))
             self.request_stop("archive-replaced")
         except Exception as exc:  # one site's failure must not stop the service
             error, failure = f"{type(exc).__name__}: {exc}", exc
