@@ -651,3 +651,20 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | None:
             name, value = line.split(":", 1)
             headers[name.strip().lower()] = value.strip()
     return Request(method, target, headers)
+
+
+class VirtualClock:
+    """A monotonic clock that moves only when the fetcher sleeps on it (``Fetcher(clock=...,
+    sleep=clock.sleep)``): delays are checked by what was slept, never waited for."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)

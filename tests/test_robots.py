@@ -7,7 +7,14 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from hostile_server import HostileServer, Request, respond, robots_silent, robots_text
+from hostile_server import (
+    HostileServer,
+    Request,
+    VirtualClock,
+    respond,
+    robots_silent,
+    robots_text,
+)
 
 from scraper.fetch.client import ConnectFailed, Fetcher, FetchSettings, RobotsDisallowed
 from scraper.fetch.robots import (
@@ -184,13 +191,16 @@ async def test_robots_5xx_disallows_until_it_recovers():
         await respond(w, state["status"], b"User-agent: *\nDisallow:\n", "text/plain")  # type: ignore[arg-type]
 
     with HostileServer({"/robots.txt": flaky_robots}) as server:
-        async with Fetcher(polite(server, robots_error_ttl=0.3)) as fetcher:
+        clock = VirtualClock()
+        settings = polite(server, robots_error_ttl=300)
+        async with Fetcher(settings, clock=clock, sleep=clock.sleep) as fetcher:
             with pytest.raises(RobotsDisallowed):
                 await fetcher.fetch(server.url("/ok"))
             state["status"] = 200
+            clock.now += 299
             with pytest.raises(RobotsDisallowed):  # still cached as unreachable
                 await fetcher.fetch(server.url("/ok"))
-            await asyncio.sleep(0.35)
+            clock.now += 2
             result = await fetcher.fetch(server.url("/ok"))
         assert result.status == 200
         assert server.paths() == ["/robots.txt", "/robots.txt", "/ok"]

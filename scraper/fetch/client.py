@@ -436,23 +436,33 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 
 # --- politeness --------------------------------------------------------------------------------
 
+#: ``asyncio.sleep`` and ``time.monotonic`` unless a test injects its own.
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
 
 class _HostGate:
-    """One host's share: ``concurrency`` requests in flight, starts spaced by ``delay``."""
+    """One host's share: ``concurrency`` requests in flight, starts spaced by ``delay``.
 
-    def __init__(self, concurrency: int) -> None:
+    Time comes from the fetcher's ``clock`` and ``sleep`` (the event loop's by default), so
+    tests check the spacing on a virtual clock instead of measuring the wall clock.
+    """
+
+    def __init__(self, concurrency: int, clock: Clock, sleep: Sleep) -> None:
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
         self._next_start = 0.0
+        self._clock = clock
+        self._sleep = sleep
 
     @asynccontextmanager
     async def slot(self, delay: float) -> AsyncIterator[None]:
         async with self._semaphore:
             if delay > 0:
-                now = time.monotonic()
+                now = self._clock()
                 start = max(now, self._next_start)
                 self._next_start = start + delay
                 if start > now:
-                    await asyncio.sleep(start - now)
+                    await self._sleep(start - now)
             yield
 
 
@@ -472,9 +482,6 @@ class _Hop:
     location: str | None
     attempts: int
     remote_address: str | None
-
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class _Run:
@@ -500,9 +507,14 @@ class Fetcher:
         *,
         resolver: Resolver | None = None,
         sleep: Sleep | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """*sleep* waits out retries and per-host delays; *clock* (seconds, monotonic) spaces
+        the delays and ages the robots.txt cache. The total deadline always runs on the event
+        loop's own clock: it bounds real network time."""
         self.settings = settings
         self._sleep: Sleep = sleep or asyncio.sleep
+        self._clock: Clock = clock or time.monotonic
         self._backend = GuardedBackend(resolver, settings.allow_hosts)
         # At most one connection per in-flight fetch and per robots.txt download (one semaphore
         # each). A small pool also matters for speed: httpcore scans every pooled connection on
@@ -533,7 +545,10 @@ class Fetcher:
         self._robots_slots = asyncio.Semaphore(max(1, settings.global_concurrency))
         self._gates: dict[str, _HostGate] = {}
         self._robots = RobotsCache(
-            self._download_robots, ttl=settings.robots_ttl, error_ttl=settings.robots_error_ttl
+            self._download_robots,
+            ttl=settings.robots_ttl,
+            error_ttl=settings.robots_error_ttl,
+            clock=self._clock,
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -581,7 +596,9 @@ class Fetcher:
         key = f"{url.host}:{url.port or _default_port(url.scheme)}"
         gate = self._gates.get(key)
         if gate is None:
-            gate = self._gates[key] = _HostGate(self.settings.per_host_concurrency)
+            gate = self._gates[key] = _HostGate(
+                self.settings.per_host_concurrency, self._clock, self._sleep
+            )
         return gate
 
     async def _robots_delay(self, target: httpx.URL, url: str) -> float:
