@@ -413,6 +413,30 @@ async def test_discover_site_merges_sources_and_records_failures() -> None:
     assert report.fetched == 4
 
 
+async def test_a_failing_source_keeps_its_error_type_and_logs_the_traceback(caplog) -> None:
+    """A bug met while reading one source (here the fetch itself) is a SourceError naming the
+    exception's type, with the traceback in the debug log; the other sources still run."""
+    h = "https://news.example.com"
+
+    async def fetch(url: str) -> Result:
+        if url.endswith("/broken-feed/"):
+            raise KeyError("no such header")
+        return xml(url, RSS2)
+
+    caplog.set_level("DEBUG", logger="newsarchive.discover")
+    report = await discover_site(site(feeds=(f"{h}/broken-feed/", f"{h}/feed/")), fetch)
+    [error] = report.errors
+    assert (error.url, error.reason, error.error_type) == (
+        f"{h}/broken-feed/",
+        "fetch-error",
+        "KeyError",
+    )
+    assert report.found and report.fetched == 1
+    [record] = [r for r in caplog.records if r.name == "newsarchive.discover"]
+    assert record.levelname == "DEBUG" and record.exc_info is not None
+    assert "KeyError" in caplog.text and "Traceback" in caplog.text
+
+
 async def test_discover_site_bounds_sitemap_depth_and_count() -> None:
     h = "https://news.example.com"
     pages: dict[str, Result | Exception] = {

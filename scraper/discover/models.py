@@ -77,6 +77,7 @@ class SourceError:
     url: str
     reason: str
     message: str
+    error_type: str = ""  # the exception's class name ("FetchTimeout", "DiscoveryError"...)
 
 
 @dataclass(frozen=True)

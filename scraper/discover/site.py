@@ -9,6 +9,7 @@ May import: the other :mod:`scraper.discover` modules, :mod:`scraper.config` (ty
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -29,6 +30,8 @@ from scraper.discover.sitemaps import parse_sitemap
 
 if TYPE_CHECKING:
     from scraper.config import Site
+
+log = logging.getLogger("newsarchive.discover")
 
 
 def _merge(old: Discovered, new: Discovered) -> Discovered:
@@ -53,10 +56,13 @@ def _later(a: str, b: str) -> bool:
 
 
 def _error_of(url: str, exc: BaseException) -> SourceError:
+    """A failed source as a value, its exception's type kept; the traceback goes to the debug
+    log (a source failing is routine, but a parser bug must still be traceable)."""
+    log.debug("discovery source failed url=%s error=%s", url, type(exc).__name__, exc_info=exc)
     reason = getattr(exc, "reason", None)
     if not isinstance(reason, str) or not reason:
         reason = "fetch-error"
-    return SourceError(url, reason, str(exc) or type(exc).__name__)
+    return SourceError(url, reason, str(exc) or type(exc).__name__, type(exc).__name__)
 
 
 async def _get(fetch: Callable[[str], Awaitable[Any]], url: str) -> Any:
