@@ -144,3 +144,16 @@ def test_the_rules_see_real_imports():
     assert {"archive.store", "scraper.discover", "scraper.urls"} <= crawl
     assert unit_of("archive.store.writes") == "archive"
     assert unit_of("scraper.fetch.client") == "scraper.fetch"
+
+
+def test_declared_package_data_exists():
+    """Every file pyproject ships as package data (py.typed, templates, the demo corpus)."""
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = data["tool"]["setuptools"]["package-data"]
+    assert {"scraper", "archive"} <= set(declared)
+    for package, patterns in declared.items():
+        folder = ROOT.joinpath(*package.split("."))
+        for pattern in patterns:
+            assert list(folder.glob(pattern)), f"{package}: nothing matches {pattern}"
