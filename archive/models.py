@@ -39,6 +39,7 @@ class Candidate:
     title: str | None = None
     published: str | None = None
     modified: str | None = None
+    guid: str | None = None  # the feed's id of the item: stable across a move on most CMSs
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,7 @@ def test_reopening_applies_no_migration_twice(db_path):
             "m002_latest_versions_version_id",
             "m003_site_blocks_and_identity_keys",
             "m004_drop_moved_to",
+            "m005_article_keys_per_article",
         ]
         assert len(applied) == len(set(applied)) and not migrations.pending(archive.db)
         assert archive.db.execute("pragma journal_mode").fetchone()[0] == "wal"

@@ -250,6 +250,14 @@ def m004_drop_moved_to(db: sqlite_utils.Database) -> None:
     db.execute("alter table articles drop column moved_to")
 
 
+@migrations()
+def m005_article_keys_per_article(db: sqlite_utils.Database) -> None:
+    """An identity key may be held by several articles (a new URL holds its feed guid before
+    it is joined to the article that had it first), so the key is per article."""
+    db.table("article_keys").transform(pk=("site", "key", "article_id"))
+    db.table("article_keys").create_index(["site", "key"], if_not_exists=True)
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Make or update the schema in one transaction (see the module docstring).
 

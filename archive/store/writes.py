@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -27,6 +28,17 @@ from archive.models import (
 )
 from archive.store.reads import Reads
 from archive.versions import content_hash, normalize_line, normalize_text, same_version
+
+_WORDS = re.compile(r"\w+")
+
+
+def _same_story(old_title: str, old_text: str, new_title: str, new_text: str) -> bool:
+    """Whether two captures tell one story: same headline, or half of the words shared."""
+    if normalize_line(old_title).casefold() == normalize_line(new_title).casefold():
+        return True
+    old = set(_WORDS.findall(old_text.casefold()))
+    new = set(_WORDS.findall(new_text.casefold()))
+    return bool(old and new) and len(old & new) >= 0.5 * min(len(old), len(new))
 
 
 def _headers_json(headers: tuple[tuple[str, str], ...]) -> str | None:
@@ -61,9 +73,77 @@ class Writes(Reads):
                         },
                     )
                     new_ids.append(row_id)
-                elif cand.modified:
+                    if cand.guid:
+                        self._add_keys(row_id, cand.site, {f"guid:{cand.guid}": "guid"})
+                    continue
+                if cand.modified:
                     self._note_modified(existing, cand.modified, now)
+                if cand.guid:
+                    self._add_keys(existing["id"], cand.site, {f"guid:{cand.guid}": "guid"})
         return new_ids
+
+    # ------------------------------------------------------------------ identity
+
+    def add_keys(self, article_id: int, site: str, keys: dict[str, str]) -> None:
+        """Remember stable identities of an article (``{"shortlink:URL": "shortlink"}``)."""
+        with self._writing():
+            self._add_keys(article_id, site, keys)
+
+    def _add_keys(self, article_id: int, site: str, keys: dict[str, str]) -> None:
+        for key, kind in keys.items():
+            self.db.execute(
+                "insert or ignore into article_keys (site, key, article_id, kind) "
+                "values (?, ?, ?, ?)",
+                [site, key, article_id, kind],
+            )
+
+    def join_by_identity(
+        self, url: str, site: str, keys: Iterable[str], title: str, text: str, at: datetime
+    ) -> str:
+        """Join the article at *url* to an older article of *site* that holds one of its stable
+        identities (feed guid, shortlink), whichever URL was seen first; returns the URL to
+        record under.
+
+        The older article takes *url* as its new address (one history, its old URL kept as an
+        alias, a ``moved`` event), absorbing whatever the crawl stored under *url* before. A
+        site reusing ids for different stories must not merge them, so the join also needs the
+        content to agree: the same headline, or half the words of its latest version.
+        """
+        with self._writing():
+            current = self.find_article(url)
+            own = {current["id"]} if current else set()
+            wanted = list(dict.fromkeys(keys))
+            if current is not None:
+                wanted += [
+                    r["key"]
+                    for r in self.db.query(
+                        "select key from article_keys where article_id = ?", [current["id"]]
+                    )
+                ]
+            if not wanted:
+                return url
+            marks = ",".join("?" * len(wanted))
+            rows = self.db.execute(  # the article that had the key first comes first
+                f"select distinct article_id from article_keys where site = ? and key in ({marks})"
+                " order by article_id",
+                [site, *wanted],
+            ).fetchall()
+            for (owner_id,) in rows:
+                if owner_id in own or (current is not None and owner_id > current["id"]):
+                    continue  # only an older article takes this URL over
+                owner = self._one("select * from articles where id = ?", [owner_id])
+                if owner is None or owner["url"] == url:
+                    continue
+                latest = self._one(
+                    "select title, text from versions where article_id = ? "
+                    "order by version desc limit 1",
+                    [owner_id],
+                )
+                if latest is None or not _same_story(latest["title"], latest["text"], title, text):
+                    continue
+                self.rename_article(owner_id, url, kind="identity", at=at)
+                break
+        return url
 
     def _note_modified(self, article: dict[str, Any], modified: str, now: datetime) -> None:
         """A feed or sitemap says the article was modified at *modified* (ISO 8601).
@@ -116,7 +196,7 @@ class Writes(Reads):
             self.db.table("article_urls").delete_where("url = ?", [new_url])
             self.db.table("articles").update(article_id, {"url": new_url})
             self._alias(old_url, article_id, kind)
-            if kind == "redirect":
+            if kind in ("redirect", "identity"):
                 self._event(article_id, at, "moved", f"{old_url} -> {new_url}", capture_id)
             return article_id
 

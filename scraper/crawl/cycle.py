@@ -33,6 +33,7 @@ from archive.models import (
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
 from scraper import logs
 from scraper import urls as urlmod
+from scraper.crawl import identity
 from scraper.crawl.extraction import run_extract
 from scraper.crawl.policy import RecheckPolicy, next_check
 from scraper.crawl.pool import WorkerError, WorkerTimeout
@@ -349,9 +350,16 @@ class ArticleChecker:
                     )
                 ), "extract-failed"
             url = self._follow_canonical(url, extracted.canonical_url, result.fetched_at)
-            return self._record(
+            keys = identity.page_keys(result.text, url)
+            url = self.archive.join_by_identity(
+                url, site, keys, extracted.title, extracted.text, result.fetched_at
+            )
+            recorded = self._record(
                 capture_of(result, url, site, crawl_id, raw=result.body), content_of(extracted)
-            ), None
+            )
+            if keys:
+                self.archive.add_keys(recorded.article_id, site, keys)
+            return recorded, None
 
     def _move(self, url: str, moved_to: str | None, at: datetime) -> str:
         """Give the article its new URL after a permanent redirect (one history, old URL kept)."""
@@ -446,7 +454,10 @@ async def crawl_site(
             tally.errors[f"source-{reason}"] += 1
         tally.counter["discovered"] = len(report.found)
         new_ids = archive.add_candidates(
-            [Candidate(d.url, site.name, d.title, d.published, d.modified) for d in report.found],
+            [
+                Candidate(d.url, site.name, d.title, d.published, d.modified, d.guid)
+                for d in report.found
+            ],
             now(),
         )
         tally.counter["new_articles"] = len(new_ids)

@@ -1,0 +1,52 @@
+"""Stable identities of an article page, to join a moved article's URLs (pure).
+
+A news CMS gives each story an id that survives a new slug: WordPress prints it as
+``<link rel="shortlink" href="https://site/?p=123">``, and feeds carry it as the item's
+``guid``. The crawl hands these keys to the archive
+(:meth:`archive.store.Archive.join_by_identity`), which joins a URL seen for the first time to
+the older article holding the same key: one history and a ``moved`` event, even when
+discovery finds the new URL before the old one is re-checked. (The canonical link and
+``og:url`` are followed separately, as aliases: see ``ArticleChecker._follow_canonical``.)
+
+May import: :mod:`scraper.urls`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from scraper import urls as urlmod
+
+# Only the head is read: identities are metadata, and a page can be megabytes long.
+_HEAD_CHARS = 200_000
+_LINK = re.compile(r"<link\b[^>]*>", re.IGNORECASE)
+_ATTR = re.compile(r"""([a-zA-Z:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""")
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    return {
+        m.group(1).lower(): html.unescape(m.group(2) or m.group(3) or m.group(4) or "")
+        for m in _ATTR.finditer(tag)
+    }
+
+
+def page_keys(page: str, url: str) -> dict[str, str]:
+    """The identity keys a page declares, as ``{key: kind}``: ``shortlink:URL`` for each
+    ``<link rel="shortlink">`` (normalized against *url*; never the page's own URL)."""
+    head = page[:_HEAD_CHARS]
+    end = head.lower().find("</head>")
+    if end >= 0:
+        head = head[:end]
+    keys: dict[str, str] = {}
+    for tag in _LINK.findall(head):
+        attrs = _attributes(tag)
+        if "shortlink" not in attrs.get("rel", "").lower().split() or not attrs.get("href"):
+            continue
+        try:
+            link = urlmod.normalize_url(attrs["href"], base=url)
+        except urlmod.BadURL:
+            continue
+        if link != url:
+            keys[f"shortlink:{link}"] = "shortlink"
+    return keys
