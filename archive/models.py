@@ -2,6 +2,8 @@
 
 The scraper builds these from its own values (``FetchResult``, ``Article``); the archive never
 sees scraper types, so it can be used (and tested) on its own.
+
+May import: the standard library only; every archive module may import it.
 """
 
 from __future__ import annotations

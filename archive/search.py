@@ -4,6 +4,8 @@ Users type words, not FTS5 syntax: an unbalanced quote, a stray ``-`` or ``NEAR(
 would otherwise be a syntax error from SQLite. :func:`fts_query` turns any input into a safe
 query: every word becomes a quoted FTS5 string (so operators lose their meaning), double-quoted
 phrases stay phrases, and a trailing ``*`` keeps its prefix meaning.
+
+May import: :mod:`sqlite_utils` and the standard library (nothing else of archive).
 """
 
 from __future__ import annotations

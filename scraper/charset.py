@@ -15,6 +15,8 @@ not web encodings (``unicode_escape``, ``rot13``, ``utf-7`` ...) are never accep
 Servers do lie about charsets. A declared encoding in which the bytes are mostly invalid is
 treated as a lie and the next piece of evidence is tried; a declared encoding with a few stray
 invalid bytes among many valid characters is kept, and only those stray bytes become U+FFFD.
+
+May import: no other scraper module (it sits at the ground beside :mod:`scraper.urls`).
 """
 
 from __future__ import annotations

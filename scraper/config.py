@@ -14,6 +14,8 @@ Layout (see the commented ``config.toml`` at the repository root)::
 
 Durations are strings such as ``"90s"``, ``"15m"``, ``"3h"``, ``"7d"``, ``"1h30m"``; sizes are
 byte counts or strings such as ``"10MiB"``.
+
+May import: :mod:`scraper.urls` only (every other module imports config, never the reverse).
 """
 
 from __future__ import annotations

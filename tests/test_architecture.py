@@ -157,3 +157,13 @@ def test_declared_package_data_exists():
         folder = ROOT.joinpath(*package.split("."))
         for pattern in patterns:
             assert list(folder.glob(pattern)), f"{package}: nothing matches {pattern}"
+
+
+def test_every_module_docstring_names_what_it_may_import():
+    missing = [
+        str(path.relative_to(ROOT))
+        for package in ("scraper", "archive")
+        for path in sources(package)
+        if "May import" not in (ast.get_docstring(ast.parse(path.read_text("utf-8"))) or "")
+    ]
+    assert not missing, f"add a 'May import: ...' line to the docstring of {missing}"

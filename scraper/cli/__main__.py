@@ -1,4 +1,7 @@
-"""``python -m scraper.cli``."""
+"""``python -m scraper.cli``.
+
+May import: :mod:`scraper.cli`.
+"""
 
 from scraper.cli import main
 

@@ -8,6 +8,10 @@ tests (and the demo's accelerated clock) control it.
 Extraction is CPU work: the commands pass a :class:`scraper.crawl.pool.BoundedProcessPool`
 (any ``concurrent.futures`` executor works) so it runs off the event loop, on every core, with a
 time and memory bound per page; without one it runs inline, which is fine for tests.
+
+May import: :mod:`archive`, :mod:`scraper.discover`, :mod:`scraper.extract`,
+:mod:`scraper.fetch`, :mod:`scraper.config`, the ground (:mod:`scraper.urls`, :mod:`scraper.logs`)
+and its own package.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ its start time into the file only so that the refusal message can say who holds 
 
 The lock file is never deleted: unlinking it while another process waits on the same inode
 would let a third process lock a fresh file, and two writers would each believe they hold it.
+
+May import: the standard library only.
 """
 
 from __future__ import annotations

@@ -26,6 +26,8 @@ Two signals adjust when the next check falls:
 
 The age is measured from ``born``: the published time when known, else the first time the
 archive saw the URL. All datetimes must be timezone-aware.
+
+May import: :mod:`scraper.config` (the policy's values live there).
 """
 
 from __future__ import annotations

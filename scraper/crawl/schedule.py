@@ -19,6 +19,9 @@ closed and the archive lock is released. A second signal skips the grace.
 
 Time: the scheduler runs on the real clock (with ``interval_override`` the demo runs the jobs
 every few real seconds); crawls get ``now``, which the demo accelerates.
+
+May import: :mod:`archive`, :mod:`scraper.fetch`, :mod:`scraper.config`, :mod:`scraper.logs`
+and its own package.
 """
 
 from __future__ import annotations

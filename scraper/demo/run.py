@@ -4,6 +4,9 @@ The demo site (:mod:`scraper.demo.site`) runs on 127.0.0.1 with its own clock. T
 scheduler runs the real crawl on short real intervals while the site's clock jumps forward an
 hour per crawl, so a few seconds show what a day of a newsroom looks like: articles published,
 corrected, re-headlined, moved and unpublished, while the teaser blocks rotate on every request.
+
+May import: :mod:`archive`, :mod:`scraper.crawl`, :mod:`scraper.fetch`, :mod:`scraper.config`,
+its own package.
 """
 
 from __future__ import annotations

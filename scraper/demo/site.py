@@ -79,6 +79,8 @@ Articles published after ``start`` get zero to two edits in their first hours (s
 usually finds the new URL in the feeds before it re-checks the old one). A live blog gets its
 posts, an intro correction after 90 minutes and a misspelling fixed in one post.
 ``DemoSite.events()`` lists all of it with exact times and URLs.
+
+May import: the standard library only (it is a web server of its own, not a client).
 """
 
 from __future__ import annotations

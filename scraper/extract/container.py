@@ -4,6 +4,8 @@ The choice is an explicit chain, and every step says why it won or lost (for --e
 a site rule from config.toml, then the CMS/theme body containers of `extract_rules`, checked
 against paragraph-density scoring (Readability's idea: paragraphs vote for their ancestors),
 then the whole body as a fallback.
+
+May import: the other :mod:`scraper.extract` modules.
 """
 
 from __future__ import annotations

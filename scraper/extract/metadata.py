@@ -3,6 +3,8 @@
 Publishers describe the same facts in several places of varying reliability, so every field is
 read from an ordered list of sources (structured data first, visible markup last) and the first
 usable value wins. Everything here is pure: it reads a parsed tree and returns plain values.
+
+May import: the other :mod:`scraper.extract` modules.
 """
 
 from __future__ import annotations

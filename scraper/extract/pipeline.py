@@ -12,6 +12,9 @@ The steps, each in its own module:
 
 Bounds exist because a page is untrusted input: the HTML parser is quadratic in nesting depth
 and in attributes per tag, so both are checked (cheaply) before parsing.
+
+May import: the other :mod:`scraper.extract` modules, :mod:`scraper.config`,
+:mod:`scraper.charset`.
 """
 
 from __future__ import annotations

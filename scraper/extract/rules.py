@@ -3,6 +3,8 @@
 Ordered lists from specific to generic, so a rule is changed by editing a list rather than code.
 Nothing here names a particular site: markup conventions shared by CMSs and themes only. A site
 that needs more gets `body_selector` / `discard_selectors` in config.toml.
+
+May import: nothing of scraper (rules are data).
 """
 
 from __future__ import annotations

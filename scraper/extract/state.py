@@ -4,6 +4,8 @@ Single-page apps (Next.js `__NEXT_DATA__`, `application/json` islands, `window._
 send the article as data and build the markup in the browser; without scripting, the parsed page
 holds a skeleton. Only consulted when the markup gave (almost) nothing, so ordinary pages pay
 nothing: the scripts are found in the raw page by regex, not in the tree.
+
+May import: the other :mod:`scraper.extract` modules.
 """
 
 from __future__ import annotations

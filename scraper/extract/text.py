@@ -4,6 +4,8 @@ One iterative walk does both jobs: an element judged to be boilerplate is skippe
 subtree (never decomposed, so no node object outlives its memory), and kept text is gathered
 into blocks. Blocks carry their kind, so the same walk yields text, clean HTML and Markdown.
 Iterative, not recursive: pages nest 100k elements deep.
+
+May import: the other :mod:`scraper.extract` modules.
 """
 
 from __future__ import annotations

@@ -29,6 +29,9 @@ Why the fetcher does by hand what httpx would do for it:
   decoders have no output limit (a 53 KB brotli body expands to 4 GiB in one read);
 - one ``asyncio.timeout`` covers all hops and all retry attempts, because httpx timeouts are per
   read and a server dripping one byte per second never trips them.
+
+May import: the other :mod:`scraper.fetch` modules, :mod:`scraper.config`,
+:mod:`scraper.charset`, :mod:`scraper.urls`.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ connection goes through the same door.
 
 ``allow_hosts`` holds exact ``host:port`` strings (``127.0.0.1:8000``, ``news.test:8080``) that
 may resolve to private addresses: the tests and the bundled demo site run on loopback.
+
+May import: no other scraper module.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ What a robots.txt fetch means (RFC 9309, section 2.3.1):
 
 This module does no networking: the fetcher hands ``RobotsCache`` a coroutine that downloads a
 robots.txt and reports a ``RobotsResponse``, so the rules are tested with plain strings.
+
+May import: no other scraper module.
 """
 
 from __future__ import annotations
