@@ -729,7 +729,6 @@ class Timeline:
         self.events_by_article: dict[int, list[DemoEvent]] = {}
         self._paths: set[str] = set()
         self._next_published = start
-        self._generated_until = start - timedelta(days=365)
         self._initial()
 
     def _add(self, spec: ArticleSpec, events: Iterable[DemoEvent]) -> None:

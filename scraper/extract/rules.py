@@ -359,7 +359,6 @@ BLOCK_TAGS = frozenset(
         "html",
     }
 )
-HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # Container names that keep an element even when a negative word also matches
 # ("article-body has-comments"), unlike the looser POSITIVE used for scoring.

@@ -73,7 +73,6 @@ class RobotsRules:
 
 
 ALLOW_ALL = RobotsRules("allow-all")
-DISALLOW_ALL = RobotsRules("disallow-all")
 
 
 def user_agent_token(user_agent: str) -> str:
