@@ -292,9 +292,10 @@ class Writes(Reads):
     ) -> Recorded:
         """Store one article check, in four steps and one transaction.
 
-        1. the capture (:meth:`_insert_capture`, its raw page de-duplicated);
-        2. the version decision (:meth:`_decide_version`): with *content*, ``new-version`` when
+        1. the version decision (:meth:`_decide_version`): with *content*, ``new-version`` when
            it differs from the latest version, else ``unchanged``; without, the capture's outcome;
+        2. the capture (:meth:`_insert_capture`, its raw page de-duplicated) and, for a new
+           version, the version row (:meth:`_add_version`);
         3. the lifecycle transition (:meth:`_transition`): the article's status and its event;
         4. the next check: *schedule* is asked with the article as this check left it (without
            one, the next check stays as it was).
@@ -315,11 +316,9 @@ class Writes(Reads):
             version = version_id = None
             if outcome == "new-version":
                 assert content is not None and text_hash is not None
-                version = article["version_count"] + 1
-                version_id = self._insert_version(
-                    article["id"], version, at, capture_id, content, text_hash, latest
+                version, version_id = self._add_version(
+                    article, capture_id, content, text_hash, latest, at
                 )
-                self.db.table("captures").update(capture_id, {"version_id": version_id})
                 updates.update(_version_fields(article, content, version, at))
             step = self._transition(article, capture, outcome, capture_id)
             updates.update(status=step.status, error_streak=step.error_streak)
@@ -391,6 +390,23 @@ class Writes(Reads):
                 "raw_page_id": raw_id,
             },
         )
+
+    def _add_version(
+        self,
+        article: dict[str, Any],
+        capture_id: int,
+        content: ContentIn,
+        text_hash: str,
+        latest: dict[str, Any] | None,
+        at: str,
+    ) -> tuple[int, int]:
+        """The article's next version, linked to the capture that saw it; (number, row id)."""
+        number = article["version_count"] + 1
+        version_id = self._insert_version(
+            article["id"], number, at, capture_id, content, text_hash, latest
+        )
+        self.db.table("captures").update(capture_id, {"version_id": version_id})
+        return number, version_id
 
     def _transition(
         self, article: dict[str, Any], capture: CaptureIn, outcome: str, capture_id: int
