@@ -12,7 +12,7 @@ import pytest
 from archive.store import Archive
 from scraper.config import parse_config
 from scraper.crawl.cycle import crawl_site, is_soft_404
-from scraper.fetch.client import Fetcher
+from scraper.fetch.client import Fetcher, FetchError
 
 T0 = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
@@ -339,6 +339,71 @@ async def test_a_301_whose_target_answers_304_is_a_move(page_server, tmp_path):
         # the old URL's validators were sent to the old URL only
         sent = [h.get("If-None-Match") for p, h in server.requests if p == "/news/b-renamed/"]
         assert sent == [None]
+
+
+def huge_sitemap(server, count: int, padding: int = 0) -> bytes:
+    """A sitemap of *count* URLs, each entry padded by a comment of *padding* bytes."""
+    pad = b"<!--" + b"p" * padding + b"-->" if padding else b""
+    return (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + b"".join(
+            b"<url><loc>%s/news/story-%06d/</loc><lastmod>2026-11-25T10:00:00Z</lastmod>"
+            b"<changefreq>daily</changefreq><priority>0.5</priority>%s</url>"
+            % (server.base.encode(), i, pad)
+            for i in range(count)
+        )
+        + b"</urlset>"
+    )
+
+
+def huge_feed(server, count: int, padding: int) -> bytes:
+    items = "".join(
+        f"<item><title>Story</title><link>{server.base}/news/feed-{i}/</link>"
+        f"<description>{'x' * padding}</description></item>"
+        for i in range(count)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+
+
+async def test_a_sitemap_past_the_page_cap_is_read_to_its_url_bound(page_server, tmp_path):
+    """A 12 MB sitemap, over the 10 MiB page cap: read as a stream up to its URL bound (the
+    protocol's 50,000 by default; 2,000 here to keep the test short), never refused whole."""
+    from scraper.config import DEFAULT_MAX_SITEMAP_URLS
+    from scraper.crawl.cycle import document_fetch
+    from scraper.discover import discover_site
+
+    assert DEFAULT_MAX_SITEMAP_URLS == 50_000
+    server = page_server
+    sitemap = huge_sitemap(server, 5000, padding=2400)
+    assert len(sitemap) > 10 * 1024 * 1024
+    server.pages["/sitemap.xml"] = (200, {"Content-Type": "application/xml"}, sitemap)
+    config = make_config(
+        server, tmp_path, feeds=[], sitemaps=[f"{server.base}/sitemap.xml"], max_sitemap_urls=2000
+    )
+    async with Fetcher(config.crawl.fetch_settings()) as fetcher:
+        with pytest.raises(FetchError) as refused:
+            await fetcher.fetch(f"{server.base}/sitemap.xml")  # as a page, it is too large
+        assert refused.value.reason == "too-large"
+        report = await discover_site(
+            config.sites[0], fetcher.fetch, fetch_document=document_fetch(fetcher)
+        )
+    assert report.errors == []
+    assert len(report.found) == 2000
+
+
+async def test_feeds_and_sitemaps_past_the_page_cap_reach_the_crawl(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    sitemap = huge_sitemap(server, 3, padding=4 * 1024 * 1024)  # 12 MB for 3 URLs
+    server.pages["/sitemap.xml"] = (200, {"Content-Type": "application/xml"}, sitemap)
+    rss = huge_feed(server, 2, padding=6 * 1024 * 1024)
+    server.pages["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, rss)
+    assert min(len(sitemap), len(rss)) > 10 * 1024 * 1024
+    config = make_config(server, tmp_path, sitemaps=[f"{server.base}/sitemap.xml"])
+    with Archive(config.db_path) as archive:
+        report = await crawl(config, archive, clock)
+    assert [reason for _, reason, _ in report.source_errors] == []
+    assert report.counts.discovered == 3 + 2
 
 
 async def test_failed_fetches_are_one_capture_with_a_reason_and_nothing_else(page_server, tmp_path):

@@ -243,10 +243,26 @@ def test_sitemap_bounds() -> None:
     )
     capped = parse_sitemap(many, "https://e.com/s.xml", max_urls=10)
     assert len(capped.urls) == 10 and capped.truncated
+    # A gzip bomb, like any sitemap past the byte bound, is read up to the bound and no further.
     bomb = gzip.compress(b"<urlset>" + b" " * (2 * 1024 * 1024) + b"</urlset>")
-    with pytest.raises(DiscoveryError) as info:
-        parse_sitemap(bomb, "https://e.com/s.xml.gz", max_bytes=1024 * 1024)
-    assert info.value.reason == "too-large"
+    read = parse_sitemap(bomb, "https://e.com/s.xml.gz", max_bytes=1024 * 1024)
+    assert read.urls == [] and read.truncated
+    long_one = gzip.compress(many)
+    read = parse_sitemap(long_one, "https://e.com/s.xml.gz", max_bytes=len(many) // 2)
+    assert 40 <= len(read.urls) < 50 and read.truncated  # the entries before the cut
+
+
+def test_a_sitemap_cut_by_the_fetch_keeps_its_complete_entries() -> None:
+    whole = (
+        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + b"".join(b"<url><loc>https://e.com/a/%d</loc></url>" % i for i in range(100))
+        + b"</urlset>"
+    )
+    cut = whole[: len(whole) // 2]
+    with pytest.raises(DiscoveryError):
+        parse_sitemap(cut, "https://e.com/s.xml")  # a broken document, when nothing cut it
+    read = parse_sitemap(cut, "https://e.com/s.xml", cut=True)
+    assert 45 <= len(read.urls) <= 50 and read.truncated
 
 
 @pytest.mark.parametrize(

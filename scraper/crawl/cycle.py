@@ -17,9 +17,10 @@ and its own package.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -42,6 +43,7 @@ from scraper.crawl.extraction import run_extract
 from scraper.crawl.policy import RecheckPolicy, next_check
 from scraper.crawl.pool import WorkerError, WorkerTimeout
 from scraper.discover import discover_site
+from scraper.discover.site import MAX_DOCUMENT_BYTES
 from scraper.extract import EXTRACTOR_VERSION, Article, ExtractionError, ExtractRules
 from scraper.fetch.client import Fetcher, FetchError, FetchResult
 
@@ -176,6 +178,12 @@ def content_of(article: Article) -> ContentIn:
         tags=tuple(article.tags),
         method=article.method,
     )
+
+
+def document_fetch(fetcher: Fetcher) -> Callable[[str], Awaitable[FetchResult]]:
+    """How discovery fetches feeds and sitemaps: up to the sitemap protocol's 50 MB, a longer
+    body cut there (``truncated``) and read to its URL bound, never refused at the page cap."""
+    return functools.partial(fetcher.fetch, max_bytes=MAX_DOCUMENT_BYTES, truncate=True)
 
 
 def was_conditional(result: FetchResult) -> bool:
@@ -452,7 +460,12 @@ async def crawl_site(
                     robots_sitemaps += await fetcher.sitemaps_from_robots(source)
                 except FetchError as exc:
                     source_errors.append((source, exc.reason, str(exc)))
-        report = await discover_site(site, fetcher.fetch, robots_sitemaps=robots_sitemaps)
+        report = await discover_site(
+            site,
+            fetcher.fetch,
+            fetch_document=document_fetch(fetcher),
+            robots_sitemaps=robots_sitemaps,
+        )
         source_errors.extend((e.url, e.reason, e.message) for e in report.errors)
         for _source, reason, _message in source_errors:
             tally.errors[f"source-{reason}"] += 1

@@ -9,6 +9,7 @@ May import: the other :mod:`scraper.discover` modules, :mod:`scraper.config` (ty
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
@@ -26,7 +27,11 @@ from scraper.discover.models import (
     SourceError,
     url_or_none,
 )
-from scraper.discover.sitemaps import parse_sitemap
+from scraper.discover.sitemaps import MAX_SITEMAP_BYTES, parse_sitemap
+
+#: Feeds and sitemaps are read up to this many bytes (the sitemap protocol's 50 MB), past the
+#: page cap: a 20 MB sitemap of 50,000 URLs is legal, and is read to its URL bound.
+MAX_DOCUMENT_BYTES = MAX_SITEMAP_BYTES
 
 if TYPE_CHECKING:
     from scraper.config import Site
@@ -78,6 +83,7 @@ async def discover_site(
     site: Site,
     fetch: Callable[[str], Awaitable[Any]],
     *,
+    fetch_document: Callable[[str], Awaitable[Any]] | None = None,
     max_depth: int = 3,
     robots_sitemaps: Sequence[str] = (),
     max_sitemaps: int = 50,
@@ -91,14 +97,19 @@ async def discover_site(
     de-duplicated (metadata merged) and filtered by ``site.matches``. Parsing runs in worker
     threads: a 50,000-URL sitemap takes seconds of CPU, during which other sites' crawls on
     the same event loop keep going.
+
+    ``fetch_document(url)`` (default: ``fetch``) fetches feeds and sitemaps: huge but legal
+    ones must be read up to their URL bound, not refused at the page cap, so the crawl gives
+    one that cuts the body at :data:`MAX_DOCUMENT_BYTES` (``.truncated``) instead of failing.
     """
     errors: list[SourceError] = []
+    fetch_document = fetch_document or fetch
     fetched = 0
 
     async def feed(url: str) -> list[Discovered]:
         nonlocal fetched
         try:
-            result = await _get(fetch, url)
+            result = await _get(fetch_document, url)
             items = await asyncio.to_thread(parse_feed, result.body, result.final_url or url)
         except Exception as exc:
             errors.append(_error_of(url, exc))
@@ -173,9 +184,15 @@ async def discover_site(
 
     async def _sitemap(url: str) -> Sitemap | SourceError:
         try:
-            result = await _get(fetch, url)
+            result = await _get(fetch_document, url)
             return await asyncio.to_thread(
-                parse_sitemap, result.body, result.final_url or url, max_urls=site.max_sitemap_urls
+                functools.partial(
+                    parse_sitemap,
+                    result.body,
+                    result.final_url or url,
+                    max_urls=site.max_sitemap_urls,
+                    cut=bool(getattr(result, "truncated", False)),
+                )
             )
         except Exception as exc:
             return _error_of(url, exc)

@@ -45,35 +45,42 @@ def _child_text(element: Any, name: str) -> str | None:
     return None
 
 
-def _gunzip(data: bytes, max_bytes: int) -> bytes:
+def _gunzip(data: bytes, max_bytes: int) -> tuple[bytes, bool]:
+    """The first *max_bytes* of the decompressed data, and whether there was more (or the
+    compressed data itself ended early): a bomb stops at the bound, like a long sitemap."""
     inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     try:
         out = inflater.decompress(data, max_bytes)
     except zlib.error as exc:
         raise DiscoveryError("bad-sitemap", f"broken gzip data: {exc}") from exc
-    if inflater.unconsumed_tail:
-        raise DiscoveryError(
-            "too-large", f"gzip sitemap decompresses to more than {max_bytes} bytes"
-        )
-    return out
+    return out, bool(inflater.unconsumed_tail) or not inflater.eof
 
 
 def parse_sitemap(
-    data: bytes, base_url: str, *, max_urls: int = 50_000, max_bytes: int = MAX_SITEMAP_BYTES
+    data: bytes,
+    base_url: str,
+    *,
+    max_urls: int = 50_000,
+    max_bytes: int = MAX_SITEMAP_BYTES,
+    cut: bool = False,
 ) -> Sitemap:
     """A ``urlset`` (with Google News tags and ``lastmod``) or a ``sitemapindex``.
 
-    Gzip data is decompressed up to *max_bytes*. At most *max_urls* entries are read
-    (``truncated`` tells). An RSS or Atom feed given as a sitemap, as search engines allow, is
-    read as a feed.
+    Read as a stream (``iterparse``, each entry cleared once read), never as a whole tree: at
+    most *max_urls* entries are read, then reading stops (``truncated`` tells). Only the first
+    *max_bytes* are read (of the decompressed data for gzip); *cut* says the fetch already
+    stopped at its own bound. Either way the document ends early, and the entries complete
+    before that point are kept (``truncated``) instead of refusing the whole sitemap. An RSS or
+    Atom feed given as a sitemap, as search engines allow, is read as a feed.
     """
     if not isinstance(data, bytes | bytearray):
         raise TypeError(f"parse_sitemap takes bytes, got {type(data).__name__}")
     data = bytes(data)
     if data[:2] == b"\x1f\x8b":
-        data = _gunzip(data, max_bytes)
+        data, more = _gunzip(data, max_bytes)
+        cut = cut or more
     elif len(data) > max_bytes:
-        raise DiscoveryError("too-large", f"sitemap larger than {max_bytes} bytes")
+        data, cut = data[:max_bytes], True
     urls: list[Discovered] = []
     children: list[SitemapRef] = []
     truncated = False
@@ -111,7 +118,9 @@ def parse_sitemap(
     except (defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden) as exc:
         raise DiscoveryError("unsafe-xml", f"refused XML with {exc}") from exc
     except SafeET.ParseError as exc:
-        raise DiscoveryError("bad-sitemap", f"broken XML: {exc}") from exc
+        if not (cut and root_name in ("urlset", "sitemapindex")):
+            raise DiscoveryError("bad-sitemap", f"broken XML: {exc}") from exc
+        truncated = True  # the document was cut at the bound: keep the entries before it
     if root_name is None:
         raise DiscoveryError("bad-sitemap", "empty document")
     if root_name in ("rss", "feed", "RDF"):
@@ -121,7 +130,7 @@ def parse_sitemap(
             raise DiscoveryError("bad-sitemap", str(exc)) from exc
         return Sitemap(
             urls=[replace(e, source="sitemap") for e in entries[:max_urls]],
-            truncated=len(entries) > max_urls,
+            truncated=cut or len(entries) > max_urls,
         )
     return Sitemap(urls=urls, children=children, truncated=truncated)
 

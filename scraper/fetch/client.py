@@ -110,6 +110,7 @@ class FetchResult:
     last_modified: str | None
     attempts: int = 1  # requests made for the final hop (1 + retries)
     remote_address: str | None = None  # the IP address the final response came from
+    truncated: bool = False  # fetch(truncate=True) cut the body at max_bytes
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -485,12 +486,15 @@ class _Hop:
     location: str | None
     attempts: int
     remote_address: str | None
+    truncated: bool = False
 
 
 class _Run:
     """The clock of one fetch: it starts when the first request gets its host's slot."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 0, truncate: bool = False) -> None:
+        self.limit = limit  # bytes of decoded body at most
+        self.truncate = truncate  # cut a longer body there instead of refusing it
         self.fetched_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.deadline: float | None = None  # event loop time
@@ -566,9 +570,20 @@ class Fetcher:
     # -- public ---------------------------------------------------------------------------
 
     async def fetch(
-        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
+        truncate: bool = False,
     ) -> FetchResult:
-        """GET *url* politely and safely; see the module docstring for the outcomes."""
+        """GET *url* politely and safely; see the module docstring for the outcomes.
+
+        *max_bytes* replaces the settings' page cap for this fetch (a sitemap may be 50 MB);
+        with *truncate* a longer body is cut there (``FetchResult.truncated``) instead of being
+        refused as ``too-large``: the reading stops at the cap, the rest is never downloaded.
+        """
         settings = self.settings
         target = _check_url(url, url)
         delay = await self._host_delay(target, url)
@@ -577,7 +592,7 @@ class Fetcher:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        run = _Run()
+        run = _Run(max_bytes or settings.max_bytes, truncate)
         try:
             hops, final = await self._follow(url, target, delay, conditional, run)
         except TimeoutError as exc:
@@ -697,21 +712,20 @@ class Fetcher:
             async with self._gate(url).slot(delay), self._global:
                 run.begin(self.settings.total_timeout)
                 async with asyncio.timeout_at(run.deadline):
-                    return await self._with_retries(url, conditional, run.started)
+                    return await self._with_retries(url, conditional, run)
         async with asyncio.timeout_at(run.deadline):
             async with self._gate(url).slot(delay), self._global:
-                return await self._with_retries(url, conditional, run.started)
+                return await self._with_retries(url, conditional, run)
 
-    async def _with_retries(
-        self, url: httpx.URL, conditional: dict[str, str], started: float
-    ) -> _Hop:
+    async def _with_retries(self, url: httpx.URL, conditional: dict[str, str], run: _Run) -> _Hop:
         settings = self.settings
+        started = run.started
         attempt = 0
         while True:
             attempt += 1
             last = attempt > settings.retries
             try:
-                hop = await self._exchange(url, conditional, settings.max_bytes)
+                hop = await self._exchange(url, conditional, run.limit, truncate=run.truncate)
             except FetchError as exc:
                 if last or not _is_retryable_error(exc):
                     raise
@@ -754,10 +768,11 @@ class Fetcher:
         try:
             peer = self._backend.peer_of(response.extensions.get("network_stream"))
             location = response.headers.get("location", "").strip() or None
+            cut = False
             if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
                 body = b""
             else:
-                body = await self._read_body(response, url, limit, truncate)
+                body, cut = await self._read_body(response, url, limit, truncate)
             return _Hop(
                 url=url,
                 status=response.status_code,
@@ -768,6 +783,7 @@ class Fetcher:
                 location=location,
                 attempts=1,
                 remote_address=peer,
+                truncated=cut,
             )
         except (httpx.HTTPError, AddressBlocked) as exc:
             raise _translate(exc, str(url)) from exc
@@ -776,7 +792,8 @@ class Fetcher:
 
     async def _read_body(
         self, response: httpx.Response, url: httpx.URL, limit: int, truncate: bool
-    ) -> bytes:
+    ) -> tuple[bytes, bool]:
+        """The decoded body, and whether it was cut at *limit* (only with *truncate*)."""
         codings = _content_codings(response.headers)
         declared = response.headers.get("content-length", "")
         if not codings and declared.isdigit() and int(declared) > limit and not truncate:
@@ -786,10 +803,10 @@ class Fetcher:
             decoder = _BodyDecoder(codings, limit)
             async for chunk in response.aiter_raw():
                 decoder.feed(chunk)
-            return decoder.finish()
+            return decoder.finish(), False
         except _Full:
             if truncate and decoder is not None:
-                return decoder.body()
+                return decoder.body(), True
             raise TooLarge(f"decoded body over {limit} bytes", url=str(url)) from None
         except DecodingFailed as exc:
             exc.url = str(url)
@@ -871,4 +888,5 @@ def _result(
         last_modified=hop.headers.get("last-modified"),
         attempts=hop.attempts,
         remote_address=hop.remote_address,
+        truncated=hop.truncated,
     )
