@@ -50,6 +50,17 @@ from scraper.demo.site import DemoArticleState, DemoEvent, DemoSite  # noqa: E40
 from scraper.extract import Article  # noqa: E402
 from scraper.fetch.client import Fetcher  # noqa: E402
 
+#: The change kind a version made by one demo edit should get (``archive.diff``'s kinds).
+EXPECTED_KIND = {
+    "correction": "correction",  # the weekday of the first paragraph
+    "number": "correction",  # "3" -> "4"
+    "typo": "typo",  # a misspelling fixed
+    "headline": "headline",
+    "update": "addition",  # an "Update: ..." paragraph appended
+    "reword": "wording",
+    "post": "live-update",
+}
+
 
 @dataclass
 class Figures:
@@ -76,6 +87,9 @@ class Figures:
     missed: list[str] = field(default_factory=list)
     spurious_examples: list[str] = field(default_factory=list)
     unjoined: list[str] = field(default_factory=list)
+    kinds_checked: int = 0  # versions made by exactly one edit
+    kinds_right: int = 0
+    wrong_kinds: list[str] = field(default_factory=list)
 
 
 def _time(value: str) -> datetime:
@@ -204,6 +218,25 @@ def score(
             first = after[0]
             caught = first["outcome"] == "new-version" and _holds(site, archive, first, tid, e)
             if caught:
+                alone = [
+                    o
+                    for o in edits_of[tid]
+                    if _previous_version_at(versions, first) < o.at
+                    and o.at <= _time(first["fetched_at"])
+                ]
+                if len(alone) == 1 and e.detail in EXPECTED_KIND:
+                    version = archive._one(
+                        "select change_kind from versions where id = ?", [first["version_id"]]
+                    )
+                    first_version = version is not None and version["change_kind"] == "first"
+                    figures.kinds_checked += not first_version
+                    if first_version:
+                        pass
+                    elif version and version["change_kind"] == EXPECTED_KIND[e.detail]:
+                        figures.kinds_right += 1
+                    elif len(figures.wrong_kinds) < 8:
+                        got = version["change_kind"] if version else None
+                        figures.wrong_kinds.append(f"{template} #{tid} {e.detail} -> {got}")
                 figures.edits_caught += 1
                 tally["caught"] += 1
                 figures.by_edit_kind[e.detail]["caught"] += 1
@@ -237,6 +270,15 @@ def score(
         else:
             figures.unjoined.append(f"#{e.article_id} {e.url} -> {e.location}")
     return figures
+
+
+def _previous_version_at(versions: list[dict], capture: dict) -> datetime:
+    """When the version before the one *capture* made was captured."""
+    earlier = [v for v in versions if v["id"] != capture["version_id"]]
+    before = [_time(v["captured_at"]) for v in earlier if v["captured_at"] < capture["fetched_at"]]
+    return (
+        max(before) if before else datetime.min.replace(tzinfo=_time(capture["fetched_at"]).tzinfo)
+    )
 
 
 def _holds(site: DemoSite, archive: Archive, capture: dict, tid: int, edit: DemoEvent) -> bool:
@@ -305,6 +347,10 @@ def print_report(f: Figures) -> None:
     )
     print(f"| articles stored twice | 0 | - | {f.duplicates} | - |")
     print(
+        f"| change kind right (versions of one edit) | {f.kinds_checked} | - | {f.kinds_right} | "
+        f"{_pct(f.kinds_right, f.kinds_checked)} |"
+    )
+    print(
         f"| moves joined | {f.moves_observed} | - | {f.moves_joined} | "
         f"{_pct(f.moves_joined, f.moves_observed)} |"
     )
@@ -324,6 +370,7 @@ def print_report(f: Figures) -> None:
         ("versions without an edit", f.spurious_examples),
         ("edits missed", f.missed),
         ("moves not joined", f.unjoined),
+        ("change kinds not the edit's", f.wrong_kinds),
     ):
         if items:
             print(f"\n{title}:")

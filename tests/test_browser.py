@@ -281,7 +281,7 @@ def test_search_history_and_diff_in_a_browser(page, served, crawled_archive):
     assert page.locator("h1").inner_text() == article["title"]
     history = page.locator("table.na-history tbody tr")
     assert history.count() == article["version_count"]
-    assert "typo" in history.first.inner_text()
+    assert "correction" in history.first.inner_text()  # the weekday of the first paragraph
     shot(page, "2-history")
 
     page.get_by_role("link", name="diff with v1").click()

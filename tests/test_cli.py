@@ -89,7 +89,7 @@ def small_archive(db_path):
 def test_reading_commands_on_an_archive(db_path, small_archive):
     db = str(db_path)
     out = invoke("history", small_archive, "--db", db).output
-    assert "3 captures, 2 versions" in out and "typo" in out
+    assert "3 captures, 2 versions" in out and "correction" in out  # Monday -> Tuesday
     history = json.loads(invoke("history", "1", "--db", db, "--json").output)
     assert [v["version"] for v in history["versions"]] == [1, 2]
 

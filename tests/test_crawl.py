@@ -159,7 +159,7 @@ async def test_discovery_edits_and_recheck_timing(page_server, tmp_path):
         report = await crawl(config, archive, clock)
         assert report.counts.new_versions == 1
         versions = archive.versions(young["id"])
-        assert [v["change_kind"] for v in versions] == ["first", "typo"]
+        assert [v["change_kind"] for v in versions] == ["first", "correction"]
         assert "Wednesday" in versions[1]["text"]
 
         # --all re-checks every live article now, due or not.

@@ -101,7 +101,7 @@ def test_boilerplate_churn_is_one_version_and_a_word_is_two(tmp_path, page_serve
         article = archive.article(url)
         assert (article["version_count"], article["capture_count"]) == (2, 3)
         v2 = archive.version(article["id"], 2)
-        assert v2["change_kind"] in ("typo", "rewording")
+        assert v2["change_kind"] == "wording"  # rushed -> hurried
         assert (v2["words_added"], v2["words_removed"]) == (1, 1)
 
     # The diff shows exactly that word.

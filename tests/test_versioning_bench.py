@@ -43,3 +43,6 @@ def test_no_version_without_an_edit_every_edit_caught_every_move_joined(tmp_path
     assert figures.moves_by_identity >= 1  # the new URL was seen first and joined
     assert figures.duplicates == 0
     assert figures.articles_found == figures.articles_public
+    # each version made by one edit is named for that edit (typo, correction, live-update...)
+    assert figures.kinds_checked >= 10
+    assert figures.kinds_right == figures.kinds_checked, figures.wrong_kinds

@@ -133,7 +133,7 @@ _VERSION_COLUMNS = {
     "text": "Main text, paragraphs separated by blank lines (boilerplate removed).",
     "text_hash": "SHA-256 of the normalized title and text.",
     "word_count": "Words in the text.",
-    "change_kind": "first, typo, rewording, addition, removal, headline or rewrite.",
+    "change_kind": "first, typo, correction, wording, addition, removal, headline, rewrite or live-update.",
     "change_summary": "Paragraphs and words added/removed/edited/moved, as JSON.",
     "words_added": "Words added since the previous version.",
     "words_removed": "Words removed since the previous version.",

@@ -258,6 +258,17 @@ def m005_article_keys_per_article(db: sqlite_utils.Database) -> None:
     db.table("article_keys").create_index(["site", "key"], if_not_exists=True)
 
 
+@migrations()
+def m006_wording(db: sqlite_utils.Database) -> None:
+    """The change kind "rewording" is called "wording" now (beside "typo" and "correction")."""
+    db.execute("update versions set change_kind = 'wording' where change_kind = 'rewording'")
+    db.execute(
+        "update versions set change_summary = replace(change_summary, "
+        '\'"kind": "rewording"\', \'"kind": "wording"\') '
+        "where change_summary like '%\"rewording\"%'"
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Make or update the schema in one transaction (see the module docstring).
 

@@ -265,6 +265,7 @@ class Writes(Reads):
                 latest["text"] if latest else None,
                 v["title"],
                 v["text"],
+                live=v["method"] == "live",
             )
             self.db.table("versions").update(
                 v["id"],
@@ -500,6 +501,7 @@ class Writes(Reads):
             previous["text"] if previous else None,
             title,
             text,
+            live=content.method == "live",  # the extractor read the page as a live blog
         )
         return self._insert(
             "versions",
