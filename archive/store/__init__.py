@@ -16,7 +16,7 @@ Layout, after the git-history idea of a latest-state table beside a version tabl
 - ``crawls``: one row per crawl cycle.
 The package, one job a file: ``schema`` (migrations), ``connection`` (opening, checks, the
 transaction helper), ``reads`` (named queries), ``writes`` (candidates, ``record``, renames and
-merges), ``crawls`` (crawl rows), ``errors``. :class:`Archive` puts them together.
+merges), ``crawls`` (crawl rows), ``forget`` (dropping an article), ``errors``. :class:`Archive` puts them together.
 
 May import: :mod:`archive.models`, :mod:`archive.versions`, :mod:`archive.lifecycle`,
 :mod:`archive.diff` and its own modules; never :mod:`scraper`.
@@ -25,6 +25,7 @@ May import: :mod:`archive.models`, :mod:`archive.versions`, :mod:`archive.lifecy
 from __future__ import annotations
 
 from archive.store.crawls import Crawls
+from archive.store.forget import ArticleHasVersions, Forget, Forgotten
 from archive.store.errors import (
     ArchiveError,
     ArchiveReplaced,
@@ -44,6 +45,8 @@ __all__ = [
     "ArchiveError",
     "ArchiveReplaced",
     "ArchiveWriteError",
+    "ArticleHasVersions",
+    "Forgotten",
     "ArticleNotFound",
     "DamagedArchive",
     "NotAnArchive",
@@ -53,5 +56,5 @@ __all__ = [
 ]
 
 
-class Archive(Writes, Crawls):
+class Archive(Writes, Crawls, Forget):
     """An open archive file. One ``Archive`` per process writes; any number may read."""

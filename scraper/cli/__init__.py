@@ -6,7 +6,17 @@ commands, registered on the group when imported here.
 May import: every other package; nothing imports it.
 """
 
-from scraper.cli import crawling, demo, exporting, extracting, reading, serving
+from scraper.cli import crawling, demo, exporting, extracting, reading, serving, setup
 from scraper.cli.app import cli, main
 
-__all__ = ["cli", "crawling", "demo", "exporting", "extracting", "main", "reading", "serving"]
+__all__ = [
+    "cli",
+    "crawling",
+    "demo",
+    "exporting",
+    "extracting",
+    "main",
+    "reading",
+    "serving",
+    "setup",
+]

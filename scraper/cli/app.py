@@ -18,14 +18,15 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive.store import Archive, ArchiveError, DamagedArchive
 from scraper import __version__, logs
-from scraper import urls as urlmod
-from scraper.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from archive.store import Archive, DamagedArchive
+    from scraper.config import Config
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEFAULT_CONFIG = "config.toml"
@@ -103,11 +104,13 @@ def wait_option(fn: Callable) -> Callable:
 
 
 def read_config(path: Path, *, required: bool) -> Config | None:
+    from scraper.config import ConfigError, load_config
+
     if not path.exists():
         if required:
             raise click.ClickException(
-                f"{path}: no such configuration file. Copy the config.toml of the project "
-                "and edit its [[sites]], or pass --config PATH."
+                f"{path}: no such configuration file. Write a commented one with "
+                "`newsarchive init`, edit its [[sites]], or pass --config PATH."
             )
         return None
     try:
@@ -133,6 +136,8 @@ def resolve_db(db_path: Path | None, config_path: Path) -> Path:
 
 @contextmanager
 def open_archive(db_path: Path, *, readonly: bool = False) -> Iterator[Archive]:
+    from archive.store import Archive, ArchiveError, DamagedArchive
+
     if readonly and not db_path.exists():
         raise click.ClickException(f"{db_path}: no such archive (run a crawl first)")
     try:
@@ -158,6 +163,8 @@ def damaged(db_path: Path, exc: DamagedArchive) -> click.ClickException:
 
 def article_of(archive: Archive, ref: str) -> dict[str, Any]:
     """An article by id or URL (normalized like the crawler does)."""
+    from scraper import urls as urlmod
+
     candidates = [ref]
     if not ref.isdigit():
         with suppress(urlmod.BadURL):

@@ -7,7 +7,6 @@ May import: :mod:`scraper.cli.app`, :mod:`scraper.crawl`, :mod:`scraper.fetch`, 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,10 +14,9 @@ from pathlib import Path
 
 import click
 
-from archive.store import ArchiveError, DamagedArchive
 from scraper import logs
-from scraper import urls as urlmod
 from scraper.cli.app import (
+    article_of,
     cli,
     config_option,
     damaged,
@@ -29,8 +27,6 @@ from scraper.cli.app import (
     resolve_db_and_config,
     wait_option,
 )
-from scraper.config import ConfigError
-from scraper.crawl.lock import LockError
 
 # Exit codes of `crawl` (documented in the README): 0 every site crawled without an error,
 # 1 it could not run (configuration, archive, lock), 2 usage error, then these.
@@ -62,6 +58,11 @@ def archive_cmd(
     Each URL gets a capture; a new version is stored only when the article's text or title
     changed since the last one. Like `crawl`, it takes the archive's lock (one writer at a time).
     """
+    import asyncio
+
+    from archive.store import ArchiveError, DamagedArchive
+    from scraper import urls as urlmod
+    from scraper.crawl.lock import LockError
     from scraper.crawl.service import archive_urls
 
     db, config = resolve_db_and_config(db_path, config_path)
@@ -78,6 +79,7 @@ def archive_cmd(
     except DamagedArchive as exc:
         raise damaged(db, exc) from exc
     failures = 0
+    messages = _capture_errors(db, [r.recorded.capture_id for r in results if r.reason])
     for result in results:
         recorded, reason = result.recorded, result.reason
         line = f"{recorded.outcome:<12} {result.url}"
@@ -85,10 +87,74 @@ def archive_cmd(
             line += f"  (version {recorded.version})"
         if reason:
             line += f"  [{reason}]"
-            failures += recorded.outcome in ("error", "gone", "skipped")
+            failed = recorded.outcome in ("error", "gone", "skipped")
+            failures += failed
+            message = messages.get(recorded.capture_id)
+            if message:
+                line += f" {message}"
+            if failed and not recorded.version:
+                line += f"  (forget it with: newsarchive forget {recorded.article_id})"
         click.echo(line)
     if failures:
         sys.exit(1)
+
+
+def _capture_errors(db: Path, capture_ids: list[int]) -> dict[int, str]:
+    """The error messages of these captures (why a fetch failed, in words)."""
+    if not capture_ids:
+        return {}
+    with open_archive(db, readonly=True) as archive:
+        rows = archive.db.execute(
+            f"select id, error from captures where id in ({','.join('?' * len(capture_ids))})",
+            capture_ids,
+        ).fetchall()
+    return {row[0]: row[1] for row in rows if row[1]}
+
+
+@cli.command()
+@click.argument("article")
+@config_option
+@db_option
+@click.option(
+    "--with-versions",
+    is_flag=True,
+    help="Also forget an article that has versions (they are deleted).",
+)
+@wait_option
+def forget(
+    article: str, config_path: Path, db_path: Path | None, with_versions: bool, wait: float
+) -> None:
+    """Drop ARTICLE (a URL or an article id) from the archive: its captures, events, other
+    URLs and raw pages no other capture shares.
+
+    Meant for URLs archived by mistake or that could never be archived (their history shows
+    why). An article with versions is kept unless --with-versions says to delete them too.
+    Takes the archive's lock, like every command that writes.
+    """
+    from archive.store import ArticleHasVersions
+    from scraper.crawl.lock import ArchiveLock, LockError
+
+    db, _ = resolve_db_and_config(db_path, config_path)
+    if not db.exists():
+        raise click.ClickException(f"{db}: no such archive (run a crawl first)")
+    lock = ArchiveLock(db, command="forget")
+    try:
+        lock.acquire(wait)
+    except LockError as exc:
+        raise fail(exc) from exc
+    try:
+        with open_archive(db) as archive:
+            row = article_of(archive, article)
+            try:
+                gone = archive.forget(row["id"], with_versions=with_versions)
+            except ArticleHasVersions as exc:
+                raise fail(exc) from exc
+    finally:
+        lock.release()
+    click.echo(
+        f"forgot article {gone.article_id} {gone.url}: {gone.versions} version(s), "
+        f"{gone.captures} capture(s), {gone.raw_pages} raw page(s)"
+    )
 
 
 @cli.command()
@@ -119,6 +185,11 @@ def crawl(
     age-based policy (often while an article is young, rarely when old). Prints one summary
     line per site.
     """
+    import asyncio
+
+    from archive.store import ArchiveError, DamagedArchive
+    from scraper.config import ConfigError
+    from scraper.crawl.lock import LockError
     from scraper.crawl.service import CrawlInterrupted, crawl_once
 
     config = read_config(config_path, required=True)
@@ -183,6 +254,11 @@ def run(
     politeness per host still holds. Logs one summary line per crawl. Holds a lock on the
     archive: a second `run` on the same file is refused.
     """
+    import asyncio
+
+    from archive.store import ArchiveError, DamagedArchive
+    from scraper.config import ConfigError
+    from scraper.crawl.lock import LockError
     from scraper.crawl.service import run_forever
 
     config = read_config(config_path, required=True)

@@ -5,19 +5,22 @@ May import: :mod:`scraper.cli.app`, :mod:`scraper.demo`, :mod:`scraper.crawl.loc
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from archive.store import Archive, ArchiveError, DamagedArchive
 from scraper.cli.app import (
     FilePath,
     cli,
     fail,
 )
-from scraper.crawl.lock import LockError
+
+if TYPE_CHECKING:
+    pass
 
 
 @cli.command()
@@ -39,12 +42,21 @@ from scraper.crawl.lock import LockError
 @click.option(
     "--keep", is_flag=True, help="Keep an existing demo archive instead of starting over."
 )
-def demo(db_path: Path, crawls: int, keep: bool) -> None:
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default=True,
+    help="Port of the demo news site on 127.0.0.1 (0: any free port).",
+)
+def demo(db_path: Path, crawls: int, keep: bool, port: int) -> None:
     """The whole pipeline offline, on a bundled news site served on 127.0.0.1.
 
     The site's articles get edited, moved and unpublished while its "Latest news" teasers
     rotate; the scheduler crawls it on an accelerated clock. Then it prints what was stored.
     """
+    from archive.store import ArchiveError
+    from scraper.crawl.lock import LockError
     from scraper.demo.run import run_demo
 
     if db_path.exists() and not keep:
@@ -52,9 +64,16 @@ def demo(db_path: Path, crawls: int, keep: bool) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
     try:
-        run_demo(db_path, crawls=crawls, echo=_echo_until_the_reader_leaves)
+        run_demo(db_path, crawls=crawls, echo=_echo_until_the_reader_leaves, port=port)
     except (ArchiveError, LockError) as exc:
         raise fail(exc) from exc
+    except OSError as exc:
+        if port and exc.errno in (errno.EADDRINUSE, errno.EACCES):
+            raise click.ClickException(
+                f"cannot serve the demo site on 127.0.0.1:{port} ({exc.strerror}); "
+                "choose another --port, or 0 for any free one"
+            ) from exc
+        raise
 
 
 def _echo_until_the_reader_leaves(line: str) -> None:
@@ -68,6 +87,7 @@ def _echo_until_the_reader_leaves(line: str) -> None:
 
 def _only_a_demo_archive(db_path: Path) -> None:
     """Starting the demo over deletes *db_path*: refuse unless it holds the demo site only."""
+    from archive.store import Archive, ArchiveError, DamagedArchive
     from scraper.crawl.lock import ArchiveBusy, read_holder
     from scraper.demo.run import SITE_NAME
 

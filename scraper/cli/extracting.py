@@ -6,7 +6,6 @@ May import: :mod:`scraper.cli.app`, :mod:`scraper.extract`, :mod:`scraper.fetch`
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from dataclasses import asdict
@@ -15,7 +14,6 @@ from typing import Any
 
 import click
 
-from scraper import urls as urlmod
 from scraper.cli.app import (
     cli,
     config_option,
@@ -65,6 +63,7 @@ def extract(
     For debugging extraction: prints the text and metadata as JSON (or the text, the cleaned
     HTML or Markdown with --format). Nothing is stored.
     """
+    from scraper import urls as urlmod
     from scraper.extract import ExtractionError, ExtractRules
     from scraper.extract import explain as explain_fn
     from scraper.extract import extract as extract_fn
@@ -82,6 +81,11 @@ def extract(
         if not path.is_file():
             raise click.ClickException(f"{source}: no such file (or give an http(s) URL)")
         data = path.read_bytes()
+    kind = binary_kind(data)
+    if kind:
+        raise click.ClickException(
+            f"{source}: {kind}, not an HTML page: nothing to extract (give the page's HTML)"
+        )
     config = read_config(config_path, required=False)
     rules = ExtractRules(body_selector, tuple(discard)) if body_selector or discard else None
     if rules is None and url:
@@ -104,6 +108,44 @@ def extract(
         click.echo(json.dumps(asdict(article), indent=2, ensure_ascii=False))
 
 
+# File signatures of formats people mistake for pages (a saved PDF, an image, an archive).
+_MAGIC = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"RIFF", "a RIFF file (WebP, WAV, AVI)"),
+    (b"PK\x03\x04", "a ZIP archive (or a Word/EPUB/ODF document)"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
+    (b"\x7fELF", "an executable"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+# Bytes no text encoding of a web page uses (NUL and the C0 controls but tab, LF, FF, CR, ESC).
+_NOT_TEXT = bytes(set(range(32)) - {9, 10, 12, 13, 27})
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What *data* is when it is not text (a file signature, else "binary data"), or None.
+
+    UTF-16 pages (with a BOM) are text; otherwise a NUL byte, or control bytes making up more
+    than 1% of the first 8 KiB, mean binary: decoding it would print pages of mojibake.
+    """
+    head = data[:8192]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if not head:
+        return None
+    controls = sum(head.count(bytes([b])) for b in _NOT_TEXT)
+    if b"\x00" in head or controls > len(head) // 100:
+        return "binary data"
+    return None
+
+
 def _selectors(value: Any) -> Any:
     """Check --body-selector / --discard values as config.toml's are checked."""
     from scraper.config import parse_selector
@@ -117,6 +159,8 @@ def _selectors(value: Any) -> Any:
 
 
 def _fetch_one(url: str, config_path: Path) -> tuple[bytes, str]:
+    import asyncio
+
     from scraper.config import CrawlSettings
     from scraper.fetch.client import Fetcher, FetchError
 

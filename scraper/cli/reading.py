@@ -9,11 +9,10 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from archive import diff as diffmod
-from archive.store import Archive, ArchiveError
 from scraper.cli.app import (
     article_of,
     cli,
@@ -25,7 +24,9 @@ from scraper.cli.app import (
     resolve_db_and_config,
     say,
 )
-from scraper.config import ConfigError, parse_duration
+
+if TYPE_CHECKING:
+    from archive.store import Archive
 
 
 @cli.command()
@@ -147,6 +148,8 @@ def diff(
     --from/--to. Paragraphs are aligned, words inside changed paragraphs are marked, moved
     paragraphs are shown as moves. `newsarchive history ARTICLE` lists the version numbers.
     """
+    from archive import diff as diffmod
+
     if len(versions) > 2:
         raise click.UsageError("give at most two version numbers")
     a = versions[0] if versions else from_
@@ -196,6 +199,8 @@ def diff(
 @db_option
 def show(article: str, number: int | None, config_path: Path, db_path: Path | None) -> None:
     """Print one version of ARTICLE: title, byline, dates and text."""
+    from archive.store import ArchiveError
+
     with open_archive(resolve_db(db_path, config_path), readonly=True) as archive:
         row = article_of(archive, article)
         try:
@@ -222,6 +227,8 @@ def show(article: str, number: int | None, config_path: Path, db_path: Path | No
 @db_option
 def changes(since: str, site: str | None, config_path: Path, db_path: Path | None) -> None:
     """Recent edits across the archive (versions after the first), newest first."""
+    from scraper.config import ConfigError, parse_duration
+
     try:
         start = datetime.now(UTC) - parse_duration(since)
     except (ValueError, ConfigError) as exc:

@@ -74,6 +74,7 @@ def run_demo(
     echo: Callable[[str], Any] = print,
     interval: timedelta = timedelta(seconds=1),
     start: datetime | None = None,
+    port: int = 0,
 ) -> dict[str, int]:
     """Crawl the demo site *crawls* times with the real scheduler; print what was stored.
 
@@ -86,11 +87,15 @@ def run_demo(
 
     if start is None:
         start = (datetime.now(UTC) - CLOCK_STEP * crawls).replace(second=0, microsecond=0)
-    with DemoSite(start=start) as site:
+    with DemoSite(start=start, port=port) as site:
         base = site.start()
+        config_text = demo_config_text(base, site.host_port, db_path)
         config = demo_config(base, site.host_port, db_path)
         echo(f"Demo news site on {base} (its clock starts {site.now:%Y-%m-%d %H:%M} UTC)")
         echo(f"Archive: {db_path}\n")
+        echo("The configuration the demo crawls with (a config.toml for this site):\n")
+        echo("\n".join("    " + line for line in config_text.splitlines()))
+        echo("")
 
         async def crawl_and_advance(site_conf, archive, fetcher, **kw):
             report = await crawl_site(site_conf, archive, fetcher, **kw)

@@ -1754,7 +1754,8 @@ class DemoSite:
     the ground truth to check a crawl against; ``requests`` lists what was served.
     """
 
-    def __init__(self, *, start: datetime | None = None, seed: int = 1) -> None:
+    def __init__(self, *, start: datetime | None = None, seed: int = 1, port: int = 0) -> None:
+        self._port = port  # 0: a free port
         if start is None:
             start = datetime.now(UTC).replace(second=0, microsecond=0)
         if start.tzinfo is None or start.utcoffset() is None:
@@ -1793,10 +1794,11 @@ class DemoSite:
     # server lifecycle
 
     def start(self) -> str:
-        """Serve on 127.0.0.1 on a free port; returns the base URL. Idempotent."""
+        """Serve on 127.0.0.1 (on the port given, else a free one); returns the base URL.
+        Idempotent."""
         with self._lock:
             if self._server is None:
-                server = _Server(("127.0.0.1", 0), _Handler)
+                server = _Server(("127.0.0.1", self._port), _Handler)
                 server.site = self
                 self._server = server
                 self._snapshot = None

@@ -47,11 +47,57 @@ class AddressBlocked(Exception):
     """A host resolved to an address the fetcher must not connect to."""
 
     def __init__(self, host: str, port: int, address: str | None, why: str) -> None:
-        super().__init__(f"{host}:{port} -> {address or '?'}: {why}")
+        if address is not None and why == NOT_PUBLIC:
+            super().__init__(blocked_message(host, port, address))
+        else:
+            super().__init__(f"{host}:{port} -> {address or '?'}: {why}")
         self.host = host
         self.port = port
         self.address = address
         self.why = why
+
+
+NOT_PUBLIC = "not a public address"
+
+
+def address_class(address: str | IPAddress) -> str:
+    """What kind of non-public address *address* is, in words a user can look up."""
+    ip = _parse_ip(address) if isinstance(address, str) else address
+    if ip is None:
+        return "unparsable"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return "IPv4-mapped IPv6"
+        if ip.teredo is not None:
+            return "Teredo IPv6"
+        if ip in _NAT64 or ip in _NAT64_LOCAL or ip in _SIX_TO_FOUR:
+            return "IPv6-embedded non-public IPv4"
+    if ip.is_loopback:
+        return "loopback"
+    if ip.is_link_local:
+        return "link-local (cloud metadata)"
+    if ip.is_unspecified:
+        return "unspecified"
+    if ip.is_multicast:
+        return "multicast"
+    if isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT:
+        return "carrier-grade NAT (100.64.0.0/10)"
+    if isinstance(ip, ipaddress.IPv6Address) and ip in ipaddress.ip_network("fc00::/7"):
+        return "unique-local IPv6"
+    if ip.is_private:
+        return "private network"
+    if ip.is_reserved:
+        return "reserved"
+    return "non-public"
+
+
+def blocked_message(host: str, port: int, address: str) -> str:
+    """The refusal a user reads: the address class and the setting that allows it."""
+    return (
+        f"{host} resolves to {address}, a {address_class(address)} address: refused (SSRF "
+        f'guard); to fetch it on purpose, add "{host}:{port}" to allow_hosts under [crawl] in '
+        "config.toml"
+    )
 
 
 class Resolver(Protocol):
@@ -181,7 +227,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             # One bad address refuses the host: a round-robin of public and private answers is
             # exactly what a rebinding attack looks like.
             if not is_public_address(address):
-                raise AddressBlocked(host, port, address, "not a public address")
+                raise AddressBlocked(host, port, address, NOT_PUBLIC)
         return found
 
     async def connect_tcp(
