@@ -88,8 +88,14 @@ def test_demo_on_a_port_in_use_is_one_line(tmp_path):
 
 def test_archive_of_a_private_address_names_its_class_and_allow_hosts(tmp_path, page_server):
     db = tmp_path / "a.db"
-    result = invoke("archive", "--db", str(db), "--config", str(tmp_path / "no.toml"),
-                    f"{page_server.base}/story")
+    result = invoke(
+        "archive",
+        "--db",
+        str(db),
+        "--config",
+        str(tmp_path / "no.toml"),
+        f"{page_server.base}/story",
+    )
     assert result.exit_code == 1
     line = result.output.strip().splitlines()[-1]
     assert "[ssrf-blocked]" in line and "a loopback address" in line
@@ -162,10 +168,13 @@ def test_forget_keeps_versions_unless_told(tmp_path):
     assert done.exit_code == 0 and "2 version(s), 3 capture(s)" in done.output
     with Archive(db, readonly=True) as archive:
         assert archive.search("pensioners", 10) == []  # gone from the index too
-        assert archive.db.execute(
-            "select count(*) from raw_pages where id not in (select raw_page_id from captures "
-            "where raw_page_id is not null)"
-        ).fetchone()[0] == 0
+        assert (
+            archive.db.execute(
+                "select count(*) from raw_pages where id not in (select raw_page_id from captures "
+                "where raw_page_id is not null)"
+            ).fetchone()[0]
+            == 0
+        )
     assert invoke("forget", "999", "--db", str(db)).exit_code == 1
 
 
@@ -192,8 +201,7 @@ def test_extract_refuses_a_binary_file(tmp_path):
     result = invoke("extract", str(pdf))
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"Error: {pdf}: a PDF document, not an HTML page: nothing to extract "
-        "(give the page's HTML)"
+        f"Error: {pdf}: a PDF document, not an HTML page: nothing to extract (give the page's HTML)"
     )
 
 

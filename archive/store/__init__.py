@@ -25,7 +25,6 @@ May import: :mod:`archive.models`, :mod:`archive.versions`, :mod:`archive.lifecy
 from __future__ import annotations
 
 from archive.store.crawls import Crawls
-from archive.store.forget import ArticleHasVersions, Forget, Forgotten
 from archive.store.errors import (
     ArchiveError,
     ArchiveReplaced,
@@ -35,6 +34,7 @@ from archive.store.errors import (
     NotAnArchive,
     VersionNotFound,
 )
+from archive.store.forget import ArticleHasVersions, Forget, Forgotten
 from archive.store.reads import as_row_id
 from archive.store.schema import CORE_TABLES, migrations
 from archive.store.writes import Writes

@@ -52,9 +52,17 @@ class Forget(Reads):
             captures = self.db.execute(
                 "select count(*) from captures where article_id = ?", [article_id]
             ).fetchone()[0]
-            self.db.execute("update captures set version_id = null where article_id = ?", [article_id])
-            for table in ("events", "versions", "captures", "article_urls", "site_blocks",
-                          "article_keys"):
+            self.db.execute(
+                "update captures set version_id = null where article_id = ?", [article_id]
+            )
+            for table in (
+                "events",
+                "versions",
+                "captures",
+                "article_urls",
+                "site_blocks",
+                "article_keys",
+            ):
                 if self.db.table(table).exists():
                     self.db.execute(f"delete from {table} where article_id = ?", [article_id])
             self.db.execute("delete from articles where id = ?", [article_id])
