@@ -9,6 +9,7 @@ the import that did it, instead of surfacing later as an import cycle.
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -64,11 +65,13 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+@cache
 def is_module(name: str) -> bool:
     base = ROOT.joinpath(*name.split("."))
     return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
 
 
+@cache
 def imports_of(path: Path) -> list[tuple[int, str]]:
     """(line, module) for every scraper/archive module *path* imports, ``from p import m``
     resolved to ``p.m`` when ``m`` is a module."""
