@@ -1,5 +1,17 @@
 """Full-text search over archived versions (SQLite FTS5), with highlighted snippets.
 
+Fast at any archive size, by design rather than by luck:
+
+- **The latest text by default.** ``latest_fts`` indexes only the newest version of each
+  article (50,000 texts where ``versions_fts`` has 200,000); ``all_versions=True`` searches
+  every version.
+- **Ranked within a bounded candidate set.** FTS5 walks a term's matches in rowid order and
+  stops early, while ``ORDER BY rank`` scores every match first (214 ms for a word in every
+  article). The newest :data:`CANDIDATES` matches (rowid is the version id, so newest first)
+  are taken, and BM25 ranks those; a rare word has fewer matches than that and is ranked whole.
+- **Snippets only for the rows shown**, once the page of results is known.
+- **A time limit per query** (an SQLite progress handler): past it :class:`SearchTimeout`.
+
 Users type words, not FTS5 syntax: an unbalanced quote, a stray ``-`` or ``NEAR(`` in a query
 would otherwise be a syntax error from SQLite. :func:`fts_query` turns any input into a safe
 query: every word becomes a quoted FTS5 string (so operators lose their meaning), double-quoted
@@ -10,11 +22,13 @@ May import: :mod:`sqlite_utils` and the standard library (nothing else of archiv
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import sqlite3
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import sqlite_utils
 
@@ -27,8 +41,19 @@ _QUERY_PART_RE = re.compile(r'"([^"]*)"(\*?)|(\S+)')
 _WORD_CHARS_RE = re.compile(r"\w")
 
 
+#: Matches ranked per query: the newest ones. Enough that the best page of a common word is
+#: among recent articles, few enough that ranking them stays within a few milliseconds.
+CANDIDATES = 1000
+#: Seconds a search may run before it is stopped.
+TIME_LIMIT = 2.0
+
+
 class SearchError(Exception):
     """The archive cannot be searched (no full-text index: not a newsarchive database)."""
+
+
+class SearchTimeout(SearchError):
+    """The search ran past its time limit and was stopped."""
 
 
 @dataclass(frozen=True)
@@ -97,28 +122,38 @@ def highlight_text(marked: str) -> str:
     return marked.replace(MARK_START, "[").replace(MARK_END, "]")
 
 
-_SQL = """
-with matches as materialized (
-    select
-        v.id as version_id, v.article_id, v.version, v.captured_at, v.title,
-        a.url, a.site, a.version_count,
-        snippet(versions_fts, -1, :mark_start, :mark_end, '…', :tokens) as snippet,
-        bm25(versions_fts, 2.0, 1.0) as rank
-    from versions_fts
-    join versions v on v.id = versions_fts.rowid
-    join articles a on a.id = v.article_id
-    where versions_fts match :query
-),
-ranked as (
-    select *,
-        row_number() over (partition by article_id order by version desc) as newest_first
-    from matches
-)
-select * from ranked
-where :all_versions or newest_first = 1
-order by rank, captured_at desc
-limit :limit
+_CANDIDATES_SQL = """
+select rowid as version_id, bm25({fts}, 2.0, 1.0) as rank
+from {fts} where {fts} match :query
+order by rowid desc limit :candidates
 """
+
+_ROWS_SQL = """
+select v.id as version_id, v.article_id, v.version, v.captured_at, v.title,
+       a.url, a.site, a.version_count
+from versions v join articles a on a.id = v.article_id
+where v.id = :version_id
+"""
+
+_SNIPPET_SQL = """
+select snippet({fts}, -1, :mark_start, :mark_end, '…', :tokens)
+from {fts} where {fts} match :query and rowid = :version_id
+"""
+
+
+@contextlib.contextmanager
+def time_limit(conn: sqlite3.Connection, seconds: float) -> Iterator[None]:
+    """Interrupt the statements *conn* runs in the block once *seconds* have passed."""
+    deadline = time.monotonic() + seconds
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 2_000)
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "interrupted" in str(exc):
+            raise SearchTimeout(f"the search took more than {seconds:g} s and was stopped") from exc
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 def search(
@@ -128,12 +163,14 @@ def search(
     *,
     all_versions: bool = False,
     snippet_tokens: int = 16,
+    candidates: int = CANDIDATES,
+    seconds: float = TIME_LIMIT,
 ) -> list[SearchHit]:
-    """Versions whose title or text match *query*, best first.
+    """Articles whose latest title or text match *query*, best first.
 
-    By default each article appears once, with its newest matching version (an article whose
-    latest text no longer contains the words still shows, through the version that did);
-    ``all_versions=True`` lists every matching version.
+    ``all_versions=True`` searches every version instead (an article can then appear once
+    per matching version). Ranking is BM25 (title weighs double) among the newest
+    *candidates* matches; see the module docstring.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
@@ -141,37 +178,53 @@ def search(
     if not match:
         return []
     conn = db.conn if isinstance(db, sqlite_utils.Database) else db
-    params: dict[str, Any] = {
-        "query": match,
-        "limit": limit,
-        "all_versions": int(all_versions),
-        "mark_start": MARK_START,
-        "mark_end": MARK_END,
-        "tokens": max(1, min(snippet_tokens, 64)),
-    }
+    fts = "versions_fts" if all_versions else "latest_fts"
+    tokens = max(1, min(snippet_tokens, 64))
+    hits = []
+    deadline = time.monotonic() + seconds
     try:
-        cursor = conn.execute(_SQL, params)
+        with time_limit(conn, seconds):
+            ranked = conn.execute(
+                _CANDIDATES_SQL.format(fts=fts),
+                {"query": match, "candidates": max(candidates, limit)},
+            ).fetchall()
+            ranked.sort(key=lambda row: (row[1], -row[0]))  # best rank, then newest
+            for version_id, rank in ranked[:limit]:
+                if time.monotonic() > deadline:
+                    raise sqlite3.OperationalError("interrupted")
+                cursor = conn.execute(_ROWS_SQL, {"version_id": version_id})
+                columns = [d[0] for d in cursor.description]
+                values = cursor.fetchone()
+                if values is None:  # a version deleted since the match
+                    continue
+                row = dict(zip(columns, values, strict=True))
+                (snippet,) = conn.execute(
+                    _SNIPPET_SQL.format(fts=fts),
+                    {
+                        "query": match,
+                        "version_id": version_id,
+                        "mark_start": MARK_START,
+                        "mark_end": MARK_END,
+                        "tokens": tokens,
+                    },
+                ).fetchone() or ("",)
+                hits.append(
+                    SearchHit(
+                        article_id=row["article_id"],
+                        version_id=version_id,
+                        version=row["version"],
+                        version_count=row["version_count"],
+                        url=row["url"],
+                        site=row["site"],
+                        title=row["title"] or "",
+                        captured_at=row["captured_at"],
+                        snippet=highlight_text(snippet or ""),
+                        snippet_html=highlight_html(snippet or ""),
+                        rank=rank,
+                    )
+                )
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             raise SearchError(f"no full-text index in this database ({exc})") from exc
         raise
-    columns = [d[0] for d in cursor.description]
-    hits = []
-    for values in cursor.fetchall():
-        row = dict(zip(columns, values, strict=True))
-        hits.append(
-            SearchHit(
-                article_id=row["article_id"],
-                version_id=row["version_id"],
-                version=row["version"],
-                version_count=row["version_count"],
-                url=row["url"],
-                site=row["site"],
-                title=row["title"] or "",
-                captured_at=row["captured_at"],
-                snippet=highlight_text(row["snippet"] or ""),
-                snippet_html=highlight_html(row["snippet"] or ""),
-                rank=row["rank"],
-            )
-        )
     return hits

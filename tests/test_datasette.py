@@ -127,6 +127,14 @@ async def test_table_pages_have_titles_and_a_folded_glossary(ds):
     assert "<h1>News archive</h1>" in home
 
 
+async def test_metadata_describes_tables_and_columns(ds):
+    data = await get_json(ds, "/-/metadata.json")
+    tables = data["databases"]["archive"]["tables"]
+    assert "fts_table" not in tables["versions"]  # searched by the plugin, bounded
+    assert "change_kind" in tables["versions"]["columns"]
+    assert data["title"] == "News archive"
+
+
 async def test_articles_sorted_by_last_changed_with_facets(ds):
     data = await get_json(
         ds, "/archive/articles.json?_shape=objects&_extra=facet_results,human_description_en"
@@ -167,6 +175,17 @@ async def test_table_search_follows_the_cli_query_rules(ds):
     assert [(r["article_id"], r["version"]) for r in rows] == [(1, 2)]
     rows = await get_json(ds, "/archive/search.json?q=pensio*&_shape=array")
     assert [r["version"] for r in rows] == [2]
+
+
+async def test_table_search_looks_at_the_newest_matches_only(ds, monkeypatch):
+    from archive.datasette import plugin
+
+    every = await get_json(ds, "/archive/versions.json?_search=ferry&_shape=array")
+    assert sorted(r["version"] for r in every) == [1, 2]
+    monkeypatch.setattr(plugin, "SEARCH_BOUND", 1)
+    data = await get_json(ds, "/archive/versions.json?_search=ferry")
+    assert [r[data["columns"].index("version")] for r in data["rows"]] == [2]
+    assert "newest 1 matches" in data["human_description_en"]
 
 
 async def test_latest_versions_search_matches_latest_text_only(ds):
@@ -249,7 +268,7 @@ async def test_canned_search_highlights_and_escapes(ds):
     assert "<mark>Analysts</mark>" in page
     assert "<script>alert" not in page
     rows = await get_json(ds, "/archive/search.json?q=ferry&_shape=array")
-    assert sorted(r["version"] for r in rows) == [1, 2]
+    assert [r["version"] for r in rows] == [2]  # the latest text; versions?_search= has all
     assert await get_json(ds, "/archive/search.json?_shape=array") == []
 
 

@@ -8,7 +8,7 @@ import pytest
 import sample_archive
 import sqlite_utils
 
-from archive.search import SearchError, fts_query, search
+from archive.search import SearchError, SearchTimeout, fts_query, search, time_limit
 from archive.store import Archive
 
 
@@ -34,10 +34,30 @@ def test_search_returns_each_article_once_by_default(archive_db):
     assert sorted(h.version for h in every) == [1, 2]
 
 
-def test_text_no_longer_in_latest_version_is_found_in_older_version(archive_db):
-    (hit,) = search(archive_db, "six months")
+def test_search_looks_at_the_latest_text_unless_asked_for_every_version(archive_db):
+    assert search(archive_db, "six months") == []  # only version 1 said it
+    (hit,) = search(archive_db, "six months", all_versions=True)
     assert hit.version == 1
     assert not hit.is_latest
+
+
+def test_a_search_past_its_time_limit_is_a_typed_error(archive_db):
+    with pytest.raises(SearchTimeout):
+        search(archive_db, "ferry", seconds=0)
+    long_query = (
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < 100000000) "
+        "select max(i) from n"
+    )
+    with pytest.raises(SearchTimeout), time_limit(archive_db.conn, 0.05):
+        archive_db.execute(long_query).fetchone()  # stopped inside the statement
+    assert search(archive_db, "ferry")  # the limit is gone after the block
+
+
+def test_ranking_is_bm25_within_the_newest_candidates(archive_db):
+    every = search(archive_db, "the", limit=50)
+    assert [h.rank for h in every] == sorted(h.rank for h in every)
+    (newest,) = search(archive_db, "the", limit=1, candidates=1)
+    assert newest.version_id == max(h.version_id for h in every)
 
 
 def test_search_stems_words(archive_db):

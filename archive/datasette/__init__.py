@@ -25,12 +25,15 @@ May import: the rest of :mod:`archive`, Datasette, markupsafe; never :mod:`scrap
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
 from datasette.filters import FilterArguments
 from markupsafe import Markup
 
+from archive import search as archive_search
 from archive.datasette import cells, configure, dates, pages, registry
 from archive.datasette import metadata as archive_metadata
 from archive.datasette.urls import db_path, feed_url, search_url
@@ -109,30 +112,72 @@ def render_cell(row, value, column, table, database, datasette):
     return cells.render(row, value, column, table, database, datasette)
 
 
+#: The newest matches a table search box looks at. Datasette's own ``?_search=`` matches every
+#: row the index holds before sorting (a word in every article: 200,000 rows, seconds); the
+#: index hands out the newest matches first and stops at this bound, so the page stays fast.
+SEARCH_BOUND = archive_search.CANDIDATES
+_SEARCH_TABLES = {
+    "versions": ("id", "versions_fts"),
+    "latest_versions": ("version_id", "latest_fts"),
+}
+_OWN_SEARCH_ARG = "_na_search"
+_TABLE_PATH = re.compile(r"^/[^/]+/(versions|latest_versions)(\.\w+)?$")
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Take ``?_search=`` on the versions tables from Datasette's generic full-text search.
+
+    Datasette's own search filter cannot be bounded; the argument is renamed before it sees
+    it, and :func:`filters_from_request` applies the bounded search instead (the search box,
+    links and pagination go on using ``_search``).
+    """
+
+    def wrap(app):
+        async def inner(scope, receive, send):
+            if (
+                scope.get("type") == "http"
+                and b"_search=" in scope.get("query_string", b"")
+                and _TABLE_PATH.match(scope.get("path", ""))
+            ):
+                pairs = [
+                    (_OWN_SEARCH_ARG if k == "_search" else k, v)
+                    for k, v in parse_qsl(scope["query_string"].decode("latin-1"), True)
+                ]
+                scope = {**scope, "query_string": urlencode(pairs).encode("latin-1")}
+            await app(scope, receive, send)
+
+        return inner
+
+    return wrap
+
+
 @hookimpl
 def filters_from_request(request, database, table, datasette):
-    """A search box on ``latest_versions``; ``?_search=`` matches the latest text only.
+    """``?_search=`` on ``versions`` (every version) and ``latest_versions`` (the latest text).
 
-    The view has no column holding the version id that the FTS index is keyed on, so the
-    generic search cannot apply; this filter matches (article, version) pairs instead.
+    The newest :data:`SEARCH_BOUND` matches, straight from the index (version ids grow with
+    time); the table's sort then orders those. ``latest_fts`` is keyed by version id, so the
+    view is searched by one index lookup too.
     """
-    if table != "latest_versions":
+    if table not in _SEARCH_TABLES:
         return None
 
     async def inner() -> FilterArguments | None:
         if database not in registry.archive_names(datasette):
             return None
-        search = request.args.get("_search", "")
+        search = request.args.get(_OWN_SEARCH_ARG, "")
         if not search.strip():
             return FilterArguments([], {}, [], {"supports_search": True, "search": ""})
+        column, fts = _SEARCH_TABLES[table]
+        scope = "latest text" if table == "latest_versions" else "text"
         return FilterArguments(
             [
-                "(article_id, version) in (select article_id, version from versions "
-                "where id in (select rowid from versions_fts "
-                "where versions_fts match escape_fts(:latest_search)))"
+                f"{column} in (select rowid from {fts} where {fts} match "
+                f"escape_fts(:na_search) order by rowid desc limit {SEARCH_BOUND})"
             ],
-            {"latest_search": search},
-            [f'latest text matches "{search}"'],
+            {"na_search": search},
+            [f'{scope} matches "{search}" (the newest {SEARCH_BOUND:,} matches)'],
             {"supports_search": True, "search": search},
         )
 

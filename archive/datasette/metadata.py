@@ -26,7 +26,7 @@ DATABASE_DESCRIPTION = (
 
 # A snippet's highlight marks in canned queries: private-use characters (see archive.search)
 # turned into <mark> by the plugin's render_cell after escaping.
-_SNIPPET = "snippet(versions_fts, -1, char(57344), char(57345), '…', 16)"
+_LATEST_SNIPPET = "snippet(latest_fts, -1, char(57344), char(57345), '…', 16)"
 
 # Canned queries take names no table or view has: Datasette 0.65 shows the query and 1.0 the
 # view when both share one (the recent_changes and most_edited views serve those lists).
@@ -67,40 +67,57 @@ CANNED_QUERIES: dict[str, dict[str, Any]] = {
         "title": "First version containing a phrase",
         "hide_sql": True,
         "description": (
-            "For each article, the earliest version whose title or text contains the phrase "
-            "(word stems match: 'closes' finds 'closed')."
+            "The articles where the phrase appeared first, each with the earliest version "
+            "whose title or text contains it (word stems match: 'closes' finds 'closed')."
         ),
+        # Version ids grow with time, so the index yields matches oldest first and stops
+        # early: the first 200 articles met are the 200 where the phrase appeared earliest,
+        # and each article's first match is its earliest matching version.
         "sql": (
-            "with matching as (\n"
-            "  select v.* from versions v\n"
-            "  where :phrase != '' and v.id in (\n"
-            "    select rowid from versions_fts\n"
-            "    where versions_fts match '\"' || replace(:phrase, '\"', '\"\"') || '\"'\n"
-            "  )\n"
+            "with earliest as materialized (\n"
+            "  select rowid as id from versions_fts\n"
+            "  where :phrase != ''\n"
+            "    and versions_fts match '\"' || replace(:phrase, '\"', '\"\"') || '\"'\n"
+            "  order by rowid limit 5000\n"
+            "),\n"
+            "firsts as materialized (\n"
+            "  select min(e.id) as id from earliest e join versions v on v.id = e.id\n"
+            "  group by v.article_id order by 1 limit 200\n"
             ")\n"
-            "select m.id as version_id, m.article_id, a.site, m.version, m.captured_at,"
-            " m.title, a.url\n"
-            "from matching m join articles a on a.id = m.article_id\n"
-            "where m.version = (select min(version) from matching x"
-            " where x.article_id = m.article_id)\n"
-            "order by m.captured_at"
+            "select v.id as version_id, v.article_id, a.site, v.version, v.captured_at,"
+            " v.title, a.url\n"
+            "from firsts f\n"
+            "join versions v on v.id = f.id\n"
+            "join articles a on a.id = v.article_id\n"
+            "order by v.id"
         ),
     },
     "search": {
         "title": "Search with snippets",
         "hide_sql": True,
         "description": (
-            "Full-text search of every version's title and text; matching words are highlighted."
+            "Full-text search of each article's latest title and text, best matches first "
+            "(ranked among the 1,000 newest matches); matching words are highlighted. Search "
+            "every version with the versions table's search box."
         ),
+        # The newest matches come straight from the index (rowid order, early stop); BM25
+        # ranks those only, and snippets are built for the 50 rows shown.
         "sql": (
+            "with candidates as materialized (\n"
+            "  select rowid as version_id, bm25(latest_fts, 2.0, 1.0) as rank\n"
+            "  from latest_fts\n"
+            "  where :q != '' and latest_fts match escape_fts(:q)\n"
+            "  order by rowid desc limit 1000\n"
+            "),\n"
+            "best as materialized (select * from candidates order by rank limit 50)\n"
             "select v.id as version_id, v.article_id, a.site, v.version, v.captured_at,\n"
-            f"  v.title, {_SNIPPET} as snippet, a.url\n"
-            "from versions_fts\n"
-            "join versions v on v.id = versions_fts.rowid\n"
+            f"  v.title, (select {_LATEST_SNIPPET} from latest_fts\n"
+            "    where latest_fts match escape_fts(:q) and rowid = b.version_id) as snippet,\n"
+            "  a.url\n"
+            "from best b\n"
+            "join versions v on v.id = b.version_id\n"
             "join articles a on a.id = v.article_id\n"
-            "where :q != '' and versions_fts match escape_fts(:q)\n"
-            "order by bm25(versions_fts, 2.0, 1.0)\n"
-            "limit 50"
+            "order by b.rank"
         ),
     },
 }
@@ -178,8 +195,11 @@ _RAW_PAGE_COLUMNS = {
     "id": "Raw page id.",
     "sha256": "SHA-256 of the body: identical bodies are stored once.",
     "size": "Size of the body in bytes, uncompressed.",
-    "compression": "How content is compressed (zstd).",
-    "content": "The decoded body (gzip/br removed), zstd-compressed.",
+    "compression": "zstd (stored whole: a keyframe) or zstd-delta (against base_id).",
+    "content": "The decoded body (gzip/br removed), compressed; read it with "
+    "Archive.capture_raw (a delta needs its keyframe).",
+    "base_id": "For a delta: the keyframe (an earlier body of the same page) it is "
+    "compressed against.",
 }
 _ARTICLE_URL_COLUMNS = {
     "url": "Another URL of the article (normalized).",
@@ -239,8 +259,6 @@ TABLES: dict[str, dict[str, Any]] = {
         "sort_desc": "captured_at",
         "facets": ["change_kind", "title_changed"],
         "label_column": "title",
-        "fts_table": "versions_fts",
-        "fts_pk": "id",
         "columns": _VERSION_COLUMNS,
     },
     "captures": {
@@ -253,7 +271,10 @@ TABLES: dict[str, dict[str, Any]] = {
     "raw_pages": {
         "title": "Raw pages",
         "hidden": True,
-        "description": "Distinct fetched page bodies, zstd-compressed, de-duplicated by SHA-256.",
+        "description": (
+            "Distinct fetched page bodies, de-duplicated by SHA-256; each stored whole or as a "
+            "zstd delta against an earlier body of the same page."
+        ),
         "columns": _RAW_PAGE_COLUMNS,
     },
     "article_urls": {

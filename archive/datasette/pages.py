@@ -49,6 +49,7 @@ from archive.datasette.urls import (
     site_url,
     version_url,
 )
+from archive.search import SearchTimeout
 from archive.search import search as run_search
 from archive.store import as_row_id
 
@@ -575,7 +576,18 @@ def _search_with_deadline(conn: sqlite3.Connection, query: str, all_versions: bo
 
     conn.set_progress_handler(check, _PROGRESS_STEPS)
     try:
-        return run_search(conn, query, limit=SEARCH_LIMIT, all_versions=all_versions)
+        return run_search(
+            conn,
+            query,
+            limit=SEARCH_LIMIT,
+            all_versions=all_versions,
+            seconds=SEARCH_TIME_LIMIT_MS / 1000,
+        )
+    except SearchTimeout as exc:  # the search's own time limit
+        raise SearchTooSlow(
+            f"the search took longer than {SEARCH_TIME_LIMIT_MS / 1000:g} s: "
+            "use more or longer words"
+        ) from exc
     except sqlite3.OperationalError as exc:
         if "interrupted" in str(exc):
             raise SearchTooSlow(

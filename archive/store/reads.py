@@ -1,6 +1,7 @@
 """Reading the archive: articles, versions, captures, events, raw pages, counts.
 
-May import: :mod:`archive.store.connection`, :mod:`archive.store.errors`, :mod:`archive.models`.
+May import: :mod:`archive.store.connection`, :mod:`archive.store.errors`,
+:mod:`archive.store.rawpages`, :mod:`archive.search`, :mod:`archive.models`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-import zstandard
-
 from archive import search as fts
 from archive.models import utc_iso
+from archive.store import rawpages
 from archive.store.connection import Connection
 from archive.store.errors import ArchiveError, ArticleNotFound, VersionNotFound
 
@@ -128,10 +128,29 @@ class Reads(Connection):
         )
 
     def raw_page(self, raw_page_id: int) -> bytes:
-        row = self._one("select content, compression from raw_pages where id = ?", [raw_page_id])
+        """The body stored as raw page *raw_page_id*, as it was fetched (decoded)."""
+        row = self._one(
+            "select p.content, p.compression, b.content as base, b.compression as base_compression"
+            " from raw_pages p left join raw_pages b on b.id = p.base_id where p.id = ?",
+            [raw_page_id],
+        )
         if row is None:
             raise ArchiveError(f"no raw page {raw_page_id}")
-        return zstandard.ZstdDecompressor().decompress(row["content"])
+        base = None
+        if row["base"] is not None:
+            base = rawpages.decompress(row["base"], row["base_compression"])
+        return rawpages.decompress(row["content"], row["compression"], base)
+
+    def capture_raw(self, capture_id: int) -> bytes | None:
+        """The body capture *capture_id* fetched (None when it kept none: errors, 304s).
+
+        The one way to read a capture's page (re-extraction, WARC export): bodies are stored
+        as deltas against earlier ones, never to be read from ``raw_pages`` directly.
+        """
+        row = self._one("select raw_page_id from captures where id = ?", [capture_id])
+        if row is None:
+            raise ArchiveError(f"no capture {capture_id}")
+        return None if row["raw_page_id"] is None else self.raw_page(row["raw_page_id"])
 
     def export_versions(self) -> Iterator[dict]:
         """Every version, oldest first, with its article URL."""

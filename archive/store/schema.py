@@ -339,3 +339,92 @@ def reset_unfinished(db: sqlite_utils.Database) -> None:
     for name, kind in _user_objects(db).items():
         if kind == "table":
             db.execute(f"drop table if exists [{name}]")
+
+
+# The latest text of each article, indexed apart from all versions: a search looks at 50,000
+# latest texts instead of 200,000 versions. External content (the ``versions`` rows), so no
+# text is stored twice; the triggers keep exactly the newest version of each article indexed
+# whatever writes the versions (a new version, a merge that renumbers, a delete). An FTS5
+# 'delete' must repeat the values that were indexed: versions' title and text never change.
+_LATEST_NEWEST_OTHER = (
+    "(select max(version) from versions where article_id = {art} and id != {vid})"
+)
+_LATEST_TRIGGERS = f"""
+create trigger latest_fts_ai after insert on versions
+when new.version > coalesce({_LATEST_NEWEST_OTHER.format(art="new.article_id", vid="new.id")}, 0)
+begin
+  insert into latest_fts(latest_fts, rowid, title, text)
+    select 'delete', id, title, text from versions
+    where article_id = new.article_id and id != new.id and version = (
+      select max(version) from versions where article_id = new.article_id and id != new.id);
+  insert into latest_fts(rowid, title, text) values (new.id, new.title, new.text);
+end;
+create trigger latest_fts_ad after delete on versions
+when old.version > coalesce({_LATEST_NEWEST_OTHER.format(art="old.article_id", vid="old.id")}, 0)
+begin
+  insert into latest_fts(latest_fts, rowid, title, text)
+    values ('delete', old.id, old.title, old.text);
+  insert into latest_fts(rowid, title, text)
+    select id, title, text from versions
+    where article_id = old.article_id and version = (
+      select max(version) from versions where article_id = old.article_id);
+end;
+create trigger latest_fts_au after update on versions
+begin
+  -- One trigger, in this order: the row keeps its id, so the old side must go first.
+  insert into latest_fts(latest_fts, rowid, title, text)
+    select 'delete', old.id, old.title, old.text
+    where old.version > coalesce({_LATEST_NEWEST_OTHER.format(art="old.article_id", vid="old.id")}, 0);
+  insert into latest_fts(rowid, title, text)
+    select id, title, text from versions
+    where article_id = old.article_id and id != old.id
+      and version = {_LATEST_NEWEST_OTHER.format(art="old.article_id", vid="old.id")}
+      and old.version > version;
+  insert into latest_fts(latest_fts, rowid, title, text)
+    select 'delete', id, title, text from versions
+    where article_id = new.article_id and id != new.id
+      and version = {_LATEST_NEWEST_OTHER.format(art="new.article_id", vid="new.id")}
+      and new.version > version;
+  insert into latest_fts(rowid, title, text)
+    select new.id, new.title, new.text
+    where new.version > coalesce({_LATEST_NEWEST_OTHER.format(art="new.article_id", vid="new.id")}, 0);
+end;
+"""
+
+
+@migrations()
+def m006_latest_text_index_and_query_indexes(db: sqlite_utils.Database) -> None:
+    """``latest_fts`` (the latest version of each article) and the indexes the reads need.
+
+    Each index is named for the query it serves; every canned query and the due-articles
+    query then search an index instead of scanning a table (tests/test_query_plans.py).
+    """
+    db.execute(
+        "create virtual table latest_fts using fts5("
+        "title, text, content='versions', content_rowid='id', tokenize='porter')"
+    )
+    for trigger in _LATEST_TRIGGERS.split("\nend;")[:-1]:  # executescript would commit
+        db.execute(trigger + "\nend;")
+    db.execute(
+        "insert into latest_fts(rowid, title, text) "
+        "select v.id, v.title, v.text from versions v where v.version = "
+        "(select max(version) from versions x where x.article_id = v.article_id)"
+    )
+    # due_articles: a site's due rows in next_check order (moved articles have none).
+    db["articles"].create_index(["site", "next_check"], index_name="articles_due")
+    # most_edited, removed_after_publication
+    db["articles"].create_index(["version_count", "last_changed"], index_name="articles_edits")
+    db["articles"].create_index(["status", "version_count"], index_name="articles_status")
+    # latest_versions sorted by last change; articles listed by site
+    db["articles"].create_index(["last_changed"], index_name="articles_last_changed")
+    # closing an interrupted crawl counts its captures
+    db["captures"].create_index(["crawl_id"], index_name="captures_crawl")
+    # headline_changes; the versions table's facets
+    db["versions"].create_index(["title_changed", "captured_at"], index_name="versions_headline")
+    db["versions"].create_index(["change_kind"], index_name="versions_change_kind")
+
+
+@migrations()
+def m007_raw_page_deltas(db: sqlite_utils.Database) -> None:
+    """Raw pages may be deltas against a keyframe (``base_id``); rows before stay keyframes."""
+    db["raw_pages"].add_column("base_id", int)

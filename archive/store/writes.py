@@ -1,7 +1,8 @@
 """Writing articles: discovered candidates, one capture with its version, renames and merges.
 
 May import: :mod:`archive.store.reads`, :mod:`archive.lifecycle`, :mod:`archive.versions`,
-:mod:`archive.boilerplate`, :mod:`archive.diff`, :mod:`archive.models`.
+:mod:`archive.boilerplate`, :mod:`archive.diff`, :mod:`archive.store.rawpages`,
+:mod:`archive.models`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from archive.models import (
     Recorded,
     utc_iso,
 )
+from archive.store import rawpages
 from archive.store.reads import Reads
 from archive.versions import content_hash, normalize_line, normalize_text, same_version
 
@@ -366,7 +368,7 @@ class Writes(Reads):
         return ("new-version" if changed else "unchanged"), content, text_hash, latest
 
     def _insert_capture(self, article_id: int, capture: CaptureIn, outcome: str, at: str) -> int:
-        raw_id = self._store_raw(capture.raw) if capture.raw is not None else None
+        raw_id = self._store_raw(capture.raw, article_id) if capture.raw is not None else None
         return self._insert(
             "captures",
             {
@@ -533,19 +535,33 @@ class Writes(Reads):
             },
         )
 
-    def _store_raw(self, body: bytes) -> int:
+    def _store_raw(self, body: bytes, article_id: int | None = None) -> int:
+        """Store *body* once (by SHA-256); as a delta against the article's keyframe when one
+        exists and the delta is small (:mod:`archive.store.rawpages`)."""
         digest = hashlib.sha256(body).hexdigest()
         row = self._one("select id from raw_pages where sha256 = ?", [digest])
         if row is not None:
             return int(row["id"])
-        return self._insert(
-            "raw_pages",
-            {
-                "sha256": digest,
-                "size": len(body),
-                "compression": "zstd",
-                "content": self._zstd.compress(body),
-            },
+        values: dict[str, Any] = {"sha256": digest, "size": len(body)}
+        keyframe = self._keyframe_of(article_id) if article_id is not None else None
+        if keyframe is not None:
+            base = rawpages.decompress(keyframe["content"], rawpages.KEYFRAME)
+            delta = rawpages.compress_delta(body, base)
+            if len(delta) <= rawpages.KEYFRAME_RATIO * len(keyframe["content"]):
+                values.update(compression=rawpages.DELTA, base_id=keyframe["id"], content=delta)
+        if "content" not in values:
+            values.update(compression=rawpages.KEYFRAME, content=rawpages.compress(body))
+        return self._insert("raw_pages", values)
+
+    def _keyframe_of(self, article_id: int) -> dict[str, Any] | None:
+        """The keyframe behind the article's last stored body (itself, or its delta's base)."""
+        return self._one(
+            "select r.id, r.content from raw_pages r where r.compression = 'zstd' and r.id = ("
+            "  select coalesce(p.base_id, p.id) from captures c"
+            "  join raw_pages p on p.id = c.raw_page_id"
+            "  where c.article_id = ? and c.raw_page_id is not null"
+            "  order by c.fetched_at desc, c.id desc limit 1)",
+            [article_id],
         )
 
     def _event(
