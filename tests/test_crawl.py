@@ -653,3 +653,47 @@ async def test_a_move_and_its_capture_land_together_or_not_at_all(page_server, t
         article = archive.article(article["id"])
         assert article["url"] == f"{server.base}/news/new-slug/"
         assert [e["kind"] for e in archive.events(article["id"])] == ["moved"]
+
+
+async def test_an_unchanged_body_is_recorded_without_extraction(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/same/"])
+    server.html("/news/same/", article_page("Same story", PARAS, published=T0))  # no ETag
+    config = make_config(server, tmp_path)
+    executor = CountingExecutor()
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock, executor=executor)
+        clock.advance(minutes=16)
+        report = await crawl(config, archive, clock, executor=executor)
+        assert report.counts.unchanged == 1 and executor.calls == 1  # same bytes: not extracted
+        article = archive.article(f"{server.base}/news/same/")
+        first, second = archive.captures(article["id"])
+        assert second["outcome"] == "unchanged" and second["raw_page_id"] == first["raw_page_id"]
+        assert article["unchanged_streak"] == 1 and article["version_count"] == 1
+        server.html("/news/same/", article_page("Same story", PARAS[:3], published=T0))
+        clock.advance(minutes=16)
+        report = await crawl(config, archive, clock, executor=executor)
+        assert report.counts.new_versions == 1 and executor.calls == 2
+
+
+async def test_feeds_are_fetched_with_their_validators(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    server.pages["/feed.xml"] = (
+        200,
+        {"Content-Type": "application/rss+xml", "ETag": '"feed-1"'},
+        feed(server, ["/news/one/"]).encode(),
+    )
+    server.html("/news/one/", article_page("One", PARAS, published=T0))
+    config = make_config(server, tmp_path)
+    with Archive(config.db_path) as archive:
+        first = await crawl(config, archive, clock)
+        assert first.counts.discovered == 1
+        server.pages["/feed.xml"] = (304, {"ETag": '"feed-1"'}, b"")
+        clock.advance(minutes=16)
+        report = await crawl(config, archive, clock)
+        sent = [h for p, h in server.requests if p == "/feed.xml"][-1]
+        assert sent.get("If-None-Match") == '"feed-1"'
+        assert report.counts.errors_by_kind == {}  # a 304 source is no error
+        assert report.counts.discovered == 0 and report.counts.fetched == 1  # still re-checked

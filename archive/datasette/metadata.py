@@ -206,6 +206,12 @@ _ARTICLE_URL_COLUMNS = {
     "article_id": "The article it leads to.",
     "kind": "canonical (rel=canonical), redirect (old URL after a move) or discovered.",
 }
+_SOURCE_COLUMNS = {
+    "url": "A feed or sitemap URL.",
+    "etag": "ETag of its last full response, sent back as If-None-Match.",
+    "last_modified": "Last-Modified of its last full response, sent back as If-Modified-Since.",
+    "fetched_at": "When that response came.",
+}
 _EVENT_COLUMNS = {
     "id": "Event id.",
     "article_id": "The article.",
@@ -283,6 +289,11 @@ TABLES: dict[str, dict[str, Any]] = {
         "description": "Other URLs of an article: redirects, aliases, old URLs after a move.",
         "facets": ["kind"],
         "columns": _ARTICLE_URL_COLUMNS,
+    },
+    "sources": {
+        "title": "Feed and sitemap validators",
+        "description": "What each feed and sitemap last answered, for conditional GETs.",
+        "columns": _SOURCE_COLUMNS,
     },
     "events": {
         "title": "Lifecycle events",

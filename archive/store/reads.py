@@ -152,6 +152,23 @@ class Reads(Connection):
             raise ArchiveError(f"no capture {capture_id}")
         return None if row["raw_page_id"] is None else self.raw_page(row["raw_page_id"])
 
+    def source_validators(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified a feed or sitemap last answered with, for a conditional GET."""
+        row = self._one("select etag, last_modified from sources where url = ?", [url])
+        return (row["etag"], row["last_modified"]) if row else (None, None)
+
+    def last_body_sha256(self, article_id: int) -> str | None:
+        """SHA-256 of the body of the article's last capture that was read as a version
+        (new or unchanged); a failed extraction's body does not count."""
+        row = self._one(
+            "select r.sha256 from captures c join raw_pages r on r.id = c.raw_page_id "
+            "where c.article_id = ? and c.raw_page_id is not null "
+            "and c.outcome in ('new-version', 'unchanged') "
+            "order by c.fetched_at desc, c.id desc limit 1",
+            [article_id],
+        )
+        return row["sha256"] if row else None
+
     def export_versions(self) -> Iterator[dict]:
         """Every version, oldest first, with its article URL."""
         yield from self.db.query(

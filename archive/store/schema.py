@@ -428,3 +428,11 @@ def m006_latest_text_index_and_query_indexes(db: sqlite_utils.Database) -> None:
 def m007_raw_page_deltas(db: sqlite_utils.Database) -> None:
     """Raw pages may be deltas against a keyframe (``base_id``); rows before stay keyframes."""
     db["raw_pages"].add_column("base_id", int)
+
+
+@migrations()
+def m008_source_validators(db: sqlite_utils.Database) -> None:
+    """ETag and Last-Modified of each feed and sitemap, for conditional GETs of sources."""
+    db["sources"].create(
+        {"url": str, "etag": str, "last_modified": str, "fetched_at": str}, pk="url"
+    )

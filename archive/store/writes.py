@@ -84,6 +84,19 @@ class Writes(Reads):
                     self._add_keys(existing["id"], cand.site, {f"guid:{cand.guid}": "guid"})
         return new_ids
 
+    def set_source_validators(
+        self, validators: dict[str, tuple[str | None, str | None]], at: datetime
+    ) -> None:
+        """Keep what feeds and sitemaps answered (url -> (etag, last_modified))."""
+        with self._writing():
+            self.db["sources"].upsert_all(
+                [
+                    {"url": url, "etag": e, "last_modified": m, "fetched_at": utc_iso(at)}
+                    for url, (e, m) in validators.items()
+                ],
+                pk="url",
+            )
+
     # ------------------------------------------------------------------ identity
 
     def add_keys(self, article_id: int, site: str, keys: dict[str, str]) -> None:

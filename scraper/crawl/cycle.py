@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -342,6 +343,13 @@ class ArticleChecker:
                     capture_of(result, url, site, crawl_id, outcome="not-html", reason="not-html")
                 ), "not-html"
 
+        if self._same_body_as_last(url, result.body):
+            # The very bytes of the last capture: the same text, no extraction needed.
+            with self.archive.transaction():
+                url = self._move(url, moved_to, result.fetched_at)
+                return self.archive.record(
+                    capture_of(result, url, site, crawl_id, outcome="unchanged", raw=result.body)
+                ), None
         extracted = await self._extract(result.text, final)
         # Nothing awaits from here on: the move, a canonical merge and the capture are one
         # transaction, so a crash leaves all of them or none.
@@ -372,6 +380,13 @@ class ArticleChecker:
             if keys:
                 self.archive.add_keys(recorded.article_id, site, keys)
             return recorded, None
+
+    def _same_body_as_last(self, url: str, body: bytes) -> bool:
+        article = self.archive.find_article(url)
+        if article is None or not article["version_count"]:
+            return False
+        last = self.archive.last_body_sha256(article["id"])
+        return last is not None and last == hashlib.sha256(body).hexdigest()
 
     def _move(self, url: str, moved_to: str | None, at: datetime) -> str:
         """Give the article its new URL after a permanent redirect (one history, old URL kept)."""
@@ -460,10 +475,23 @@ async def crawl_site(
                     robots_sitemaps += await fetcher.sitemaps_from_robots(source)
                 except FetchError as exc:
                     source_errors.append((source, exc.reason, str(exc)))
+        validators: dict[str, tuple[str | None, str | None]] = {}
+
+        def conditional(fetch: Callable[..., Awaitable[FetchResult]]):
+            async def fetch_source(url: str) -> FetchResult:
+                """A conditional GET with the validators the source last answered with."""
+                etag, last_modified = archive.source_validators(url)
+                result = await fetch(url, etag=etag, last_modified=last_modified)
+                if result.status == 200 and (result.etag or result.last_modified):
+                    validators[url] = (result.etag, result.last_modified)
+                return result
+
+            return fetch_source
+
         report = await discover_site(
             site,
-            fetcher.fetch,
-            fetch_document=document_fetch(fetcher),
+            conditional(fetcher.fetch),
+            fetch_document=conditional(document_fetch(fetcher)),
             robots_sitemaps=robots_sitemaps,
         )
         source_errors.extend((e.url, e.reason, e.message) for e in report.errors)
@@ -478,6 +506,8 @@ async def crawl_site(
             now(),
         )
         tally.counter["new_articles"] = len(new_ids)
+        if validators:  # once the sources' articles are in: a 304 next time loses nothing
+            archive.set_source_validators(validators, now())
         if progress:
             progress(
                 "discovered", {"site": site.name, "found": len(report.found), "new": len(new_ids)}

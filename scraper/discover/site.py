@@ -70,10 +70,22 @@ def _error_of(url: str, exc: BaseException) -> SourceError:
     return SourceError(url, reason, str(exc) or type(exc).__name__, type(exc).__name__)
 
 
+class _NotModified(Exception):
+    """The source answered 304 to a conditional GET: nothing new in it since the last crawl."""
+
+
 async def _get(fetch: Callable[[str], Awaitable[Any]], url: str) -> Any:
-    """Fetch *url*; a non-200 answer becomes a DiscoveryError named after the status."""
+    """Fetch *url*; a non-200 answer becomes a DiscoveryError named after the status.
+
+    A 304 (the caller's fetch sent the source's validators) is :class:`_NotModified`: the
+    source adds nothing this time and is no error. For a sitemap index that means its child
+    sitemaps are not re-read either: a changed child changes the index's lastmod, and so its
+    validators.
+    """
     result = await fetch(url)
     status = getattr(result, "status", None)
+    if status == 304:
+        raise _NotModified(url)
     if status != 200:
         raise DiscoveryError(f"http-{status}", f"HTTP status {status} for {url}")
     return result
@@ -111,6 +123,8 @@ async def discover_site(
         try:
             result = await _get(fetch_document, url)
             items = await asyncio.to_thread(parse_feed, result.body, result.final_url or url)
+        except _NotModified:
+            return []
         except Exception as exc:
             errors.append(_error_of(url, exc))
             return []
@@ -127,6 +141,8 @@ async def discover_site(
             if text is None:
                 text = bytes(result.body).decode("utf-8", "replace")
             items = await asyncio.to_thread(parse_listing, text, result.final_url or url, site)
+        except _NotModified:
+            return []
         except Exception as exc:
             errors.append(_error_of(url, exc))
             return []
@@ -158,6 +174,8 @@ async def discover_site(
             results = await asyncio.gather(*(_sitemap(url) for url in level))
             children: list[SitemapRef] = []
             for url, parsed in zip(level, results, strict=True):
+                if parsed is None:  # not modified since the last crawl
+                    continue
                 if isinstance(parsed, SourceError):
                     errors.append(parsed)
                     continue
@@ -182,7 +200,7 @@ async def discover_site(
             depth += 1
         return found
 
-    async def _sitemap(url: str) -> Sitemap | SourceError:
+    async def _sitemap(url: str) -> Sitemap | SourceError | None:
         try:
             result = await _get(fetch_document, url)
             return await asyncio.to_thread(
@@ -194,6 +212,8 @@ async def discover_site(
                     cut=bool(getattr(result, "truncated", False)),
                 )
             )
+        except _NotModified:
+            return None
         except Exception as exc:
             return _error_of(url, exc)
 
