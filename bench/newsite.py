@@ -11,7 +11,8 @@ Options, for the benchmark that needs them:
   script, ad slot ids), as news sites do; the body is gzipped per response then.
 - ``edit_every``: article ``i`` changes text (one paragraph gets a sentence) at crawl ``n``
   when ``(i + n) % edit_every == 0``; the crawl number is set by ``GET /_crawl/<n>``.
-- ``etags``: responses carry an ETag and answer ``If-None-Match`` with 304 when it matches.
+- ``etags``: responses carry an ETag and answer ``If-None-Match`` with 304 when it matches
+  (switched at run time by ``GET /_etags/0`` or ``/_etags/1``).
 
 Used by bench/crawl.py and bench/storage.py; test code never imports it.
 """
@@ -105,7 +106,7 @@ def _page(pages: list[bytes], i: int, crawl: int, options: SiteOptions) -> bytes
 def _serve(queue: multiprocessing.Queue, options: SiteOptions) -> None:
     pages = real_pages(options.pages)
     n = max(options.pages, 1)
-    state = {"crawl": 0}
+    state = {"crawl": 0, "etags": int(options.etags)}
     gz_cache: dict[tuple[int, int], tuple[bytes, str]] = {}
     rng = random.Random(11)
     robots = b"User-agent: *\nAllow: /\n"
@@ -140,7 +141,7 @@ def _serve(queue: multiprocessing.Queue, options: SiteOptions) -> None:
                 page = _page(pages, i, crawl, options)
                 gz_cache[key] = (gzip.compress(page, 6), '"' + hashlib.md5(page).hexdigest() + '"')
             body, etag = gz_cache[key]
-        if options.etags:
+        if state["etags"]:
             if if_none_match == etag:
                 return response("304 Not Modified", "text/html", b"", f"ETag: {etag}\r\n")
             return response(
@@ -164,8 +165,8 @@ def _serve(queue: multiprocessing.Queue, options: SiteOptions) -> None:
                     out = response("200 OK", "text/plain", robots)
                 elif path == "/feed.xml":
                     out = response("200 OK", "application/rss+xml", feed(h, port))
-                elif path.startswith("/_crawl/"):
-                    state["crawl"] = int(path.rsplit("/", 1)[1])
+                elif path.startswith(("/_crawl/", "/_etags/")):
+                    state[path.split("/")[1][1:]] = int(path.rsplit("/", 1)[1])
                     out = response("200 OK", "text/plain", b"ok")
                 elif m := re.fullmatch(r"/news/(\d+)/", path):
                     out = article(int(m.group(1)), inm)
@@ -224,6 +225,13 @@ class NewsSite:
         return [f"{host(h)}:{self.port}" for h in range(self.options.hosts)]
 
     def set_crawl(self, n: int) -> None:
+        self._control(f"/_crawl/{n}")
+
+    def set_etags(self, on: bool) -> None:
+        self._control(f"/_etags/{int(on)}")
+
+    def _control(self, path: str) -> None:
         import urllib.request
 
-        urllib.request.urlopen(f"http://{host(0)}:{self.port}/_crawl/{n}", timeout=10).read()
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        opener.open(f"http://{host(0)}:{self.port}{path}", timeout=10).read()

@@ -1,0 +1,202 @@
+"""Crawl throughput on the real crawl path, against trafilatura's own pipeline in the same run.
+
+A local news site (bench/newsite.py: the extraction benchmark's real pages, ~250 KB of HTML,
+gzip-compressed, keep-alive, on ``--hosts`` loopback hosts, one feed per host) is crawled:
+
+- ``newsarchive``: ``crawl_site`` for every site at once (as ``newsarchive crawl`` runs them),
+  politeness off, extraction in the bounded worker pool (one worker per core), one archive;
+- ``re-check 304``: the same crawl again with the server honouring If-None-Match;
+- ``re-check same body``: again, the server sending no validators (every body the same bytes);
+- ``trafilatura``: its own pipeline: ``trafilatura.fetch_url`` downloads in a thread pool,
+  ``trafilatura.extract``, rows inserted with sqlite-utils, the same pages.
+
+Peak RSS is the crawl process's (``ru_maxrss``), and the workers' separately. ``--pages``
+crawled pages are taken round-robin from the 999 real pages (each URL is its own article).
+
+    python bench/crawl.py [--pages 2000] [--hosts 20] [--profile out.txt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import os
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from newsite import NewsSite, SiteOptions  # noqa: E402
+
+from archive.store import Archive  # noqa: E402
+from scraper.config import parse_config  # noqa: E402
+from scraper.crawl.cycle import crawl_site  # noqa: E402
+from scraper.crawl.pool import BoundedProcessPool  # noqa: E402
+from scraper.fetch.client import Fetcher  # noqa: E402
+
+
+def config_for(site: NewsSite, db: Path):
+    return parse_config(
+        {
+            "archive": {"db": str(db)},
+            "crawl": {
+                "user_agent": "newsarchive-bench (+https://example.org/bench)",
+                "per_host_delay": 0,
+                "per_host_concurrency": 8,
+                "global_concurrency": 64,
+                "retries": 0,
+                "obey_robots": False,
+                "total_timeout": 60,
+                "max_articles_per_run": 1_000_000,
+                "allow_hosts": site.allow_hosts(),
+            },
+            "sites": [
+                {
+                    "name": f"site{h}",
+                    "feeds": [feed],
+                    "include": ["/news/"],
+                    "use_robots_sitemaps": False,
+                }
+                for h, feed in enumerate(site.feeds())
+            ],
+        }
+    )
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def crawl_all(config, archive: Archive, pool, clock: Clock, check_all: bool) -> int:
+    settings = config.crawl.fetch_settings()
+    async with Fetcher(settings) as fetcher:
+        reports = await asyncio.gather(
+            *(
+                crawl_site(
+                    site,
+                    archive,
+                    fetcher,
+                    now=clock,
+                    check_all=check_all,
+                    concurrency=config.crawl.global_concurrency // len(config.sites) + 2,
+                    executor=pool,
+                )
+                for site in config.sites
+            )
+        )
+    return sum(r.counts.fetched for r in reports)
+
+
+def children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def run_newsarchive(options: SiteOptions, workers: int, profile: Path | None) -> list[tuple]:
+    rows = []
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        NewsSite(options) as site,
+        BoundedProcessPool(workers) as pool,
+        Archive(Path(tmp) / "bench.db") as archive,
+    ):
+        config = config_for(site, archive.path)
+        clock = Clock()
+        for _ in range(pool.size):  # the workers' start-up is not the crawl's
+            pool.submit(int, "1").result()
+        profiler = None
+        if profile is not None:
+            from pyinstrument import Profiler
+
+            profiler = Profiler()
+            profiler.start()
+        t0, c0 = time.perf_counter(), time.process_time()
+        fetched = asyncio.run(crawl_all(config, archive, pool, clock, False))
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        if profiler is not None:
+            profiler.stop()
+            profile.write_text(profiler.output_text(unicode=True, show_all=False))
+        counts = archive.counts()
+        if counts["versions"] < 0.95 * options.pages:
+            print(f"WARNING: only {counts['versions']} versions: {counts}", file=sys.stderr)
+        rows.append(("newsarchive crawl (first)", fetched, wall, cpu))
+        for label, etags in (("re-check, 304s", True), ("re-check, same body", False)):
+            site.set_etags(etags)
+            clock.now += timedelta(days=1)
+            t0, c0 = time.perf_counter(), time.process_time()
+            fetched = asyncio.run(crawl_all(config, archive, pool, clock, True))
+            rows.append((label, fetched, time.perf_counter() - t0, time.process_time() - c0))
+        outcomes = dict(
+            archive.db.execute("select outcome, count(*) from captures group by 1").fetchall()
+        )
+        print(f"captures by outcome: {outcomes}", file=sys.stderr)
+    return rows
+
+
+def run_trafilatura(options: SiteOptions, threads: int) -> tuple:
+    import sqlite_utils
+    import trafilatura
+
+    with NewsSite(options) as site, tempfile.TemporaryDirectory() as tmp:
+        db = sqlite_utils.Database(Path(tmp) / "t.db")
+        urls = site.article_urls()
+        t0, c0 = time.perf_counter(), time.process_time()
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            pages = list(pool.map(trafilatura.fetch_url, urls))
+        for url, page in zip(urls, pages, strict=True):
+            text = trafilatura.extract(page, url=url) if page else None
+            db["pages"].insert({"url": url, "text": text, "html": page}, alter=True)
+        return (
+            "trafilatura pipeline",
+            len(urls),
+            time.perf_counter() - t0,
+            time.process_time() - c0,
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pages", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
+    parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of the crawl")
+    parser.add_argument("--skip-trafilatura", action="store_true")
+    args = parser.parse_args()
+    options = SiteOptions(pages=args.pages, hosts=args.hosts, etags=True)
+
+    rows = run_newsarchive(options, args.workers, args.profile)
+    main_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers_peak = children_peak_mb()
+    if not args.skip_trafilatura:
+        rows.append(run_trafilatura(options, 16))
+    reference = next((r for r in rows if r[0] == "trafilatura pipeline"), None)
+    ref_rate = reference[1] / reference[2] if reference else None
+    print(
+        f"{args.pages} pages (of 999 distinct real pages), {args.hosts} hosts, "
+        f"{os.cpu_count()} cores, {args.workers} extraction workers\n"
+    )
+    print(
+        f"{'run':<28} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'main CPU ms/page':>17} "
+        f"{'x trafilatura':>14}"
+    )
+    for name, n, wall, cpu in rows:
+        rate = n / wall
+        ratio = f"{rate / ref_rate:.1f}" if ref_rate else "-"
+        print(f"{name:<28} {n:6d} {wall:7.2f} {rate:8.1f} {1000 * cpu / n:17.2f} {ratio:>14}")
+    print(
+        f"\npeak RSS: crawl process {main_peak:.0f} MB, largest child (worker or server) "
+        f"{workers_peak:.0f} MB"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
