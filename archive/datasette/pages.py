@@ -51,7 +51,7 @@ from archive.datasette.urls import (
 )
 from archive.search import SearchTimeout
 from archive.search import search as run_search
-from archive.store import as_row_id
+from archive.store import as_row_id, rawpages
 
 T = TypeVar("T")
 FEED_SIZE = 50
@@ -373,14 +373,22 @@ async def captured_page(datasette, request):
     capture = await _capture(db, request)
     if capture["raw_page_id"] is None or not _is_html(capture):
         raise NotFound("this capture stored no HTML page")
-    raw = await _rows(db, "select content from raw_pages where id = ?", [capture["raw_page_id"]])
+    raw = await _rows(
+        db,
+        "select p.content, p.compression, b.content as base, b.compression as base_compression "
+        "from raw_pages p left join raw_pages b on b.id = p.base_id where p.id = ?",
+        [capture["raw_page_id"]],
+    )
     if not raw:
         raise NotFound("the stored page is missing")
 
     def build() -> str:
-        import zstandard
-
-        body = zstandard.ZstdDecompressor().decompress(raw[0]["content"])
+        # A body may be a delta against an earlier one of the same page (archive.store.rawpages).
+        row = raw[0]
+        base = None
+        if row["base"] is not None:
+            base = rawpages.decompress(row["base"], row["base_compression"])
+        body = rawpages.decompress(row["content"], row["compression"], base)
         return replay.safe_page(replay.decode(body, capture.get("encoding")))
 
     html = await off_loop(build)
