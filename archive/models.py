@@ -71,6 +71,10 @@ class CaptureIn:
     response_headers: tuple[tuple[str, str], ...] = ()
     raw: bytes | None = None
     crawl_id: int | None = None
+    # For WARC export: the URL the fetch asked for (``url`` can be the article's URL after a
+    # move or a canonical merge) and the (status, next URL) of each redirect hop.
+    requested_url: str | None = None
+    redirects: tuple[tuple[int, str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.outcome is not None and self.outcome not in OUTCOMES:

@@ -96,3 +96,16 @@ def page_server():
     server = PageServer()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo site crawled six times (every 30 minutes of its clock, every article each time).
+
+    Shared by the tests of re-extraction, WARC and exports: copy it before writing to it.
+    """
+    from demo_archive import crawl_demo
+
+    db = tmp_path_factory.mktemp("demo") / "demo.db"
+    crawl_demo(db, crawls=6, check_all=True)
+    return db

@@ -175,6 +175,9 @@ _CAPTURE_COLUMNS = {
     "status_code": "HTTP status.",
     "raw_page_id": "The stored page body (compressed).",
     "version_id": "The version this capture created, if any.",
+    "requested_url": "The URL the fetch asked for, when the article's URL is another one now "
+    "(after a move or a canonical merge); for WARC export.",
+    "redirects": "The redirect hops of the fetch: [status, next URL] per hop (JSON).",
     "elapsed_ms": "Fetch time in milliseconds.",
     "id": "Capture id.",
     "article_id": "The article fetched.",

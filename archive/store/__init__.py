@@ -16,7 +16,9 @@ Layout, after the git-history idea of a latest-state table beside a version tabl
 - ``crawls``: one row per crawl cycle.
 The package, one job a file: ``schema`` (migrations), ``connection`` (opening, checks, the
 transaction helper), ``reads`` (named queries), ``writes`` (candidates, ``record``, renames and
-merges), ``crawls`` (crawl rows), ``forget`` (dropping an article), ``errors``. :class:`Archive` puts them together.
+merges), ``crawls`` (crawl rows), ``forget`` (dropping an article), ``exports`` (streams for
+exports and WARC, import look-ups), ``rebuilds`` (re-extraction runs and an article's rebuild),
+``errors``. :class:`Archive` puts them together.
 
 May import: :mod:`archive.models`, :mod:`archive.versions`, :mod:`archive.lifecycle`,
 :mod:`archive.diff` and its own modules; never :mod:`scraper`.
@@ -34,10 +36,11 @@ from archive.store.errors import (
     NotAnArchive,
     VersionNotFound,
 )
+from archive.store.exports import Exports
 from archive.store.forget import ArticleHasVersions, Forget, Forgotten
 from archive.store.reads import as_row_id
+from archive.store.rebuilds import Rebuilds, Run
 from archive.store.schema import CORE_TABLES, migrations
-from archive.store.writes import Writes
 
 __all__ = [
     "CORE_TABLES",
@@ -50,11 +53,12 @@ __all__ = [
     "ArticleNotFound",
     "DamagedArchive",
     "NotAnArchive",
+    "Run",
     "VersionNotFound",
     "as_row_id",
     "migrations",
 ]
 
 
-class Archive(Writes, Crawls, Forget):
+class Archive(Rebuilds, Exports, Crawls, Forget):
     """An open archive file. One ``Archive`` per process writes; any number may read."""

@@ -6,7 +6,6 @@ May import: :mod:`archive.store.connection`, :mod:`archive.store.errors`,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -168,14 +167,6 @@ class Reads(Connection):
             [article_id],
         )
         return row["sha256"] if row else None
-
-    def export_versions(self) -> Iterator[dict]:
-        """Every version, oldest first, with its article URL."""
-        yield from self.db.query(
-            "select a.url, a.site, v.version, v.captured_at, v.title, v.byline, v.published, "
-            "v.modified, v.change_kind, v.text from versions v "
-            "join articles a on a.id = v.article_id order by a.id, v.version"
-        )
 
     def status_counts(self) -> dict[str, int]:
         """How many articles have each status (``live``, ``gone``...), by status name."""

@@ -436,3 +436,43 @@ def m008_source_validators(db: sqlite_utils.Database) -> None:
     db["sources"].create(
         {"url": str, "etag": str, "last_modified": str, "fetched_at": str}, pk="url"
     )
+
+
+@migrations()
+def m009_interop(db: sqlite_utils.Database) -> None:
+    """Requested URL and redirect hops per capture (WARC export), re-extraction runs.
+
+    ``reextract_runs`` and ``reextract_done`` make a re-extraction resumable: each article's
+    rebuild and its ``done`` row are one transaction, so a killed run continues where it
+    stopped. ``superseded_versions`` keeps every version a rebuild replaced, with the run that
+    replaced it: re-extraction never loses what an older extractor read.
+    """
+    db.table("captures").add_column("requested_url", str)
+    db.table("captures").add_column("redirects", str)
+    db.table("captures").create_index(["raw_page_id"], if_not_exists=True)
+    db.table("reextract_runs").create(
+        {
+            "id": int,
+            "started": str,
+            "finished": str,
+            "status": str,
+            "extractor_version": str,
+            "site": str,
+            "since": str,
+            "article_id": int,
+            "articles_total": int,
+            "articles_done": int,
+            "versions_added": int,
+            "versions_removed": int,
+        },
+        pk="id",
+    )
+    db.table("reextract_done").create(
+        {"run_id": int, "article_id": int, "changed": int},
+        pk=("run_id", "article_id"),
+        foreign_keys=[("run_id", "reextract_runs", "id")],
+    )
+    db.execute(
+        "create table superseded_versions as select *, 0 as superseded_by_run from versions where 0"
+    )
+    db.table("superseded_versions").create_index(["article_id", "superseded_by_run"])

@@ -404,6 +404,12 @@ class Writes(Reads):
                 "request_headers": _headers_json(capture.request_headers),
                 "response_headers": _headers_json(capture.response_headers),
                 "raw_page_id": raw_id,
+                "requested_url": capture.requested_url
+                if capture.requested_url != capture.url
+                else None,
+                "redirects": json.dumps([list(h) for h in capture.redirects])
+                if capture.redirects
+                else None,
             },
         )
 
@@ -442,7 +448,14 @@ class Writes(Reads):
         return step
 
     def _decide(
-        self, site: str, article_id: int, content: ContentIn, latest: dict | None, at: str
+        self,
+        site: str,
+        article_id: int,
+        content: ContentIn,
+        latest: dict | None,
+        at: str,
+        *,
+        learn: bool = True,
     ) -> tuple[ContentIn, str, bool]:
         """Whether *content* is a new version of the article after *latest*; the content to
         store (the site's known boilerplate blocks left out), its hash, and the verdict.
@@ -450,13 +463,16 @@ class Writes(Reads):
         The plain hash decides when nothing changed at all (the usual re-check). Otherwise the
         capture's blocks are counted for the site's boilerplate learning and the comparison
         leaves out what no editor changed: known boilerplate, counters and relative times in
-        short lines (:func:`archive.versions.same_version`).
+        short lines (:func:`archive.versions.same_version`). ``learn=False`` (a re-extraction's
+        dry run) decides with what is known without counting anything.
         """
         title, text = normalize_line(content.title), normalize_text(content.text)
         digest = content_hash(title, text)
         if latest is not None and latest["text_hash"] == digest:
             return content, digest, False
-        known = self._learn_blocks(site, article_id, text, latest["text"] if latest else "", at)
+        known = self._learn_blocks(
+            site, article_id, text, latest["text"] if latest else "", at, learn=learn
+        )
         kept = strip_boilerplate(text, known) or text
         if kept != text:
             content = replace(content, text=kept)
@@ -466,7 +482,7 @@ class Writes(Reads):
         return content, digest, True
 
     def _learn_blocks(
-        self, site: str, article_id: int, text: str, previous: str, at: str
+        self, site: str, article_id: int, text: str, previous: str, at: str, *, learn: bool = True
     ) -> set[str]:
         """Count the short blocks of *text* as seen on this article; return the fingerprints,
         among those of *text* and *previous*, that are the site's boilerplate by now."""
@@ -476,7 +492,7 @@ class Writes(Reads):
         blocks = blocks_of(text)
         samples = {fingerprint(b): b for b in blocks}
         prints = learnable(blocks, rules)
-        for fp in prints:
+        for fp in prints if learn else ():
             added = self.db.execute(
                 "insert or ignore into site_blocks (site, fingerprint, article_id) values (?, ?, ?)",
                 [site, fp, article_id],

@@ -6,7 +6,7 @@ commands, registered on the group when imported here.
 May import: every other package; nothing imports it.
 """
 
-from scraper.cli import crawling, demo, exporting, extracting, reading, serving, setup
+from scraper.cli import crawling, demo, exporting, extracting, interop, reading, serving, setup
 from scraper.cli.app import cli, main
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "demo",
     "exporting",
     "extracting",
+    "interop",
     "main",
     "reading",
     "serving",

@@ -34,18 +34,34 @@ if TYPE_CHECKING:
 @config_option
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def history(article: str, config_path: Path, db_path: Path | None, as_json: bool) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="markdown: a document for people, with each version's changes as a diff.",
+)
+def history(article: str, config_path: Path, db_path: Path | None, as_json: bool, fmt: str) -> None:
     """The versions of ARTICLE (a URL or an article id), with lifecycle events.
 
     One line per version (number, captured at, change kind, words added/removed, title) and
-    per event (gone, moved, soft-404, failing, revived), in time order.
+    per event (gone, moved, soft-404, failing, revived), in time order. --format markdown
+    writes the whole history as a document: the first version's text, then what each edit
+    changed.
     """
     with open_archive(resolve_db(db_path, config_path), readonly=True) as archive:
         row = article_of(archive, article)
         versions = archive.versions(row["id"])
         events = archive.events(row["id"])
         captures = archive.captures(row["id"])
-    if as_json:
+    if fmt == "markdown":
+        from archive.diff.render_markdown import render_history_markdown
+
+        blocks = render_history_markdown(row, versions, events, captures=len(captures))
+        click.echo("\n\n".join(blocks))
+        return
+    if as_json or fmt == "json":
         click.echo(
             json.dumps(
                 {

@@ -212,6 +212,8 @@ def capture_of(result: FetchResult, url: str, site: str, crawl_id: int | None, *
         request_headers=result.request_headers,
         response_headers=result.headers,
         crawl_id=crawl_id,
+        requested_url=result.url,
+        redirects=result.redirects,
     )
     base.update(kw)
     return CaptureIn(**base)
@@ -223,7 +225,7 @@ class ArticleChecker:
     def __init__(
         self,
         archive: Archive,
-        fetcher: Fetcher,
+        fetcher: Fetcher | None,
         *,
         site: str,
         rules: ExtractRules | None = None,
@@ -253,12 +255,14 @@ class ArticleChecker:
             url = article["url"]
             if article["version_count"]:  # "not modified" must stand for a version we hold
                 etag, last_modified = article["etag"], article["last_modified"]
+        if self.fetcher is None:
+            raise RuntimeError("this checker records results only (no fetcher)")
         try:
             result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
         except FetchError as exc:
             logs.event(log, logging.DEBUG, "checked", url=url, outcome="error", reason=exc.reason)
             return self.record_failure(url, exc.reason, str(exc)), exc.reason
-        recorded, reason = await self._record_result(url, result)
+        recorded, reason = await self.record_result(url, result)
         logs.event(
             log,
             logging.DEBUG,
@@ -287,7 +291,8 @@ class ArticleChecker:
         )
         return recorded
 
-    async def _record_result(self, url: str, result: FetchResult) -> tuple[Recorded, str | None]:
+    async def record_result(self, url: str, result: FetchResult) -> tuple[Recorded, str | None]:
+        """Record a completed exchange for *url* as the crawl does (also WARC import's path)."""
         site, crawl_id = self.site, self.crawl_id
         result = replace(result, fetched_at=self.now())  # one clock for the whole archive
         status = result.status

@@ -39,6 +39,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import importlib.machinery
+import importlib.util
 import random
 import time
 import zlib
@@ -47,8 +49,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
-import brotli
 import httpx
 
 from scraper.charset import decode_html
@@ -57,6 +59,27 @@ from scraper.fetch.netguard import AddressBlocked, GuardedBackend, Resolver, gua
 from scraper.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache, RobotsResponse, origin_of
 from scraper.fetch.sniff import looks_like_html
 from scraper.urls import BadURL, BadURLScheme, parse_url
+
+
+def _google_brotli() -> Any:
+    """Google's Brotli binding, even when ``brotlipy`` shadows it.
+
+    pywb (a test dependency) installs brotlipy, whose ``brotli`` package hides Brotli's
+    ``brotli.py`` and whose extension registers itself as ``_brotli`` too; neither has the
+    ``process(output_buffer_limit=...)`` and ``is_finished()`` this module bounds output with.
+    So the extension is loaded from its file, found on ``sys.path`` like any import.
+    """
+    spec = importlib.machinery.PathFinder.find_spec("_brotli")
+    if spec is None or spec.loader is None:
+        import brotli
+
+        return brotli
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+brotli = _google_brotli()
 
 __all__ = [
     "BadScheme",
