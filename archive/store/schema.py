@@ -411,29 +411,33 @@ def m006_latest_text_index_and_query_indexes(db: sqlite_utils.Database) -> None:
         "(select max(version) from versions x where x.article_id = v.article_id)"
     )
     # due_articles: a site's due rows in next_check order (moved articles have none).
-    db["articles"].create_index(["site", "next_check"], index_name="articles_due")
+    db.table("articles").create_index(["site", "next_check"], index_name="articles_due")
     # most_edited, removed_after_publication
-    db["articles"].create_index(["version_count", "last_changed"], index_name="articles_edits")
-    db["articles"].create_index(["status", "version_count"], index_name="articles_status")
+    db.table("articles").create_index(
+        ["version_count", "last_changed"], index_name="articles_edits"
+    )
+    db.table("articles").create_index(["status", "version_count"], index_name="articles_status")
     # latest_versions sorted by last change; articles listed by site
-    db["articles"].create_index(["last_changed"], index_name="articles_last_changed")
+    db.table("articles").create_index(["last_changed"], index_name="articles_last_changed")
     # closing an interrupted crawl counts its captures
-    db["captures"].create_index(["crawl_id"], index_name="captures_crawl")
+    db.table("captures").create_index(["crawl_id"], index_name="captures_crawl")
     # headline_changes; the versions table's facets
-    db["versions"].create_index(["title_changed", "captured_at"], index_name="versions_headline")
-    db["versions"].create_index(["change_kind"], index_name="versions_change_kind")
+    db.table("versions").create_index(
+        ["title_changed", "captured_at"], index_name="versions_headline"
+    )
+    db.table("versions").create_index(["change_kind"], index_name="versions_change_kind")
 
 
 @migrations()
 def m007_raw_page_deltas(db: sqlite_utils.Database) -> None:
     """Raw pages may be deltas against a keyframe (``base_id``); rows before stay keyframes."""
-    db["raw_pages"].add_column("base_id", int)
+    db.table("raw_pages").add_column("base_id", int)
 
 
 @migrations()
 def m008_source_validators(db: sqlite_utils.Database) -> None:
     """ETag and Last-Modified of each feed and sitemap, for conditional GETs of sources."""
-    db["sources"].create(
+    db.table("sources").create(
         {"url": str, "etag": str, "last_modified": str, "fetched_at": str}, pk="url"
     )
 

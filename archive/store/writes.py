@@ -89,7 +89,7 @@ class Writes(Reads):
     ) -> None:
         """Keep what feeds and sitemaps answered (url -> (etag, last_modified))."""
         with self._writing():
-            self.db["sources"].upsert_all(
+            self.db.table("sources").upsert_all(
                 [
                     {"url": url, "etag": e, "last_modified": m, "fetched_at": utc_iso(at)}
                     for url, (e, m) in validators.items()
