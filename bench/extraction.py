@@ -16,7 +16,8 @@ out), by their `with`/`without` snippets (share of must-have sentences found, sh
 boilerplate sentences absent), and by metadata (title, author, publish date of article pages,
 see `metadata_right`). The share of article pages under per-page F1 0.8 is the tail.
 
-Timing is one process, parse included, per page; the median is over pages, and the ratio is
+Timing is one process, parse included, per page; the extractors take turns page by page (so
+they meet the same load on a shared machine); the median is over pages, and the ratio is
 against trafilatura measured in the same run. `--quick` runs newsarchive alone (for iteration);
 `--worst N` lists the worst pages, never from a held-out (odd) half.
 """
@@ -368,6 +369,23 @@ def run_extractor(
     return run
 
 
+def run_interleaved(
+    factories: dict[str, Callable[[str, str], Output]], pages: list[Page], repeat: int
+) -> list[Run]:
+    """Every extractor on each page in turn, so all of them meet the same machine load (on a
+    shared machine, extractors run one after the other can see loads that differ by 4x)."""
+    runs = {name: Run(name, {}, {}, {}) for name in factories}
+    for fn in factories.values():
+        fn(pages[0].html, pages[0].url)  # warm-up: imports, caches
+    for page in pages:
+        for name, fn in factories.items():
+            one = run_extractor(name, fn, [page], repeat)
+            runs[name].predictions.update(one.predictions)
+            runs[name].meta.update(one.meta)
+            runs[name].ms.update(one.ms)
+    return list(runs.values())
+
+
 # --- reporting -------------------------------------------------------------------------------
 
 
@@ -521,10 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         pages = select(load_dataset(path), args.ids)
         if not pages:
             continue
-        runs = []
-        for name, fn in factories.items():
-            fn(pages[0].html, pages[0].url)  # warm-up: imports, caches
-            runs.append(run_extractor(name, fn, pages, args.repeat))
+        runs = run_interleaved(factories, pages, args.repeat)
         report_set(path.name, pages, runs, out)
         metas = {r.name: r.meta for r in runs if r.meta}
         if "trafilatura" in factories and not args.no_metadata:
