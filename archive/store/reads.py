@@ -80,6 +80,17 @@ class Reads(Connection):
             )
         )
 
+    def retired_articles(self, site: str) -> list[dict]:
+        """Articles of *site* the re-check policy no longer schedules (older than its
+        ``max_age``); crawls skip them unless asked (``crawl --retired``)."""
+        return list(
+            self.db.query(
+                "select * from articles where site = ? and next_check is null "
+                "and status != 'moved' order by id",
+                [site],
+            )
+        )
+
     def backlog(self, now: datetime) -> dict[str, int]:
         """Due re-checks per site."""
         rows = self.db.query(

@@ -167,6 +167,12 @@ def forget(
     is_flag=True,
     help="Re-check every live article now, not only the due ones.",
 )
+@click.option(
+    "--retired",
+    "include_retired",
+    is_flag=True,
+    help="Also re-check retired articles (older than the re-check policy's max_age).",
+)
 @wait_option
 @click.option(
     "--progress/--no-progress", default=None, help="Progress bar [default: on a terminal]."
@@ -176,14 +182,17 @@ def crawl(
     db_path: Path | None,
     site_names: tuple[str, ...],
     check_all: bool,
+    include_retired: bool,
     wait: float,
     progress: bool | None,
 ) -> None:
     """Run one crawl cycle: discover new articles and re-check the due ones.
 
     Discovery reads each site's feeds, sitemaps and listing pages; re-checks follow the
-    age-based policy (often while an article is young, rarely when old). Prints one summary
-    line per site.
+    age-based policy (often while an article is young, rarely when old). Articles older than
+    the policy's max_age are retired: no crawl re-checks them (not even --all) unless
+    --retired is given, and the summary says how many were left out. Prints one summary line
+    per site.
     """
     import asyncio
 
@@ -204,7 +213,15 @@ def crawl(
     show = sys.stderr.isatty() if progress is None else progress
     try:
         reports = asyncio.run(
-            crawl_once(config, db, sites, check_all=check_all, wait=wait, progress=show)
+            crawl_once(
+                config,
+                db,
+                sites,
+                check_all=check_all,
+                include_retired=include_retired,
+                wait=wait,
+                progress=show,
+            )
         )
     except (ArchiveError, ConfigError, LockError) as exc:
         raise fail(exc) from exc
@@ -218,6 +235,12 @@ def crawl(
         sys.exit(EXIT_INTERRUPTED)
     for report in reports:
         click.echo(report.summary())
+        if report.retired:
+            policy = config.site(report.site).policy
+            click.echo(
+                f"  {report.retired} retired article(s) of {report.site} not re-checked "
+                f"(older than max_age {policy.max_age.days}d); --retired re-checks them"
+            )
         for source, reason, message in report.source_errors:
             click.echo(f"  source error: {source} [{reason}] {message}", err=True)
     statuses = {report.status for report in reports}

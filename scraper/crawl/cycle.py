@@ -68,6 +68,7 @@ class CrawlReport:
     counts: CrawlCounts
     source_errors: tuple[tuple[str, str, str], ...] = ()  # (source URL, reason, message)
     status: str = "done"  # done, partial (some sources or articles failed) or failed
+    retired: int = 0  # articles past the policy's max_age that this crawl did not re-check
 
     @property
     def duration(self) -> float:
@@ -88,6 +89,7 @@ class CrawlReport:
             "skipped": c.skipped,
             "errors": c.errors,
             "source_errors": len(self.source_errors),
+            "retired": self.retired,
             "duration": round(self.duration, 1),
         }
 
@@ -461,6 +463,7 @@ async def crawl_site(
     *,
     now: Callable[[], datetime] = utcnow,
     check_all: bool = False,
+    include_retired: bool = False,
     max_articles: int | None = None,
     concurrency: int = 16,
     executor: Executor | None = None,
@@ -472,6 +475,7 @@ async def crawl_site(
     tally = _Tally()
     source_errors: list[tuple[str, str, str]] = []
     status = "done"
+    retired = 0
     try:
         robots_sitemaps: list[str] = []
         if site.use_robots_sitemaps:
@@ -522,6 +526,11 @@ async def crawl_site(
             due = archive.live_articles(site.name)
         else:
             due = archive.due_articles(site.name, now(), limit=max_articles)
+        retired_rows = archive.retired_articles(site.name)
+        if include_retired:
+            due = [*due, *retired_rows]
+        else:
+            retired = len(retired_rows)
         checker = ArticleChecker(
             archive,
             fetcher,
@@ -579,7 +588,14 @@ async def crawl_site(
             # by the next writer (Archive.close_interrupted_crawls).
             log.error("cannot close crawl %s: %s", crawl_id, exc)
     return CrawlReport(
-        site.name, crawl_id, started, finished, counts, tuple(source_errors), status=status
+        site.name,
+        crawl_id,
+        started,
+        finished,
+        counts,
+        tuple(source_errors),
+        status=status,
+        retired=retired,
     )
 
 
