@@ -118,7 +118,7 @@ def assert_consistent(db_path: Path, *, may_be_new: bool = False) -> dict[str, i
         conn.close()
 
 
-def wait_for_captures(db_path: Path, more_than: int, timeout: float = 20) -> bool:
+def wait_for_captures(db_path: Path, more_than: int, timeout: float = 60) -> bool:
     """Poll the archive (as a reader, beside the writing crawl) until it holds more captures."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -129,8 +129,9 @@ def wait_for_captures(db_path: Path, more_than: int, timeout: float = 20) -> boo
                     return True
             finally:
                 conn.close()
-        except sqlite3.OperationalError:
-            pass  # the schema not there yet
+        except sqlite3.OperationalError as exc:
+            # The schema not there yet; a reader beside the writer never sees "locked".
+            assert "no such table" in str(exc), exc
         time.sleep(0.02)
     return False
 
