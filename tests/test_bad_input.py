@@ -366,6 +366,20 @@ def test_an_archive_in_a_read_only_folder(read_only_folder):
 # --------------------------------------------------------------------------- a running `run`
 
 
+def schema_committed(db: Path) -> bool:
+    """Whether the archive's schema is there (a new archive is made in one transaction)."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.OperationalError:
+        return False
+    try:
+        return conn.execute("select count(*) from sqlite_master").fetchone()[0] > 0
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def running_service(tmp_path) -> Iterator[tuple[subprocess.Popen[str], Path, Path]]:
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=1)
@@ -386,7 +400,7 @@ def running_service(tmp_path) -> Iterator[tuple[subprocess.Popen[str], Path, Pat
         )
         try:
             deadline = time.monotonic() + 20
-            while read_holder(db) is None:
+            while read_holder(db) is None or not schema_committed(db):
                 assert proc.poll() is None, proc.stderr.read()
                 assert time.monotonic() < deadline, "run never took the lock"
                 time.sleep(0.05)

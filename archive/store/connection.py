@@ -121,7 +121,10 @@ class Connection:
             )
         missing = CORE_TABLES - names
         if not names:
-            raise NotAnArchive(f"{self.path}: an empty database, not a newsarchive archive")
+            raise NotAnArchive(
+                f"{self.path}: an empty database (an archive not created yet, or not a "
+                "newsarchive archive)"
+            )
         if missing == CORE_TABLES:
             raise NotAnArchive(f"{self.path}: a SQLite database, but not a newsarchive archive")
         if missing:
