@@ -7,17 +7,15 @@ May import: :mod:`scraper.cli.app`, :mod:`scraper.crawl`, :mod:`archive`, :mod:`
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive.store import ArchiveError
 from scraper.cli.app import (
     article_of,
     cli,
@@ -28,14 +26,19 @@ from scraper.cli.app import (
     resolve_db_and_config,
     wait_option,
 )
-from scraper.config import Config, ConfigError, parse_duration
-from scraper.crawl.lock import LockError
+
+if TYPE_CHECKING:
+    from scraper.config import Config
+
+# The libraries behind these commands are imported inside them, so `--help` stays fast.
 
 
 def parse_since(value: str | None) -> datetime | None:
     """``2026-11-26``, ``2026-11-26T06:00`` (UTC unless an offset is given) or ``7d`` (ago)."""
     if value is None:
         return None
+    from scraper.config import ConfigError, parse_duration
+
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -113,7 +116,8 @@ def reextract(
     superseded_versions); a killed run continues where it stopped when started again. Site
     rules come from the config.
     """
-    from scraper.crawl.lock import ArchiveLock
+    from archive.store import ArchiveError
+    from scraper.crawl.lock import ArchiveLock, LockError
     from scraper.crawl.reextract import reextract as run_reextract
     from scraper.crawl.service import open_for_writing
 
@@ -192,7 +196,11 @@ def import_warc(
     extraction, versions, moves and lifecycle events. Truncated or malformed records are
     reported and skipped; a capture already in the archive is not added again.
     """
-    from scraper.crawl.lock import ArchiveLock
+    import asyncio
+
+    from archive.store import ArchiveError
+    from scraper.config import ConfigError
+    from scraper.crawl.lock import ArchiveLock, LockError
     from scraper.crawl.reextract import reextract as run_reextract
     from scraper.crawl.service import open_for_writing
     from scraper.crawl.warc_import import import_warcs
