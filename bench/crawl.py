@@ -61,6 +61,8 @@ def config_for(site: NewsSite, db: Path):
                     "feeds": [feed],
                     "include": ["/news/"],
                     "use_robots_sitemaps": False,
+                    # The real pages are a year old or more: keep them checked.
+                    "recheck": {"max_age": "3650d"},
                 }
                 for h, feed in enumerate(site.feeds())
             ],

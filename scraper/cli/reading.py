@@ -279,18 +279,19 @@ def changes(since: str, site: str | None, config_path: Path, db_path: Path | Non
 @click.option(
     "--all-versions",
     is_flag=True,
-    help="Every matching version, not just the newest match of each article.",
+    help="Search every version, not only the latest text of each article.",
 )
 @config_option
 @db_option
 def search(
     query: str, limit: int, all_versions: bool, config_path: Path, db_path: Path | None
 ) -> None:
-    """Full-text search over every version's title and text.
+    """Full-text search over each article's latest title and text (--all-versions: every
+    version).
 
     Every word must match, stemmed ("edit" finds "edited"); "quotes" make a phrase and
     word* matches by prefix. Other punctuation and FTS operators (AND, OR, NEAR) are plain
-    text. Each article is listed once, with its newest matching version.
+    text. Best matches first (BM25, among the 1,000 newest matches).
     """
     from archive.search import fts_query
 
