@@ -41,11 +41,13 @@ class Forget(Reads):
                 "(say so with --with-versions)"
             )
         with self._writing():
+            # Deltas first: a keyframe goes only once no remaining delta is based on it.
             pages = [
                 r[0]
                 for r in self.db.execute(
-                    "select distinct raw_page_id from captures where article_id = ? "
-                    "and raw_page_id is not null",
+                    "select distinct c.raw_page_id, p.base_id is null from captures c "
+                    "join raw_pages p on p.id = c.raw_page_id where c.article_id = ? "
+                    "order by 2, 1",
                     [article_id],
                 )
             ]
@@ -69,7 +71,9 @@ class Forget(Reads):
             removed = 0
             for page in pages:
                 in_use = self.db.execute(
-                    "select 1 from captures where raw_page_id = ? limit 1", [page]
+                    "select 1 from captures where raw_page_id = ? "
+                    "union all select 1 from raw_pages where base_id = ? limit 1",
+                    [page, page],
                 ).fetchone()
                 if not in_use:
                     self.db.execute("delete from raw_pages where id = ?", [page])
