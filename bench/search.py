@@ -287,7 +287,7 @@ def main() -> int:
 async def datasette_rows(path: Path, queries: dict[str, str], repeat: int) -> list:
     from urllib.parse import quote
 
-    from archive.datasette.plugin import make_datasette
+    from archive.datasette.serve import make_datasette
 
     ds = make_datasette(path)
     name = path.stem
