@@ -18,7 +18,7 @@ The package, one job a file: ``schema`` (migrations), ``connection`` (opening, c
 transaction helper), ``reads`` (named queries), ``writes`` (candidates, ``record``, renames and
 merges), ``crawls`` (crawl rows), ``forget`` (dropping an article), ``exports`` (streams for
 exports and WARC, import look-ups), ``rebuilds`` (re-extraction runs and an article's rebuild),
-``errors``. :class:`Archive` puts them together.
+``requests`` (work handed to the running service), ``errors``. :class:`Archive` puts them together.
 
 May import: :mod:`archive.models`, :mod:`archive.versions`, :mod:`archive.lifecycle`,
 :mod:`archive.diff` and its own modules; never :mod:`scraper`.
@@ -40,6 +40,7 @@ from archive.store.exports import Exports
 from archive.store.forget import ArticleHasVersions, Forget, Forgotten
 from archive.store.reads import as_row_id
 from archive.store.rebuilds import Rebuilds, Run
+from archive.store.requests import Requests
 from archive.store.schema import CORE_TABLES, migrations
 
 __all__ = [
@@ -60,5 +61,5 @@ __all__ = [
 ]
 
 
-class Archive(Rebuilds, Exports, Crawls, Forget):
+class Archive(Rebuilds, Exports, Crawls, Forget, Requests):
     """An open archive file. One ``Archive`` per process writes; any number may read."""

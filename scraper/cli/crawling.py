@@ -11,6 +11,7 @@ import sys
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -56,7 +57,9 @@ def archive_cmd(
     """Fetch, extract and store URLS now.
 
     Each URL gets a capture; a new version is stored only when the article's text or title
-    changed since the last one. Like `crawl`, it takes the archive's lock (one writer at a time).
+    changed since the last one. Like `crawl`, it takes the archive's lock (one writer at a
+    time); while `newsarchive run` holds it, the running service does the work and this
+    command waits for its answer.
     """
     import asyncio
 
@@ -72,31 +75,69 @@ def archive_cmd(
             normalized.append(urlmod.normalize_url(url))
         except urlmod.BadURL as exc:
             raise fail(exc) from exc
+    if _service_runs(db):
+        rows = _ask_service(db, "archive", {"urls": normalized, "site": site})
+        _print_archived(rows)
+        return
     try:
         results = asyncio.run(archive_urls(config, db, normalized, site=site, wait=wait))
     except (ArchiveError, LockError) as exc:
         raise fail(exc) from exc
     except DamagedArchive as exc:
         raise damaged(db, exc) from exc
-    failures = 0
     messages = _capture_errors(db, [r.recorded.capture_id for r in results if r.reason])
-    for result in results:
-        recorded, reason = result.recorded, result.reason
-        line = f"{recorded.outcome:<12} {result.url}"
-        if recorded.version:
-            line += f"  (version {recorded.version})"
-        if reason:
-            line += f"  [{reason}]"
-            failed = recorded.outcome in ("error", "gone", "skipped")
+    _print_archived(
+        [
+            {
+                "url": r.url,
+                "outcome": r.recorded.outcome,
+                "version": r.recorded.version,
+                "article_id": r.recorded.article_id,
+                "reason": r.reason,
+                "error": messages.get(r.recorded.capture_id),
+            }
+            for r in results
+        ]
+    )
+
+
+def _print_archived(rows: list[dict]) -> None:
+    """One line per URL; exit 1 when any failed."""
+    failures = 0
+    for row in rows:
+        line = f"{row['outcome']:<12} {row['url']}"
+        if row["version"]:
+            line += f"  (version {row['version']})"
+        if row["reason"]:
+            line += f"  [{row['reason']}]"
+            failed = row["outcome"] in ("error", "gone", "skipped")
             failures += failed
-            message = messages.get(recorded.capture_id)
-            if message:
-                line += f" {message}"
-            if failed and not recorded.version:
-                line += f"  (forget it with: newsarchive forget {recorded.article_id})"
+            if row.get("error"):
+                line += f" {row['error']}"
+            if failed and not row["version"]:
+                line += f"  (forget it with: newsarchive forget {row['article_id']})"
         click.echo(line)
     if failures:
         sys.exit(1)
+
+
+def _service_runs(db: Path) -> bool:
+    """Whether `newsarchive run` holds this archive (then it takes the work as a request)."""
+    from scraper.crawl.lock import read_holder
+
+    holder = read_holder(db)
+    return holder is not None and holder.command == "run"
+
+
+def _ask_service(db: Path, kind: str, payload: dict) -> Any:
+    from archive.store import ArchiveError
+    from scraper.crawl.requests import RequestFailed, ask_service
+
+    click.echo(f"newsarchive run holds {db}: handing the {kind} to it", err=True)
+    try:
+        return ask_service(db, kind, payload)
+    except (RequestFailed, ArchiveError) as exc:
+        raise fail(exc) from exc
 
 
 def _capture_errors(db: Path, capture_ids: list[int]) -> dict[int, str]:
@@ -210,6 +251,16 @@ def crawl(
     if not sites:
         raise click.ClickException(f"{config_path}: no [[sites]] to crawl")
     db = db_path or config.db_path
+    if _service_runs(db):
+        answers = _ask_service(
+            db, "crawl", {"sites": [s.name for s in sites], "check_all": check_all}
+        )
+        for answer in answers:
+            click.echo(answer["summary"])
+            for source, reason, message in answer["source_errors"]:
+                click.echo(f"  source error: {source} [{reason}] {message}", err=True)
+        _exit_for({answer["fields"]["status"] for answer in answers})
+        return
     show = sys.stderr.isatty() if progress is None else progress
     try:
         reports = asyncio.run(
@@ -243,7 +294,10 @@ def crawl(
             )
         for source, reason, message in report.source_errors:
             click.echo(f"  source error: {source} [{reason}] {message}", err=True)
-    statuses = {report.status for report in reports}
+    _exit_for({report.status for report in reports})
+
+
+def _exit_for(statuses: set[str]) -> None:
     if "failed" in statuses:
         sys.exit(EXIT_FAILED)
     if "partial" in statuses:

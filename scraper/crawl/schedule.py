@@ -536,9 +536,17 @@ async def run_service(
                 service.request_stop("max-crawls" if max_crawls == 0 else "no-sites")
             else:
                 scheduler.start()
+            requests = None
+            if hasattr(service.archive, "pending_requests"):
+                from scraper.crawl.requests import serve_requests
+
+                requests = asyncio.create_task(serve_requests(service, stop), name="requests")
             try:
                 await stop.wait()
             finally:
+                if requests is not None:
+                    requests.cancel()
+                    await asyncio.gather(requests, return_exceptions=True)
                 service.stopping = True
                 if service.stopped_by is None:
                     service.stopped_by = "stop-event"
