@@ -98,11 +98,18 @@ def extra_css_urls(database, datasette):
 
 
 @hookimpl
-def extra_template_vars(database, table, datasette):
-    """``na_feed_url``: the Atom feed the page announces (autodiscovery, see base.html)."""
-    if database and database in registry.archive_names(datasette):
-        return {"na_feed_url": feed_url(datasette, database)}
-    return {}
+def extra_template_vars(database, table, request, datasette):
+    """``na_feed_url``: the Atom feed the page announces (autodiscovery, see base.html); and
+    the words of a bounded table search for the search box (Datasette 1.0 does not pass a
+    filter's ``search`` on to the template)."""
+    if not database or database not in registry.archive_names(datasette):
+        return {}
+    extra: dict[str, str] = {"na_feed_url": feed_url(datasette, database)}
+    if table in _SEARCH_TABLES and request is not None:
+        words = request.args.get(_OWN_SEARCH_ARG)
+        if words:
+            extra["search"] = words
+    return extra
 
 
 @hookimpl

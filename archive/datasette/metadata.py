@@ -250,6 +250,18 @@ _VIEW_COLUMNS = {
     "title": "Headline.",
 }
 
+_REQUEST_COLUMNS = {
+    "id": "Request id.",
+    "kind": "archive (URLs now) or crawl (one cycle), asked while newsarchive run was running.",
+    "payload": "What was asked (URLs, sites), as JSON.",
+    "requested": "When the command asked.",
+    "status": "pending, running, done or failed.",
+    "started": "When the service took it.",
+    "answered": "When the service answered.",
+    "result": "The answer, as JSON.",
+    "error": "Why it failed.",
+}
+
 TABLES: dict[str, dict[str, Any]] = {
     "articles": {
         "title": "Articles",
@@ -311,6 +323,13 @@ TABLES: dict[str, dict[str, Any]] = {
         "sort_desc": "started",
         "facets": ["site", "status"],
         "columns": _CRAWL_COLUMNS,
+    },
+    "requests": {
+        "title": "Requests to the service",
+        "description": "Work that archive and crawl handed to the running service.",
+        "hidden": True,
+        "sort_desc": "id",
+        "columns": _REQUEST_COLUMNS,
     },
     "latest_versions": {
         "title": "Latest versions",

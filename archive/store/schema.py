@@ -269,28 +269,6 @@ def m006_wording(db: sqlite_utils.Database) -> None:
     )
 
 
-@migrations()
-def m007_requests(db: sqlite_utils.Database) -> None:
-    """Requests to the running service: ``archive`` and ``crawl`` while ``run`` holds the
-    archive hand their work to it here and wait for the answer."""
-    db.table("requests").create(
-        {
-            "id": int,
-            "kind": str,
-            "payload": str,
-            "requested": str,
-            "status": str,
-            "started": str,
-            "answered": str,
-            "result": str,
-            "error": str,
-        },
-        pk="id",
-        not_null={"kind", "payload", "requested", "status"},
-    )
-    db.table("requests").create_index(["status", "id"])
-
-
 def apply_migrations(db: sqlite_utils.Database) -> None:
     """Make or update the schema in one transaction (see the module docstring).
 
@@ -502,3 +480,25 @@ def m009_interop(db: sqlite_utils.Database) -> None:
         "create table superseded_versions as select *, 0 as superseded_by_run from versions where 0"
     )
     db.table("superseded_versions").create_index(["article_id", "superseded_by_run"])
+
+
+@migrations()
+def m010_requests(db: sqlite_utils.Database) -> None:
+    """Requests to the running service: ``archive`` and ``crawl`` while ``run`` holds the
+    archive hand their work to it here and wait for the answer."""
+    db.table("requests").create(
+        {
+            "id": int,
+            "kind": str,
+            "payload": str,
+            "requested": str,
+            "status": str,
+            "started": str,
+            "answered": str,
+            "result": str,
+            "error": str,
+        },
+        pk="id",
+        not_null={"kind", "payload", "requested", "status"},
+    )
+    db.table("requests").create_index(["status", "id"])
