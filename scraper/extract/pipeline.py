@@ -5,8 +5,8 @@ The steps, each in its own module:
 
     bounds check  ->  decode bytes  ->  parse (selectolax / Lexbor)
         ->  metadata.read_metadata   (before cleaning: JSON-LD lives in <script>)
-        ->  extract_dom.clean / choose   (site rule, body containers, density, fallback)
-        ->  extract_text.render      (prune boilerplate, paragraphs)
+        ->  container.clean / choose     (site rule, body containers, density, fallback)
+        ->  text.render              (prune boilerplate, paragraphs)
         ->  JSON-LD articleBody when the page's markup holds only a teaser
         ->  extract_state: the JSON state of a script-rendered page whose markup is a skeleton
 
