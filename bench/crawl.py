@@ -144,18 +144,34 @@ def run_newsarchive(options: SiteOptions, workers: int, profile: Path | None) ->
 
 
 def run_trafilatura(options: SiteOptions, threads: int) -> tuple:
+    import httpx
     import sqlite_utils
     import trafilatura
 
-    with NewsSite(options) as site, tempfile.TemporaryDirectory() as tmp:
+    # trafilatura.fetch_url refuses loopback addresses (its own SSRF guard), so the reference
+    # downloads with a plain pooled HTTP client in the same threads, as fetch_url would.
+    with (
+        NewsSite(options) as site,
+        tempfile.TemporaryDirectory() as tmp,
+        httpx.Client(timeout=30, limits=httpx.Limits(max_connections=threads)) as client,
+    ):
+
+        def download(url: str) -> str | None:
+            response = client.get(url)
+            return response.text if response.status_code == 200 else None
+
         db = sqlite_utils.Database(Path(tmp) / "t.db")
         urls = site.article_urls()
         t0, c0 = time.perf_counter(), time.process_time()
         with concurrent.futures.ThreadPoolExecutor(threads) as pool:
-            pages = list(pool.map(trafilatura.fetch_url, urls))
+            pages = list(pool.map(download, urls))
+        extracted = 0
         for url, page in zip(urls, pages, strict=True):
             text = trafilatura.extract(page, url=url) if page else None
+            extracted += bool(text)
             db["pages"].insert({"url": url, "text": text, "html": page}, alter=True)
+        if extracted < len(urls) * 0.9:
+            raise SystemExit(f"reference pipeline extracted only {extracted} of {len(urls)} pages")
         return (
             "trafilatura pipeline",
             len(urls),
