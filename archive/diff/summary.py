@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from archive.diff.algorithm import count_words, diff_versions, split_paragraphs
 from archive.diff.model import Diff, Op
@@ -28,18 +28,7 @@ ChangeKind = Literal[
     "live-update",
     "unchanged",
 ]
-CHANGE_KINDS: tuple[str, ...] = (
-    "first",
-    "typo",
-    "correction",
-    "wording",
-    "addition",
-    "removal",
-    "headline",
-    "rewrite",
-    "live-update",
-    "unchanged",
-)
+CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 
 
 @dataclass(frozen=True)
