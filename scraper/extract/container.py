@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from scraper.extract import rules as rules
-from scraper.extract.text import ELLIPSES, describe, link_density
+from scraper.extract.text import ELLIPSES, describe, inside_region, link_density
 
 _MIN_PARAGRAPH = 25
 _ESCAPED_MARKUP = re.compile(r"^<(?:img|picture|source|iframe|video|a|div|span|p)\b", re.I)
@@ -200,14 +200,7 @@ def _inside_boilerplate(node: LexborNode, seen: dict[int, bool]) -> bool:
 
 def _elsewhere(node: LexborNode) -> bool:
     """Is the node inside a comment thread or a block of other stories?"""
-    ancestor = node.parent
-    while ancestor is not None and ancestor.tag not in ("body", "html"):
-        attrs = ancestor.attributes
-        words = rules.role_words(attrs.get("class"), attrs.get("id"))
-        if words and rules.NEGATIVE.find_all(words) & rules.ELSEWHERE_WORDS:
-            return True
-        ancestor = ancestor.parent
-    return False
+    return inside_region(node, rules.ELSEWHERE_WORDS)
 
 
 def outermost(nodes: list[LexborNode]) -> list[LexborNode]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from selectolax.lexbor import LexborNode
 
 from scraper.extract import rules
-from scraper.extract.text import link_density
+from scraper.extract.text import inside_region, link_density
 
 MIN_POSTS = 3  # markup alone (no JSON-LD) must show this many timed posts
 _MIN_POST_TEXT = 40
@@ -81,14 +81,7 @@ def _has_live_marker(node: LexborNode, body: LexborNode) -> bool:
 
 
 def _in_thread(node: LexborNode) -> bool:
-    current = node.parent
-    while current is not None and current.tag not in ("body", "html"):
-        attrs = current.attributes
-        words = rules.role_words(attrs.get("class"), attrs.get("id"))
-        if words and rules.NEGATIVE.find_all(words) & rules.THREAD_WORDS:
-            return True
-        current = current.parent
-    return False
+    return inside_region(node, rules.THREAD_WORDS)
 
 
 def find_stream(body: LexborNode, declared: bool) -> Stream | None:

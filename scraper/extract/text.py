@@ -153,6 +153,19 @@ def link_density(node: LexborNode, text_len: int | None = None) -> float:
     return min(linked / text_len, 1.0)
 
 
+def inside_region(node: LexborNode, region_words: frozenset[str]) -> bool:
+    """Is *node* inside an ancestor whose class or id names one of *region_words* (a comment
+    thread, a block of other stories)? Only the boilerplate words of the names count."""
+    ancestor = node.parent
+    while ancestor is not None and ancestor.tag not in ("body", "html"):
+        attrs = ancestor.attributes
+        words = rules.role_words(attrs.get("class"), attrs.get("id"))
+        if words and rules.NEGATIVE.find_all(words) & region_words:
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
 def boilerplate_words(node: LexborNode, cls: str | None, ident: str | None) -> set[str]:
     """The boilerplate words of a class/id (empty when none, or when a container name
     also matches); an id that spells the element's own text ("how-to-share-a-file" on that
