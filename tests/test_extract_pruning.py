@@ -106,3 +106,30 @@ def test_headline_goes_but_later_h1_subheadings_stay() -> None:
     article = extract(page)
     assert article.title == "Library to close for repairs"
     assert article.text == "\n\n".join([P1, "What the engineers found", P2])
+
+
+def test_a_page_that_is_not_one_article_gives_its_whole_main_content() -> None:
+    # A service page: one small block matches a body rule (".post"), while most of the page's
+    # prose sits in sections no rule names. The small block alone would lose most of the page.
+    sections = "".join(
+        f"<section><h2>Service {i}</h2><p>We repair roofs, gutters and chimneys across the "
+        f"county, with a written quote within {i + 2} days and a ten-year guarantee on the "
+        "work, materials included, whatever the weather in the meantime.</p></section>"
+        for i in range(8)
+    )
+    page = (
+        "<html><body><nav><a href='/'>Home</a> <a href='/about'>About</a></nav>"
+        "<div class='post'><p>Our family business has served the valley since 1962, and many "
+        "of our customers have stayed with us for three generations, through every storm and "
+        "every winter; we still answer the phone ourselves, six days a week.</p></div>"
+        f"{sections}<footer><a href='/privacy'>Privacy</a></footer></body></html>"
+    )
+    article = extract(page)
+    assert article.method == "page"
+    assert "since 1962" in article.text
+    assert all(f"within {i + 2} days" in article.text for i in range(8))
+    assert "Privacy" not in article.text
+    report = explain(page)
+    assert report["method"] == "page"
+    assert "fifth" in report["why"]
+    assert sum(c["won"] for c in report["candidates"]) == 1

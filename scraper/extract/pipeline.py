@@ -37,7 +37,7 @@ from scraper.extract.live import LivePost
 from scraper.extract.metadata import Metadata, normalize_date, read_metadata
 from scraper.extract.text import Block, Discard, RenderOptions
 
-EXTRACTOR_VERSION = "1.1.0"
+EXTRACTOR_VERSION = "1.2.0"
 
 MAX_INPUT_CHARS = 16_000_000
 MAX_TAGS = 400_000
@@ -57,7 +57,8 @@ class Article:
     """One page's article. `text` is paragraphs separated by a blank line (headings, list
     items, quotes and table cells are paragraphs too); `method` names the rule that won:
     "site-rule", "article" (a body container), "density", "json-ld", "script-data" or
-    "fallback", or "live" (the stream of a live blog). `html` and `markdown` are filled only
+    "fallback", "page" (the whole page pruned: not one article with a clear container, such as
+    a forum thread or a product page), or "live" (the stream of a live blog). `html` and `markdown` are filled only
     when asked for (`with_html=True`); `encoding` only when the input was bytes.
 
     `kind` is "live" for a live blog (JSON-LD LiveBlogPosting, or a stream of timed posts in
@@ -316,6 +317,10 @@ def _run(
             winner.nodes, RenderOptions(title_words=title_words, prune=False)
         )
         method = "fallback"
+    if method in ("article", "density"):
+        blocks, method, winner = _widen_to_page(body, blocks, method, winner, options, notes)
+        if method == "page":
+            choice.considered.insert(0, winner)
     blocks, method = _prefer_jsonld_body(blocks, method, meta, notes)
     if sum(len(b.text) for b in blocks) < _SKELETON_CHARS:
         blocks, method = _prefer_state_body(page, blocks, method, notes)
@@ -352,6 +357,36 @@ def _run(
     )
 
 
+#: The chosen container gives less than this share of the pruned page's text: the page is not
+#: one article with a clear body (a forum thread, a product or service page, a listing), and
+#: the whole page pruned of boilerplate is its main content (trafilatura's fallback idea).
+WIDEN_BELOW = 0.2
+
+
+def _widen_to_page(
+    body: LexborNode,
+    blocks: list[Block],
+    method: str,
+    winner: extract_dom.Candidate,
+    options: RenderOptions,
+    notes: list[str],
+) -> tuple[list[Block], str, extract_dom.Candidate]:
+    """The whole body (pruned) instead of a container that holds a small part of its text."""
+    found = sum(len(b.text) for b in blocks)
+    # The body's raw text bounds what pruning keeps of it: most pages stop here, unrendered.
+    if found >= WIDEN_BELOW * len(body.text(strip=True)):
+        return blocks, method, winner
+    wide = extract_text.render([body], options)
+    wide_chars = sum(len(b.text) for b in wide)
+    if found >= WIDEN_BELOW * wide_chars:
+        return blocks, method, winner
+    notes.append(
+        f"the {method} container holds {found} of the page's {wide_chars} chars of text:"
+        " the whole body is the main content"
+    )
+    return wide, "page", extract_dom.Candidate([body], "page", "body", 0.0, wide_chars)
+
+
 def _why(
     choice: extract_dom.Choice, winner: extract_dom.Candidate, method: str, notes: list[str]
 ) -> str:
@@ -362,6 +397,7 @@ def _why(
         "site-rule": "the site's body_selector from config.toml matched",
         "live": "the page is a live blog: its stream of timed posts is the article",
         "fallback": "no container rule matched real text: the whole body",
+        "page": "the best container held under a fifth of the page's text: the whole body",
     }
     if method in reasons:
         return reasons[method]
