@@ -136,3 +136,151 @@ def test_normalize_date(raw: str, expected: str | None) -> None:
 )
 def test_date_written_in_a_byline(byline: str, expected: str) -> None:
     assert extract(_page("<title>Museum</title>", byline)).published == expected
+
+
+# --- titles ------------------------------------------------------------------------------
+
+
+def test_the_one_headline_beats_a_title_rewritten_for_search() -> None:
+    # SEO plugins rewrite <title> and og:title; the reader sees the page's single <h1>.
+    head = (
+        "<title>Museum Renovation Costs For 2026 - Porto Daily</title>"
+        '<meta property="og:title" content="Museum Renovation Costs For 2026 - Porto Daily">'
+        '<meta property="og:site_name" content="Porto Daily">'
+    )
+    body = "<header><h1>What the museum renovation really cost the city</h1></header>"
+    assert extract(_page(head, body)).title == "What the museum renovation really cost the city"
+
+
+def test_a_lone_h1_about_something_else_is_not_the_headline() -> None:
+    head = "<title>Museum reopens after renovation | Porto Daily</title>"
+    body = "<aside><h1>A message from our editor-in-chief:</h1></aside>"
+    assert extract(_page(head, body)).title == "Museum reopens after renovation"
+
+
+def test_headline_line_breaks_and_entities_escaped_twice() -> None:
+    head = "<title>Weekend Coding Agent &amp; Friends | Focus</title>"
+    body = "<h1>WEEKEND<br>CODING AGENT &amp;#x26; FRIENDS</h1>"
+    assert extract(_page(head, body)).title == "WEEKEND CODING AGENT & FRIENDS"
+
+
+def test_site_named_by_its_host_is_neither_headline_nor_title_prefix() -> None:
+    head = "<title>davidbau.com Vibe Coding</title>"
+    body = "<div><h1>davidbau.com</h1></div>"
+    page = _page(head, body)
+    assert extract(page, url="https://davidbau.com/archives/2025/12/16/x.html").title == (
+        "Vibe Coding"
+    )
+
+
+# --- dates -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("July 17, 2025", "2025-07-17"),
+        ("Dec 18, 2025", "2025-12-18"),
+        ("13/11/2025 09:21:40", "2025-11-13"),  # day first: only one reading is a date
+        ("11/13/2025", "2025-11-13"),  # month first
+        ("05/03/2024", None),  # March or May: left alone
+        ("2025.12.17", "2025-12-17"),
+    ],
+)
+def test_dates_written_out_in_words_or_figures(raw: str, expected: str | None) -> None:
+    assert normalize_date(raw) == expected
+
+
+def test_publication_date_meta_names_beyond_open_graph() -> None:
+    head = '<title>Museum</title><meta name="published" content="July 17, 2025">'
+    assert extract(_page(head)).published == "2025-07-17"
+    head = '<title>Museum</title><meta name="citation_publication_date" content="2021/03/09">'
+    assert extract(_page(head)).published == "2021-03-09"
+
+
+def test_dotted_date_in_the_dateline_under_the_headline() -> None:
+    body = "<h1>Museum reopens</h1><p><span>Essay - Published: 2025.12.17 | </span></p>"
+    assert extract(_page("<title>Museum reopens</title>", body)).published == "2025-12-17"
+
+
+def test_a_date_the_page_shows_beats_structured_data_written_in_words() -> None:
+    # schema.org dates are ISO 8601; "Nov 05, 2025" is a template's text (often the site's
+    # last rebuild), so the dateline under the headline wins. An ISO value still wins.
+    body = "<h1>Museum reopens</h1><p>January 31, 2024 · 4 min read</p>"
+    for declared, expected in (("Nov 05, 2025", "2024-01-31"), ("2025-11-05", "2025-11-05")):
+        head = "<title>Museum reopens</title>" + _ld(
+            {"@type": "BlogPosting", "headline": "Museum reopens", "datePublished": declared}
+        )
+        assert extract(_page(head, body)).published == expected
+    # With nothing visible, the written-out value is still better than nothing.
+    head = "<title>Museum</title>" + _ld({"@type": "Article", "datePublished": "Nov 05, 2025"})
+    assert extract(_page(head)).published == "2025-11-05"
+
+
+def test_time_elements_of_teasers_and_comments_are_not_the_articles() -> None:
+    body = (
+        '<ul class="related-cards"><li><a href="/b"><time datetime="2025-10-23">23 Oct</time>'
+        "Other story</a></li></ul>"
+        '<div class="comment"><time datetime="2025-12-01">1 Dec</time></div>'
+        '<p class="meta"><time datetime="2024-02-01T08:00:00+01:00">1 Feb 2024</time></p>'
+    )
+    assert extract(_page("<title>Museum</title>", body)).published == "2024-02-01T08:00:00+01:00"
+
+
+# --- bylines -----------------------------------------------------------------------------
+
+
+def _near_headline(after: str) -> str:
+    return _page("<title>Museum reopens</title>", f"<h1>Museum reopens</h1>{after}")
+
+
+def test_photo_credits_and_prose_are_not_bylines() -> None:
+    article = extract(
+        _near_headline(
+            "<figure><figcaption>Photo by Solen Feyissa on Unsplash</figcaption></figure>"
+            "<p>Officials said a study commissioned by Ana Lima in 2021 had warned about the"
+            " cost of the building, which the council approved anyway after a long debate.</p>"
+        )
+    )
+    assert article.authors == ()
+    article = extract(_near_headline("<p>Photo by Solen Feyissa</p><p>By Rui Costa</p>"))
+    assert article.authors == ("Rui Costa",)
+
+
+def test_a_byline_name_stops_at_the_end_of_its_block() -> None:
+    article = extract(
+        _near_headline("<div><p>Articles by Juliette</p><p>DevOps &amp; Cloud</p></div>")
+    )
+    assert article.authors == ("Juliette",)
+
+
+def test_reviewed_by_counts_only_when_no_writer_is_named() -> None:
+    reviewed = "<p>Reviewed by Justin Mese, Trial Attorney, on December 9, 2024.</p>"
+    assert extract(_near_headline(reviewed)).authors == ("Justin Mese",)
+    assert extract(_near_headline("<p>By Ana Lima</p>" + reviewed)).authors == ("Ana Lima",)
+
+
+def test_degrees_after_a_name_are_not_authors() -> None:
+    head = "<title>Museum</title>" + _ld(
+        {"@type": "Article", "author": {"@type": "Person", "name": "Jeffrey A. Slotnick, CPP, PSP"}}
+    )
+    assert extract(_page(head)).authors == ("Jeffrey A. Slotnick",)
+
+
+def test_a_later_article_object_names_the_writer_when_the_first_names_the_publisher() -> None:
+    head = (
+        '<meta property="og:site_name" content="USA TODAY">'
+        + _ld({"@type": "NewsArticle", "author": {"@type": "Person", "name": ", USA TODAY"}})
+        + _ld({"@type": "NewsArticle", "author": [{"name": "Brian Truitt"}]})
+    )
+    assert extract(_page(head)).authors == ("Brian Truitt",)
+
+
+def test_written_by_label_of_seo_plugins() -> None:
+    head = (
+        '<title>Museum</title><meta name="twitter:label1" content="Written by">'
+        '<meta name="twitter:data1" content="Ines Duarte">'
+        '<meta name="twitter:label2" content="Est. reading time">'
+        '<meta name="twitter:data2" content="4 minutes">'
+    )
+    assert extract(_page(head)).authors == ("Ines Duarte",)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -66,10 +66,53 @@ _DAY_MONTH_YEAR = re.compile(
     r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+(?P<year>(?:19|20)\d{2})",
     re.IGNORECASE,
 )
-_ISO_DAY = re.compile(r"\b(?:19|20)\d{2}-\d{2}-\d{2}\b")
+# Year first, with dashes, dots or slashes ("2025-12-17", "2025.12.17", "2025/12/17").
+_ISO_DAY = re.compile(r"\b((?:19|20)\d{2})([-./])(\d{1,2})\2(\d{1,2})\b")
+# Day and month in figures before the year ("13/11/2025", "11/13/2025", "13.11.2025").
+_NUMERIC_DAY = re.compile(r"\b(\d{1,2})([./-])(\d{1,2})\2((?:19|20)\d{2})\b")
+# <meta> names and properties that give the first publication, most specific first: Open
+# Graph, then the names CMSs, Dublin Core, citation and analytics tags use for the same fact.
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "article:published",
+    "article.published",
+    "article:published_date",
+    "published_time",
+    "datepublished",
+    "date_published",
+    "date-published",
+    "publication_date",
+    "publication-date",
+    "publish_date",
+    "publish-date",
+    "publishdate",
+    "pubdate",
+    "pub_date",
+    "published",
+    "citation_publication_date",
+    "citation_date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date.created",
+    "dcterms.created",
+    "datecreated",
+    "dateposted",
+    "date",
+    "dc.date",
+    "dcterms.date",
+    "sailthru.date",
+    "parsely-pub-date",
+)
 _DATE_HOLDERS = ".byline, .dateline, .date, .post-date, .entry-date, .published, .timestamp"
 _DATELINE_AFTER = 400
 _BYLINE_AFTER = 1_000
+# A byline is a short line of its own, not a sentence of the story: "By" opens it, or
+# follows a few words ("Words and pictures by") or a separator ("5 min read | By ...").
+_BYLINE_LINE = 160
+_BYLINE_LEAD_WORDS = 4
+_BYLINE_SEPARATORS = re.compile(r"[|·•—–]| - ")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "-comment"})
 _DATELINE_BEFORE = 200
@@ -128,27 +171,23 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
     references = tuple(
         html_lib.unescape(t) if "&" in t else t for t in (headline, og_title, html_title) if t
     )
-    title = _visible_headline(found["h1"], references, site_name)
+    title = _visible_headline(found["h1"], references, site_name, _host_name(url))
 
-    published = _first_date(
+    declared = (
         art.get("datePublished"),
-        meta.get("article:published_time"),
-        meta.get("og:article:published_time"),
-        meta.get("datepublished"),
-        meta.get("date"),
-        meta.get("pubdate"),
-        meta.get("publishdate"),
-        meta.get("publish-date"),
-        meta.get("dc.date.issued"),
-        meta.get("dc.date"),
-        meta.get("dcterms.created"),
-        meta.get("sailthru.date"),
-        meta.get("parsely-pub-date"),
+        *(meta.get(key) for key in _PUBLISHED_META),
         art.get("dateCreated"),
         page.get("datePublished"),
+    )
+    # schema.org and Open Graph dates are ISO 8601; one written out in words ("Nov 05, 2025")
+    # comes from a hand-made template (often the site's last rebuild), so a date the page
+    # shows beside its headline comes before it.
+    published = _first_date(
+        *(_machine_date(v) for v in declared),
         lambda: _time_element(tree, "datePublished"),
         lambda: _byline_date(tree),
         lambda: _dateline_near_headline(tree, found["h1"], title),
+        *declared,
         lambda: _url_date(url),
     )
     modified = _first_date(
@@ -164,27 +203,31 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
 
     # People first: an organisation named as the author (the publisher, a brand) is kept
     # only when no person is named anywhere, in structured data or in the visible byline.
+    # Sources in order of trust; the first that names a person who is not the publisher wins.
     ids = ld.get("ids", {})
-    organisations = _clean_authors(_names(art.get("author"), ids, organisations=True))
-    authors = _clean_authors(
-        _names(art.get("author"), ids)
-        or _split_authors(meta.get("author"))
-        or _split_authors(_non_url(meta.get("article:author")))
-        or _split_authors(meta.get("parsely-author"))
-        or _split_authors(meta.get("sailthru.author"))
-        or _byline_authors(tree)
-        or _byline_near_headline(found["h1"], title)
-    )
+    articles = ld.get("articles", [])
     publishers = {
         _letters(n) for n in (site_name, _name_of(art.get("publisher"), ids), _host_label(url)) if n
     }
-    people = tuple(a for a in authors if _letters(a) not in publishers)
-    if len(people) < len(authors):  # the publisher named as author: look for a person
-        organisations = organisations or tuple(a for a in authors if a not in people)
-        people = people or _clean_authors(
-            _byline_authors(tree) or _byline_near_headline(found["h1"], title)
-        )
-        people = tuple(a for a in people if _letters(a) not in publishers)
+    sources: list[Callable[[], tuple[str, ...]]] = [
+        *(lambda a=a: _names(a.get("author"), ids) for a in articles),
+        lambda: _split_authors(meta.get("author")),
+        lambda: _split_authors(_non_url(meta.get("article:author"))),
+        lambda: _split_authors(meta.get("parsely-author")),
+        lambda: _split_authors(meta.get("sailthru.author")),
+        lambda: _split_authors(meta.get("dc.creator")),
+        lambda: _split_authors(_labelled(meta, _WRITTEN_BY_LABELS)),
+        lambda: _byline_authors(tree),
+        lambda: _byline_near_headline(found["h1"], title),
+    ]
+    organisations = _clean_authors(_names(art.get("author"), ids, organisations=True))
+    people: tuple[str, ...] = ()
+    for source in sources:
+        named = _clean_authors(source())
+        people = tuple(a for a in named if _letters(a) not in publishers)
+        organisations = organisations or tuple(a for a in named if a not in people)
+        if people:
+            break
     authors = people or organisations
 
     canonical = _attr(found["link"][0], "href") if found["link"] else None
@@ -287,6 +330,19 @@ def _meta_tags(nodes: list[LexborNode]) -> _MetaTags:
     return tags
 
 
+# twitter:labelN / twitter:dataN pairs (WordPress SEO plugins) that name the writer.
+_WRITTEN_BY_LABELS = frozenset({"written by", "author", "geschrieben von", "écrit par"})
+
+
+def _labelled(meta: _MetaTags, labels: frozenset[str]) -> str | None:
+    """The twitter:dataN whose twitter:labelN is one of `labels`."""
+    for n in range(1, 5):
+        label = meta.get(f"twitter:label{n}")
+        if label and label.casefold().strip(" :") in labels:
+            return meta.get(f"twitter:data{n}")
+    return None
+
+
 # --- JSON-LD -----------------------------------------------------------------------------
 
 
@@ -330,8 +386,9 @@ def _jsonld_article(scripts: list[LexborNode]) -> dict[str, Any]:
         if isinstance(ident, str):
             found["ids"].setdefault(ident, obj)
         kinds = _types(obj)
-        if "article" not in found and kinds & _ARTICLE_TYPES:
-            found["article"] = obj
+        if kinds & _ARTICLE_TYPES:
+            found.setdefault("article", obj)
+            found.setdefault("articles", []).append(obj)
         elif "page" not in found and kinds & _PAGE_TYPES:
             found["page"] = obj
     return found
@@ -397,19 +454,25 @@ def _norm_words(text: str) -> list[str]:
 
 
 def _visible_headline(
-    h1_nodes: list[LexborNode], references: tuple[str, ...], site_name: str | None
+    h1_nodes: list[LexborNode],
+    references: tuple[str, ...],
+    site_name: str | None,
+    host: str | None = None,
 ) -> str | None:
-    """The on-page headline: the <h1> that agrees with the page's declared titles."""
+    """The on-page headline: the <h1> that agrees with the page's declared titles, else the
+    page's one headline <h1> when it is about the same thing, else a declared title."""
     # The site's name is no evidence: an <h1> holding only the blog's name agrees with a
-    # "Blog name: Post title" <title> word for word, yet it is not the headline.
+    # "Blog name: Post title" <title> word for word, yet it is not the headline. The host
+    # ("davidbau.com") is a site name too when the page declares none.
     site_words = set(_norm_words(site_name)) if site_name else set()
+    brand = site_words | (set(_norm_words(host)) if host else set())
     ref_words = [set(_norm_words(r)) - site_words for r in references]
     best: tuple[float, str] | None = None
-    h1s = [_squash(node.text()) for node in h1_nodes[:20]]
-    h1s = [h for h in h1s if h]
+    h1s = [_unescape(_heading_text(node)) for node in h1_nodes[:20]]
+    h1s = [h for h in h1s if h and not (brand and set(_norm_words(h)) <= brand)]
     for text in h1s:
         words = _norm_words(text)
-        if not words or (site_words and set(words) <= site_words):
+        if not words:
             continue
         for ref in ref_words:
             if not ref:
@@ -421,17 +484,117 @@ def _visible_headline(
                 best = (total, text)
     if best:
         return best[1]
+    lone = _lone_headline(h1s, ref_words)
+    if lone:
+        return lone
     for declared in references:
-        cleaned = _strip_site_suffix(declared, site_name)
+        cleaned = _strip_site_suffix(declared, site_name or host)
         if cleaned:
             return cleaned
     return h1s[0] if h1s else None
+
+
+# Words too common to show that two titles are about the same thing.
+_TITLE_STOP_WORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "from",
+        "by",
+        "at",
+        "is",
+        "are",
+        "was",
+        "be",
+        "how",
+        "what",
+        "why",
+        "when",
+        "who",
+        "your",
+        "you",
+        "our",
+        "we",
+        "its",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "best",
+        "top",
+        "new",
+        "guide",
+        "vs",
+        "more",
+        "about",
+        "into",
+    ]
+)
+
+
+def _lone_headline(h1s: list[str], ref_words: list[set[str]]) -> str | None:
+    """The page's single <h1> when the declared titles were rewritten for search results or
+    sharing ("Top 10 trends to watch" on the page, "Trends for 2026 - Site" in <title>): the
+    reader sees the <h1>. It must share a content word with a declared title (a lone <h1>
+    that is a promotion or a newsletter box shares none) and read like a headline."""
+    if len(set(h1s)) != 1:
+        return None
+    text = h1s[0]
+    words = _norm_words(text)
+    if not 2 <= len(words) <= 30:
+        return None
+    content = {w for w in words if len(w) > 2 and w not in _TITLE_STOP_WORDS}
+    refs = [r for r in ref_words if r]
+    if refs and not any(content & r for r in refs):
+        return None
+    return text
+
+
+_BREAKS = frozenset({"br", "div", "p", "li", "hr"})
+
+
+def _heading_text(node: LexborNode) -> str:
+    """A heading's text with a space where a line break or block splits it ("WEEKEND<br>CODING"
+    reads "WEEKEND CODING", not "WEEKENDCODING"); inline markup joins as written."""
+    pieces: list[str] = []
+    for item in node.traverse(include_text=True):
+        if item.tag == "-text":
+            parent = item.parent
+            if parent is None or parent.tag not in _INVISIBLE_TAGS:
+                pieces.append(item.text_content or "")
+        elif item.tag in _BREAKS:
+            pieces.append(" ")
+    return _squash("".join(pieces))
+
+
+def _unescape(text: str) -> str:
+    """Entities escaped twice by the CMS ("&amp;#x26;" in the source reads "&#x26;")."""
+    return html_lib.unescape(text) if "&" in text and ";" in text else text
 
 
 def _strip_site_suffix(title: str, site_name: str | None) -> str:
     title = _squash(title)
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
+        # "davidbau.com Vibe Coding": the site's name written before or after the headline
+        # with no separator at all.
+        name = _squash(site_name).casefold() if site_name else ""
+        folded = title.casefold()
+        if name and folded != name:
+            if folded.startswith(name + " "):
+                return title[len(name) :].strip()
+            if folded.endswith(" " + name):
+                return title[: -len(name)].strip()
         return title
     site_words = set(_norm_words(site_name)) if site_name else set()
     kept = [p for p in parts if not site_words or set(_norm_words(p)) - site_words]
@@ -442,62 +605,91 @@ def _strip_site_suffix(title: str, site_name: str | None) -> str:
 
 
 def _time_element(tree: LexborHTMLParser, prop: str) -> str | None:
-    node = tree.css_first(f'[itemprop="{prop}"]')
-    if node is not None:
+    """A microdata date (`itemprop=datePublished`), else the first `<time pubdate>` or
+    `<time datetime>` that belongs to the article, not to a teaser of another story or a
+    comment (a list of related stories puts a dated <time> in every card)."""
+    for node in tree.css(f'[itemprop="{prop}"]')[:5]:
+        if _elsewhere(node):
+            continue
         value = node.attributes.get("datetime") or node.attributes.get("content")
+        value = value or _squash(node.text())
         if value:
             return value
-        text = _squash(node.text())
-        if text:
-            return text
     if prop == "datePublished":
-        for node in tree.css("time[datetime]")[:3]:
-            parent_text = " ".join(
-                filter(None, (node.attributes.get("class"), node.attributes.get("pubdate")))
-            )
-            if "comment" in parent_text.lower():
-                continue
+        timed = tree.css("time[pubdate]") + tree.css("time[datetime]")
+        for node in timed[:8]:
             value = node.attributes.get("datetime")
-            if value:
+            if value and not _elsewhere(node):
                 return value
     return None
+
+
+# Class and id words of blocks that date something other than the article.
+_ELSEWHERE = re.compile(
+    r"comment|related|teaser|card|recommend|promo|more-stories|read-next|sidebar", re.I
+)
+
+
+def _elsewhere(node: LexborNode) -> bool:
+    """Inside a link, navigation or an aside, or a block named for comments or other stories:
+    a date there is not the article's."""
+    current: LexborNode | None = node
+    for _ in range(8):
+        if current is None or current.tag in ("body", "html"):
+            return False
+        if current.tag in ("a", "nav", "aside"):
+            return True
+        attrs = current.attributes
+        names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"))))
+        if names and _ELSEWHERE.search(names):
+            return True
+        current = current.parent
+    return False
 
 
 def _byline_date(tree: LexborHTMLParser) -> str | None:
     """A date written out in a byline or dateline ("By Ana Lima | March 5, 2024")."""
     for node in tree.css(_DATE_HOLDERS)[:5]:
-        text = _squash(node.text())[:200]
-        match = _ISO_DAY.search(text)
-        if match:
-            return match.group(0)
-        match = _MONTH_DAY_YEAR.search(text) or _DAY_MONTH_YEAR.search(text)
-        if match:
-            parts = match.groupdict()
-            month = _MONTHS[parts["month"][:3].lower()]
-            return f"{parts['year']}-{month:02d}-{int(parts['day']):02d}"
+        found = _written_date(_squash(node.text())[:200])
+        if found:
+            return found
     return None
 
 
 def _written_date(text: str) -> str | None:
-    """The first date written out in a text: ISO, "March 5, 2024" or "5 March 2024"."""
+    """The first date written out in a text: "2024-03-05" (or with dots or slashes),
+    "March 5, 2024", "5 March 2024", or day and month in figures when only one reading is
+    a calendar date ("13/11/2025" is the 13th of November; "05/03/2024" is left alone)."""
     if not _YEAR.search(text):
         return None  # cheap: most texts beside a headline hold no year at all
     found = [
         m
-        for m in (_ISO_DAY.search(text), _MONTH_DAY_YEAR.search(text), _DAY_MONTH_YEAR.search(text))
+        for m in (
+            _ISO_DAY.search(text),
+            _MONTH_DAY_YEAR.search(text),
+            _DAY_MONTH_YEAR.search(text),
+            _NUMERIC_DAY.search(text),
+        )
         if m
     ]
-    if not found:
-        return None
-    match = min(found, key=lambda m: m.start())
-    if match.re is _ISO_DAY:
-        return match.group(0)
-    parts = match.groupdict()
-    month = _MONTHS[parts["month"][:3].lower()]
-    day = int(parts["day"])
-    if not 1 <= day <= 31:
-        return None
-    return f"{parts['year']}-{month:02d}-{day:02d}"
+    for match in sorted(found, key=lambda m: m.start()):
+        if match.re is _ISO_DAY:
+            year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
+        elif match.re is _NUMERIC_DAY:
+            first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
+            if first > 12 >= second:
+                day, month = first, second
+            elif second > 12 >= first:
+                day, month = second, first
+            else:
+                continue  # ambiguous: 05/03 is March in Lisbon and May in Boston
+        else:
+            parts = match.groupdict()
+            year, month = int(parts["year"]), _MONTHS[parts["month"][:3].lower()]
+            day = int(parts["day"])
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
 
 
 def _dateline_near_headline(
@@ -508,14 +700,17 @@ def _dateline_near_headline(
     if not h1_nodes:
         return None
     wanted = _squash(title) if title else None
-    headline = next((n for n in h1_nodes if wanted and _squash(n.text()) == wanted), h1_nodes[0])
+    headline = next(
+        (n for n in h1_nodes if wanted and _unescape(_heading_text(n)) == wanted), h1_nodes[0]
+    )
     after = _text_beside(headline, forward=True, limit=_DATELINE_AFTER)
     before = _text_beside(headline, forward=False, limit=_DATELINE_BEFORE)
     return _written_date(after) or _written_date(before[-_DATELINE_BEFORE:])
 
 
 def _text_beside(node: LexborNode, *, forward: bool, limit: int) -> str:
-    """About `limit` characters of visible text just after (or before) a node."""
+    """About `limit` characters of visible text just after (or before) a node, one line per
+    block: a name never runs on into the next block ("Ana Lima" / "Tech Writer")."""
     pieces: list[str] = []
     size = 0
     current: LexborNode | None = node
@@ -534,18 +729,25 @@ def _text_beside(node: LexborNode, *, forward: bool, limit: int) -> str:
         if sibling.tag == "-text":
             text = _squash(sibling.text_content)
         elif forward:
-            text = _squash(" ".join(_leading_texts(sibling, limit - size)))
+            text = _squash_lines("".join(_leading_texts(sibling, limit - size)))
         else:
-            text = _squash(sibling.text(separator=" "))
+            text = _squash_lines(sibling.text(separator="\n"))
         if text:
             pieces.append(text)
             size += len(text) + 1
-    return " ".join(pieces if forward else reversed(pieces))
+    return "\n".join(pieces if forward else reversed(pieces))
+
+
+# Elements that run inside a line of text; any other element starts a new line.
+_INLINE_TAGS = frozenset(
+    {"a", "span", "b", "strong", "em", "i", "u", "small", "time", "abbr", "font", "sup", "sub"}
+)
 
 
 def _leading_texts(node: LexborNode, limit: int) -> list[str]:
     """The first text nodes of a subtree, about `limit` characters (a sibling after the
-    headline may be the whole article: its full text would be copied for 400 characters)."""
+    headline may be the whole article: its full text would be copied for 400 characters),
+    each after a newline when it starts a block and a space when it runs on inline."""
     out: list[str] = []
     size = 0
     for item in node.traverse(include_text=True):
@@ -555,11 +757,17 @@ def _leading_texts(node: LexborNode, limit: int) -> list[str]:
         if parent is not None and parent.tag in _INVISIBLE_TAGS:
             continue
         text = item.text_content or ""
-        out.append(text)
+        inline = parent is not None and parent.tag in _INLINE_TAGS
+        out.append((" " if inline else "\n") + text)
         size += len(text)
         if size >= limit:
             break
     return out
+
+
+def _squash_lines(text: str) -> str:
+    lines = (" ".join(line.split()) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
 
 
 def _url_date(url: str | None) -> str | None:
@@ -590,8 +798,8 @@ _BYLINE_SELECTORS = (
 # "By Ana Lima", "Written by: Ana Lima and Rui Costa", "Posted by ana_l on ..."
 _BY_LINE = re.compile(
     r"(?:^|\s)(?:By|BY|by|(?i:written by|posted by|words by)|Author)\s*:?\s+"
-    r"(?P<names>[A-Z\w][\w.'’-]*(?:\s+(?:[\w.'’-]+)){0,3}"
-    r"(?:\s*(?:,|&|\band\b)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*)"
+    r"(?P<names>[A-Z\w][\w.'’-]*(?:[^\S\n]+(?:[\w.'’-]+)){0,3}"
+    r"(?:\s*(?:,|&|\band\b)\s*[A-Z][\w.'’-]+(?:[^\S\n]+[A-Z][\w.'’-]+){0,3})*)"
 )
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|van|von|de|der|den|da|di|du|la|le|del|bin|al)$")
 
@@ -626,34 +834,64 @@ _NOT_NAMES = frozenset(
 
 
 def _byline_near_headline(h1_nodes: list[LexborNode], title: str | None) -> tuple[str, ...]:
-    """A "By NAME" line just below (or above) the headline."""
+    """A "By NAME" line just below (or above) the headline. A "Reviewed by" or "Updated by"
+    name counts only when no line names the writer; a photo credit never does."""
     if not h1_nodes:
         return ()
     wanted = _squash(title) if title else None
-    headline = next((n for n in h1_nodes if wanted and _squash(n.text()) == wanted), h1_nodes[0])
+    headline = next(
+        (n for n in h1_nodes if wanted and _unescape(_heading_text(n)) == wanted), h1_nodes[0]
+    )
+    fallback: tuple[str, ...] = ()
     for text in (
         _text_beside(headline, forward=True, limit=_BYLINE_AFTER),
         _text_beside(headline, forward=False, limit=_DATELINE_BEFORE)[-_DATELINE_BEFORE:],
     ):
-        match = _BY_LINE.search(text)
-        if match:
-            names = []
-            for name in _split_authors(match.group("names")):
-                words = name.split()
-                # Stop at the first word that is not part of a name ("Ana Lima Published").
-                kept = []
-                for word in words:
-                    if not _NAME_WORD.match(word) or word.casefold() in _STOP_WORDS:
-                        break
-                    kept.append(word)
-                candidate = " ".join(kept)
-                if candidate and _looks_like_name(candidate):
-                    names.append(candidate)
-            if names:
-                return tuple(names)
-    return ()
+        for match in _BY_LINE.finditer(text):
+            before = text[max(0, match.start() - 40) : match.start() + 1].split()
+            credit = before[-1].casefold().strip(":") if before else ""
+            if credit in _CREDIT_WORDS:
+                continue  # "Photo by NAME": not the author
+            line_start = text.rfind("\n", 0, match.start() + 1) + 1
+            line_end = text.find("\n", match.end())
+            lead = _BYLINE_SEPARATORS.split(text[line_start : match.start() + 1])[-1]
+            if (line_end if line_end >= 0 else len(text)) - line_start > _BYLINE_LINE or len(
+                lead.split()
+            ) > _BYLINE_LEAD_WORDS:
+                continue  # "a study by Ana Lima found...": prose, not a byline
+            names = _names_in_byline(match.group("names"))
+            if names and credit in _SECONDARY_CREDITS:
+                fallback = fallback or names
+            elif names:
+                return names
+    return fallback
 
 
+def _names_in_byline(text: str) -> tuple[str, ...]:
+    names = []
+    for name in _split_authors(text):
+        # Stop at the first word that is not part of a name ("Ana Lima Published").
+        kept = []
+        for word in name.split():
+            if not _NAME_WORD.match(word) or word.casefold() in _STOP_WORDS:
+                break
+            kept.append(word)
+        candidate = " ".join(kept)
+        if candidate and _looks_like_name(candidate):
+            names.append(candidate)
+    return tuple(names)
+
+
+# Words before "by" that make the name someone other than the author: credits for the
+# pictures and sponsors, and (used only when nothing else names the writer) the editors.
+_CREDIT_WORDS = frozenset(
+    {"photo", "photos", "photograph", "photography", "image", "images", "picture", "video"}
+    | {"illustration", "graphic", "graphics", "artwork", "map", "courtesy", "credit"}
+    | {"sponsored", "presented", "powered", "supported", "designed", "made", "hosted"}
+)
+_SECONDARY_CREDITS = frozenset(
+    {"reviewed", "edited", "updated", "fact-checked", "checked", "translated", "produced"}
+)
 _STOP_WORDS = frozenset(
     {"published", "updated", "posted", "on", "in", "at", "last", "reviewed", "edited", "and"}
 )
@@ -707,6 +945,16 @@ def _letters(value: str) -> str:
     return "".join(ch for ch in value.casefold() if ch.isalnum())
 
 
+def _host_name(url: str | None) -> str | None:
+    """The host without "www." ("davidbau.com"): a personal site's name is often just that."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.") or None
+
+
 def _host_label(url: str | None) -> str | None:
     """The site's own name in its host ("usatoday" in www.usatoday.com)."""
     if not url:
@@ -733,14 +981,23 @@ def _is_role(name: str) -> bool:
     return any(w in _ROLE_WORDS or w + "." in _ROLE_WORDS for w in words) and len(words) <= 6
 
 
+# Degrees and certifications written after a name: "MD", "PSP", "Ph.D.", "E-RYT".
+_CREDENTIAL = re.compile(r"^(?:[A-Z]{2,6}(?:-[A-Z]{2,6})?|(?:[A-Z][a-z]?\.){1,3})$")
+
+
+def _is_credentials(name: str) -> bool:
+    words = name.split()
+    return bool(words) and len(words) <= 3 and all(_CREDENTIAL.match(w) for w in words)
+
+
 def _clean_authors(names: Iterable[str]) -> tuple[str, ...]:
     kept: list[str] = []
     for name in names:
         name = _BY_PREFIX.sub("", name).strip(" ,;|-–—")
         if not name or "@" in name or "://" in name or len(name) > 80:
             continue
-        if kept and _is_role(name):
-            continue  # "Ana Lima, Senior Editor": the title is not a second author
+        if kept and (_is_role(name) or _is_credentials(name)):
+            continue  # "Ana Lima, Senior Editor", "Ana Lima, MD, PSP": not a second author
         if len(name.split()) > 6 or any(ch.isdigit() for ch in name):
             continue
         kept.append(name)
@@ -758,8 +1015,16 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def normalize_date(value: str | None) -> str | None:
-    """ISO 8601 for a date found in a page; with its offset when the page gives one."""
+def _machine_date(value: Any) -> str | None:
+    """A date written for machines (ISO 8601, RFC 2822), not one written out in words."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, str)), None)
+    return normalize_date(value, written=False) if isinstance(value, str) else None
+
+
+def normalize_date(value: str | None, *, written: bool = True) -> str | None:
+    """ISO 8601 for a date found in a page; with its offset when the page gives one.
+    With `written`, dates written out in words or figures ("July 17, 2025") are read too."""
     if not value:
         return None
     value = value.strip()
@@ -786,7 +1051,9 @@ def normalize_date(value: str | None) -> str | None:
         try:
             parsed = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
-            return None
+            # Written out ("July 17, 2025", "Dec 18, 2025", "13/11/2025 09:21"): the
+            # calendar date alone, as the page writes it.
+            return _written_date(value) if written else None
     if not 1990 <= parsed.year <= 2100:
         return None
     if ":" not in candidate and parsed.tzinfo is None and not parsed.hour and not parsed.minute:
