@@ -3,11 +3,12 @@ out, and ``crawl --retired`` re-checks them."""
 
 from __future__ import annotations
 
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
 from test_crawl import PARAS, article_page
-from test_crawl_truth import rss, write_config
+from test_crawl_truth import NEWSARCHIVE, rss, write_config
 
 from archive.store import Archive
 from scraper.cli import cli
@@ -56,3 +57,30 @@ def test_retired_articles_are_reported_and_rechecked_on_request(page_server, tmp
         retired = archive.retired_articles("gazette")
         assert [r["url"] for r in retired] == [f"{server.base}/news/old/"]
         assert retired[0]["capture_count"] == 2
+
+
+def test_run_reports_the_retired_articles_it_skips(page_server, tmp_path):
+    """``run`` says it too: ``retired=N`` on each crawl line, and once the hint."""
+    server = page_server
+    old = datetime.now(UTC) - timedelta(days=120)
+    server.html("/news/old/", article_page("An old story", PARAS, published=old))
+    server.pages["/feed.xml"] = (
+        200,
+        {"Content-Type": "application/rss+xml"},
+        rss(server.base, ["/news/old/"]),
+    )
+    config = write_config(tmp_path, [f"{server.base}/feed.xml"], [server.host_port])
+    assert invoke(config).exit_code == 0  # archived once, retired from then on
+    result = subprocess.run(
+        [*NEWSARCHIVE, "run", "--config", str(config), "--max-crawls", "1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    [line] = [x for x in lines if "newsarchive.run crawl site=gazette" in x]
+    assert "retired=1" in line
+    [hint] = [x for x in lines if "retired articles not re-checked" in x]
+    assert "site=gazette retired=1 max_age=90d" in hint and "crawl --retired" in hint
+    assert sum(1 for p, _ in server.requests if p == "/news/old/") == 1  # not re-checked

@@ -1019,3 +1019,41 @@ async def test_jobs_run_on_the_loop_thread_even_for_a_plain_function(db_path: Pa
         await asyncio.sleep(0)
     assert sorted(name for name, _ in seen) == ["site0", "site1"]
     assert {ident for _, ident in seen} == {threading.get_ident()}
+
+
+async def test_the_service_says_retired_articles_once_per_change(
+    db_path: Path, log: tuple[logging.Logger, ListHandler]
+) -> None:
+    logger, handler = log
+    config = make_config(db_path, {"every": "30m"})
+    figures = iter([0, 3, 3, 4])
+
+    class Retiring:
+        def __init__(self) -> None:
+            self.crawl_id, self.fetched, self.new_versions = 1, 0, 0
+            self.retired = next(figures)
+
+    async def crawl(site: Any, archive: Any, fetcher: Any, **kw: Any) -> Retiring:
+        return Retiring()
+
+    await asyncio.wait_for(
+        run_service(
+            config,
+            archive_factory=FakeArchive,
+            fetcher_factory=FakeFetcher,
+            crawl=crawl,
+            max_crawls=4,
+            interval_override=timedelta(seconds=0.05),
+            log=logger,
+        ),
+        timeout=20,
+    )
+    crawls = [line for line in handler.lines if line.startswith("crawl site=")]
+    assert ["retired=" in line for line in crawls] == [False, True, True, True]
+    assert "retired=4 " in crawls[3]
+    hints = [line for line in handler.lines if line.startswith("retired articles")]
+    assert hints == [
+        f"retired articles not re-checked site=site0 retired={n} max_age=90d "
+        'hint="newsarchive crawl --retired re-checks them"'
+        for n in (3, 4)
+    ]

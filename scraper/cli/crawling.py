@@ -328,7 +328,8 @@ def run(
     """Run as a service: crawl every site on its schedule until stopped (Ctrl-C / SIGTERM).
 
     One job per site (interval or cron from config.toml); crawls of different sites overlap,
-    politeness per host still holds. Logs one summary line per crawl. Holds a lock on the
+    politeness per host still holds. Logs one summary line per crawl (retired=N when articles
+    older than the policy's max_age were left out: `crawl --retired` re-checks them). Holds a lock on the
     archive: a second `run` on the same file is refused.
     """
     import asyncio

@@ -267,6 +267,9 @@ def crawl_fields(
             value = _figure(report, name)
             if value is not None:
                 fields[name] = value
+        retired = getattr(report, "retired", 0)
+        if isinstance(retired, int) and retired > 0:  # quiet while there is nothing to say
+            fields["retired"] = retired
     fields["duration"] = f"{duration:.2f}s"
     return fields
 
@@ -307,6 +310,7 @@ class _Service:
         self.ended = 0
         self.inflight: set[asyncio.Task[None]] = set()
         self.outcomes: list[CrawlOutcome] = []
+        self.retired: dict[str, int] = {}  # site -> retired articles last said in the log
         self.fatal: ArchiveReplaced | None = None  # ends the service; run_service raises it
         settings = getattr(config, "crawl", None)
         self.crawl_options = {
@@ -381,9 +385,30 @@ class _Service:
                 )
             else:
                 logs.event(self.log, logging.INFO, "crawl", **fields)
+            self._say_retired(site, report)
             self.ended += 1
             if self.max_crawls is not None and self.ended >= self.max_crawls:
                 self.request_stop("max-crawls")
+
+    def _say_retired(self, site: Any, report: object | None) -> None:
+        """Say once (and again whenever the figure changes) how many retired articles the
+        site's crawls leave out and how to re-check them; each crawl line carries the figure."""
+        retired = getattr(report, "retired", None)
+        if not isinstance(retired, int) or self.retired.get(site.name, 0) == retired:
+            return
+        self.retired[site.name] = retired
+        if retired:
+            policy = getattr(site, "policy", None)
+            max_age = getattr(policy, "max_age", None)
+            logs.event(
+                self.log,
+                logging.INFO,
+                "retired articles not re-checked",
+                site=site.name,
+                retired=retired,
+                max_age=f"{max_age.days}d" if max_age is not None else "-",
+                hint="newsarchive crawl --retired re-checks them",
+            )
 
     async def stop_crawls(self, grace: float) -> None:
         """Let the crawls in flight finish within *grace* seconds, then cancel the rest."""
