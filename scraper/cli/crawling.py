@@ -329,8 +329,8 @@ def run(
 
     One job per site (interval or cron from config.toml); crawls of different sites overlap,
     politeness per host still holds. Logs one summary line per crawl (retired=N when articles
-    older than the policy's max_age were left out: `crawl --retired` re-checks them). Holds a lock on the
-    archive: a second `run` on the same file is refused.
+    older than the policy's max_age were left out: `crawl --retired` re-checks them). Holds a
+    lock on the archive: a second `run` on the same file is refused.
     """
     import asyncio
 
