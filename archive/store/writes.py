@@ -43,6 +43,22 @@ def _same_story(old_title: str, old_text: str, new_title: str, new_text: str) ->
     return bool(old and new) and len(old & new) >= 0.5 * min(len(old), len(new))
 
 
+_SHINGLE = 4  # words
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(text.casefold())
+    return {tuple(words[i : i + _SHINGLE]) for i in range(max(1, len(words) - _SHINGLE + 1))}
+
+
+def _same_text(old_text: str, new_text: str) -> bool:
+    """Whether two pages tell one story by their text: half of the shorter one's runs of four
+    words are in the other. The headline alone is not enough (the pages of a paginated article
+    share one) and neither is the vocabulary (two pages of one site share most common words)."""
+    old, new = _shingles(old_text), _shingles(new_text)
+    return bool(old and new) and len(old & new) >= 0.5 * min(len(old), len(new))
+
+
 def _headers_json(headers: tuple[tuple[str, str], ...]) -> str | None:
     return json.dumps([list(h) for h in headers]) if headers else None
 
@@ -122,7 +138,10 @@ class Writes(Reads):
         The older article takes *url* as its new address (one history, its old URL kept as an
         alias, a ``moved`` event), absorbing whatever the crawl stored under *url* before. A
         site reusing ids for different stories must not merge them, so the join also needs the
-        content to agree: the same headline, or half the words of its latest version.
+        content to agree: the same headline, or half the words of its latest version. An older
+        article with no version yet (discovered, never fetched, or only failed fetches) has no
+        content to compare and none to mix up: it joins when the key is held by no third
+        article (an id several stories share is no identity).
         """
         with self._writing():
             current = self.find_article(url)
@@ -154,11 +173,62 @@ class Writes(Reads):
                     "order by version desc limit 1",
                     [owner_id],
                 )
-                if latest is None or not _same_story(latest["title"], latest["text"], title, text):
+                if latest is None:
+                    if self._key_holders(site, wanted, owner_id, current) > 0:
+                        continue
+                elif not _same_story(latest["title"], latest["text"], title, text):
                     continue
                 self.rename_article(owner_id, url, kind="identity", at=at)
                 break
         return url
+
+    def _key_holders(
+        self, site: str, keys: list[str], owner_id: int, current: dict[str, Any] | None
+    ) -> int:
+        """How many articles other than *owner_id* and *current* hold one of *keys*."""
+        marks = ",".join("?" * len(keys))
+        mine = [owner_id, current["id"] if current else owner_id]
+        row = self.db.execute(
+            f"select count(distinct article_id) from article_keys where site = ? "
+            f"and key in ({marks}) and article_id not in (?, ?)",
+            [site, *keys, *mine],
+        ).fetchone()
+        return int(row[0])
+
+    def join_by_canonical(
+        self, url: str, target: str, text: str, at: datetime, *, known_only: bool = False
+    ) -> str:
+        """The page at *url* names *target* as its address (``<link rel=canonical>`` or
+        ``og:url``); returns the URL to record under.
+
+        The article at *url* takes *target* as its URL, its own kept as an alias. When that
+        article was archived at *url* before (it has a version), the page moved: a ``moved``
+        event, whichever URL the crawl saw first (an article the crawl already stored at
+        *target* is absorbed: one history). A first sight of an alias (an AMP page, a print
+        view) joins without an event.
+
+        A canonical is the site's statement about a page, and sites get it wrong, so two
+        archived articles are joined only when their texts tell the same story
+        (:func:`_same_text`): a canonical that many different pages share (paginated pages
+        pointing at the first, a template pointing every page at one story) joins none of
+        them. With *known_only* (the crawl passes it when *target* is an ancestor of *url*'s
+        path: a section, or the article of an AMP page) only an article the archive already
+        holds is joined, never a URL the crawl has not met as an article.
+        """
+        with self._writing():
+            article = self.find_article(url)
+            if article is None or target == url:
+                return url
+            owner = self.find_article(target)
+            if owner is None and known_only:
+                return url
+            if owner is not None and owner["id"] != article["id"]:
+                latest = self._latest_version(owner["id"])
+                if latest is not None and not _same_text(latest["text"], text):
+                    return url
+            moved = article["version_count"] > 0 and article["url"] != target
+            kept = self.rename_article(article["id"], target, kind="canonical", at=at, moved=moved)
+            return self.article(kept)["url"]
 
     def _note_modified(self, article: dict[str, Any], modified: str, now: datetime) -> None:
         """A feed or sitemap says the article was modified at *modified* (ISO 8601).
@@ -188,13 +258,17 @@ class Writes(Reads):
         kind: str,
         at: datetime,
         capture_id: int | None = None,
+        moved: bool | None = None,
     ) -> int:
         """Give the article a new canonical URL (a permanent redirect, a canonical link).
 
         The old URL stays as an alias, so history is kept under one article. When another
         article already owns *new_url*, the two are merged if this one has no versions yet;
-        returns the id of the article that now owns *new_url*.
+        returns the id of the article that now owns *new_url*. A ``moved`` event is written
+        when *moved* (by default for the kinds ``redirect`` and ``identity``).
         """
+        if moved is None:
+            moved = kind in ("redirect", "identity")
         with self._writing():
             article = self.article(article_id)
             old_url = article["url"]
@@ -205,13 +279,15 @@ class Writes(Reads):
                 if article["version_count"] == 0:
                     self._merge(article_id, owner["id"])
                     self._alias(old_url, owner["id"], kind)
+                    if moved and kind == "identity":  # a known article, never archived
+                        self._event(owner["id"], at, "moved", f"{old_url} -> {new_url}", capture_id)
                     return owner["id"]
                 # Discovery found the new URL before the redirect was seen: one history.
                 self._absorb(article_id, owner["id"])
             self.db.table("article_urls").delete_where("url = ?", [new_url])
             self.db.table("articles").update(article_id, {"url": new_url})
             self._alias(old_url, article_id, kind)
-            if kind in ("redirect", "identity"):
+            if moved:
                 self._event(article_id, at, "moved", f"{old_url} -> {new_url}", capture_id)
             return article_id
 

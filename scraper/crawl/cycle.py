@@ -376,7 +376,9 @@ class ArticleChecker:
                         raw=result.body,
                     )
                 ), "extract-failed"
-            url = self._follow_canonical(url, extracted.canonical_url, result.fetched_at)
+            url = self._follow_canonical(
+                url, extracted.canonical_url, extracted.text, result.fetched_at
+            )
             keys = identity.page_keys(result.text, url)
             url = self.archive.join_by_identity(
                 url, site, keys, extracted.title, extracted.text, result.fetched_at
@@ -404,8 +406,17 @@ class ArticleChecker:
             self.archive.rename_article(article["id"], moved_to, kind="redirect", at=at)
         return moved_to
 
-    def _follow_canonical(self, url: str, canonical: str | None, at: datetime) -> str:
-        """Merge an alias into the article its ``<link rel=canonical>`` names (same host)."""
+    def _follow_canonical(self, url: str, canonical: str | None, text: str, at: datetime) -> str:
+        """Join the article at *url* to the address its page names (``<link rel=canonical>``,
+        else ``og:url``): an alias merged, or a move (:meth:`Archive.join_by_canonical`).
+
+        The rule against false joins: the named address must be an article page of the same
+        site, so never its home, a listing page or a URL outside the site's article rules (a
+        site that points every page at its home or a section names no article); an ancestor
+        of the page's own path (``/world/`` for ``/world/2026/story/``, or the article of an
+        AMP page ``/story/amp/``) only when the archive already holds it as an article; and
+        two archived articles only when their texts tell the same story.
+        """
         if not canonical:
             return url
         try:
@@ -414,17 +425,14 @@ class ArticleChecker:
             return url
         if canonical == url or urlmod.host_of(canonical) != urlmod.host_of(url):
             return url
-        # Some sites point every page's canonical link at the home or a section page; an
-        # article is never merged into one of those, nor into a URL the site's rules exclude.
-        if urlsplit(canonical).path.strip("/") == "" or canonical in self.listing_pages:
+        path = urlsplit(canonical).path
+        if path.strip("/") == "" or canonical in self.listing_pages:
             return url
         if self.matches is not None and not self.matches(canonical):
             return url
-        article = self.archive.find_article(url)
-        if article is None:
-            return url
-        owner = self.archive.rename_article(article["id"], canonical, kind="canonical", at=at)
-        return self.archive.article(owner)["url"]
+        own = urlsplit(url).path
+        ancestor = own != path and own.startswith(path.rstrip("/") + "/")
+        return self.archive.join_by_canonical(url, canonical, text, at, known_only=ancestor)
 
     async def _extract(self, text: str, url: str) -> Article | ExtractionError:
         if self.executor is None:

@@ -6,7 +6,8 @@ A news CMS gives each story an id that survives a new slug: WordPress prints it 
 (:meth:`archive.store.Archive.join_by_identity`), which joins a URL seen for the first time to
 the older article holding the same key: one history and a ``moved`` event, even when
 discovery finds the new URL before the old one is re-checked. (The canonical link and
-``og:url`` are followed separately, as aliases: see ``ArticleChecker._follow_canonical``.)
+``og:url`` name an address rather than an id; they are joined by
+``ArticleChecker._follow_canonical`` and :meth:`archive.store.Archive.join_by_canonical`.)
 
 May import: :mod:`scraper.urls`.
 """
