@@ -161,3 +161,52 @@ def test_a_writer_syncs_every_commit(db_path: Path):
     with Archive(db_path) as archive:
         assert archive.db.execute("pragma journal_mode").fetchone() == ("wal",)
         assert archive.db.execute("pragma synchronous").fetchone() == (2,)  # FULL
+
+
+def test_old_typo_labels_are_classified_again_when_the_archive_opens(db_path: Path):
+    """An archive written before change kinds were refined calls a changed number, a changed
+    word and a fixed misspelling all ``typo``; opening it relabels them with today's kinds."""
+    from archive.models import ContentIn
+
+    texts = [
+        "Police said 3 people were killed in the crash on the coast road on Tuesday night.",
+        "Police said 4 people were killed in the crash on the coast road on Tuesday night.",
+        "Police said 4 people died in the crash on the coast road on Tuesday night.",
+        "Police said 4 people died in the crash on the coast road on Tuesday nigt.",
+        "Police said 4 people died in the crash on the coast road on Tuesday night.",
+    ]
+    url = "https://example.com/2026/11/01/crash"
+    with Archive(db_path) as archive:
+        for minutes, text in enumerate(texts):
+            archive.record(
+                CaptureIn(
+                    url=url,
+                    site="s",
+                    fetched_at=T0.replace(minute=minutes),
+                    status_code=200,
+                    raw=text.encode(),
+                ),
+                ContentIn(title="Crash", text=text, extractor_version="t"),
+            )
+        today = [
+            r["change_kind"]
+            for r in archive.db.query("select change_kind from versions order by version")
+        ]
+    assert today == ["first", "correction", "wording", "typo", "typo"]
+
+    # The file as the older classifier left it: every small edit a "typo", m011 not applied.
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "update versions set change_kind = 'typo', change_summary = '{\"kind\": \"typo\"}' "
+            "where version > 1"
+        )
+        conn.execute("delete from _sqlite_migrations where name = 'm011_typo_labels_reclassified'")
+    conn.close()
+
+    with Archive(db_path) as archive:
+        rows = list(
+            archive.db.query("select change_kind, change_summary from versions order by version")
+        )
+    assert [r["change_kind"] for r in rows] == today
+    assert all(f'"kind": "{r["change_kind"]}"' in r["change_summary"] for r in rows[1:])

@@ -12,16 +12,20 @@ file that every later command refused as "not a newsarchive archive". Two rules 
 
 Every migration must therefore be transactional (no ``VACUUM`` in one).
 
-May import: :mod:`sqlite_utils` (nothing else of archive).
+May import: :mod:`sqlite_utils`, :mod:`archive.diff` (the change classifier a relabelling
+migration runs; nothing else of archive).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from functools import cache
 
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
+
+from archive.diff import summarize_change
 
 #: Tables every archive has since the first migration; a file without them is not an archive.
 CORE_TABLES = frozenset({"articles", "versions", "captures", "raw_pages", "crawls"})
@@ -502,3 +506,43 @@ def m010_requests(db: sqlite_utils.Database) -> None:
         not_null={"kind", "payload", "requested", "status"},
     )
     db.table("requests").create_index(["status", "id"])
+
+
+@migrations()
+def m011_typo_labels_reclassified(db: sqlite_utils.Database) -> None:
+    """Change kinds were refined after the first archives were made: ``typo`` had also named a
+    changed number, date or name (now ``correction``) and a changed word (``wording``). Each
+    version still labelled ``typo`` is classified again, by the classifier versions are
+    written with, against the version before it."""
+    relabel_change_kinds(db, kinds=("typo",))
+
+
+def relabel_change_kinds(db: sqlite_utils.Database, *, kinds: tuple[str, ...]) -> int:
+    """Classify again every version whose ``change_kind`` is one of *kinds* (summary, word
+    counts and kind, as :func:`archive.diff.summarize_change` gives them today, against the
+    version before it); returns how many labels changed. Runs in the caller's transaction."""
+    marks = ",".join("?" * len(kinds))
+    rows = db.execute(
+        "select v.id, v.title, v.text, v.method, v.change_kind, p.title, p.text "
+        "from versions v join versions p "
+        "on p.article_id = v.article_id and p.version = v.version - 1 "
+        f"where v.change_kind in ({marks})",
+        list(kinds),
+    ).fetchall()
+    changed = 0
+    for vid, title, text, method, kind, old_title, old_text in rows:
+        summary = summarize_change(old_title, old_text, title, text, live=method == "live")
+        changed += summary.kind != kind
+        db.execute(
+            "update versions set change_kind = ?, change_summary = ?, words_added = ?, "
+            "words_removed = ?, title_changed = ? where id = ?",
+            [
+                summary.kind,
+                json.dumps(summary.to_dict()),
+                summary.words_added,
+                summary.words_removed,
+                int(summary.title_changed),
+                vid,
+            ],
+        )
+    return changed
