@@ -10,7 +10,7 @@ Layout (see the commented ``config.toml`` at the repository root)::
     [archive]   db, boilerplate_articles, boilerplate_max_words
     [crawl]     user_agent, timeouts, sizes, politeness, max_articles_per_run, ...
     [[sites]]   name, feeds, sitemaps, listing_pages, include, exclude, schedule, recheck,
-                extract, use_robots_sitemaps, max_sitemap_urls
+                extract, use_robots_sitemaps, max_sitemap_urls, max_feed_entries
 
 Durations are strings such as ``"90s"``, ``"15m"``, ``"3h"``, ``"7d"``, ``"1h30m"``; sizes are
 byte counts or strings such as ``"10MiB"``.
@@ -49,7 +49,8 @@ __all__ = [
 
 DEFAULT_DB = "archive.db"
 DEFAULT_EVERY = timedelta(minutes=30)
-DEFAULT_MAX_SITEMAP_URLS = 50_000
+DEFAULT_MAX_SITEMAP_URLS = 50_000  # the sitemap protocol's bound
+DEFAULT_MAX_FEED_ENTRIES = 50_000  # a real feed has tens; past this a feed is cut
 DEFAULT_MAX_ARTICLES_PER_RUN = 500
 
 
@@ -351,6 +352,7 @@ class Site:
     rules: ExtractRules = field(default_factory=ExtractRules)
     use_robots_sitemaps: bool = True
     max_sitemap_urls: int = DEFAULT_MAX_SITEMAP_URLS
+    max_feed_entries: int = DEFAULT_MAX_FEED_ENTRIES
     _include_re: tuple[re.Pattern[str], ...] = field(
         init=False, repr=False, compare=False, default=()
     )
@@ -367,15 +369,20 @@ class Site:
         """Every configured discovery URL (feeds, sitemaps, listing pages)."""
         return self.feeds + self.sitemaps + self.listing_pages
 
-    def matches(self, url: str) -> bool:
-        """True when the normalized *url* passes include (any, when given) and no exclude."""
-        try:
-            normalized = normalize_url(url)
-        except BadURL:
+    def matches(self, url: str, *, normalized: bool = False) -> bool:
+        """True when the normalized *url* passes include (any, when given) and no exclude.
+
+        *normalized* says *url* already is (discovery's URLs are): normalizing 50,000 sitemap
+        URLs a second time costs seconds."""
+        if not normalized:
+            try:
+                url = normalize_url(url)
+            except BadURL:
+                return False
+        normalized_url = url
+        if self._include_re and not any(p.search(normalized_url) for p in self._include_re):
             return False
-        if self._include_re and not any(p.search(normalized) for p in self._include_re):
-            return False
-        return not any(p.search(normalized) for p in self._exclude_re)
+        return not any(p.search(normalized_url) for p in self._exclude_re)
 
 
 @dataclass(frozen=True)
@@ -598,6 +605,7 @@ _SITE_KEYS = {
     "extract",
     "use_robots_sitemaps",
     "max_sitemap_urls",
+    "max_feed_entries",
 }
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
@@ -637,6 +645,13 @@ def _parse_site(v: _Validator, table: Mapping[str, Any], key: str) -> Site:
         DEFAULT_MAX_SITEMAP_URLS,
         v.int_at_least(1),
     )
+    max_feed_entries = v.get(
+        table,
+        "max_feed_entries",
+        f"{key}.max_feed_entries",
+        DEFAULT_MAX_FEED_ENTRIES,
+        v.int_at_least(1),
+    )
     return Site(
         name=name,
         feeds=feeds,
@@ -651,6 +666,7 @@ def _parse_site(v: _Validator, table: Mapping[str, Any], key: str) -> Site:
             table, "use_robots_sitemaps", f"{key}.use_robots_sitemaps", True, v.boolean
         ),
         max_sitemap_urls=max_sitemap_urls,
+        max_feed_entries=max_feed_entries,
     )
 
 

@@ -70,6 +70,7 @@ def test_defaults() -> None:
     assert site.rules == ExtractRules()
     assert site.use_robots_sitemaps is True
     assert site.max_sitemap_urls == 50_000
+    assert site.max_feed_entries == 50_000
 
 
 def test_everything_set(tmp_path: Path) -> None:
@@ -318,6 +319,10 @@ def test_error_names_file_key_and_value() -> None:
         (
             config([{"name": "a", "feeds": ["https://e.com/f"], "max_sitemap_urls": 0}]),
             "sites[0].max_sitemap_urls: must be at least 1",
+        ),
+        (
+            config([{"name": "a", "feeds": ["https://e.com/f"], "max_feed_entries": "many"}]),
+            "sites[0].max_feed_entries: expected an integer, got 'many'",
         ),
         (
             config([{"name": "a", "feeds": ["https://e.com/f"], "use_robots_sitemaps": "yes"}]),

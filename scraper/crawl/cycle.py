@@ -183,9 +183,11 @@ def content_of(article: Article) -> ContentIn:
     )
 
 
-def document_fetch(fetcher: Fetcher) -> Callable[[str], Awaitable[FetchResult]]:
-    """How discovery fetches feeds and sitemaps: up to the sitemap protocol's 50 MB, a longer
-    body cut there (``truncated``) and read to its URL bound, never refused at the page cap."""
+def document_fetch(fetcher: Fetcher) -> Callable[..., Awaitable[FetchResult]]:
+    """How discovery fetches feeds and sitemaps: as a stream into the ``sink`` it passes (the
+    parser reads the body as it arrives and stops the download at its URL or entry bound), up
+    to the sitemap protocol's 50 MB, a longer body cut there (``truncated``), never refused at
+    the page cap."""
     return functools.partial(fetcher.fetch, max_bytes=MAX_DOCUMENT_BYTES, truncate=True)
 
 
@@ -495,10 +497,10 @@ async def crawl_site(
         validators: dict[str, tuple[str | None, str | None]] = {}
 
         def conditional(fetch: Callable[..., Awaitable[FetchResult]]):
-            async def fetch_source(url: str) -> FetchResult:
+            async def fetch_source(url: str, **kw: Any) -> FetchResult:
                 """A conditional GET with the validators the source last answered with."""
                 etag, last_modified = archive.source_validators(url)
-                result = await fetch(url, etag=etag, last_modified=last_modified)
+                result = await fetch(url, etag=etag, last_modified=last_modified, **kw)
                 if result.status == 200 and (result.etag or result.last_modified):
                     validators[url] = (result.etag, result.last_modified)
                 return result

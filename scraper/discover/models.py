@@ -27,6 +27,10 @@ from typing import Any, Protocol
 from scraper.urls import BadURL, normalize_url
 
 MAX_TITLE_CHARS = 500
+MiB = 1024 * 1024
+#: Feeds and sitemaps are read up to this many bytes (the sitemap protocol's 50 MB), far past
+#: the page cap: a 20 MB sitemap of 50,000 URLs is legal, and is read to its URL bound.
+MAX_DOCUMENT_BYTES = 50 * MiB
 
 
 class DiscoveryError(Exception):
@@ -63,11 +67,21 @@ class Sitemap:
 
     urls: list[Discovered] = field(default_factory=list)
     children: list[SitemapRef] = field(default_factory=list)
-    truncated: bool = False  # more entries than max_urls; the rest were not read
+    truncated: bool = False  # the reading stopped at a bound; the rest was not read
+    bound: str = ""  # which bound stopped it ("50000 URLs", "52428800 bytes"), for the log
 
     @property
     def sitemaps(self) -> list[str]:
         return [child.url for child in self.children]
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A parsed feed's entries, and whether the reading stopped at a bound (and which)."""
+
+    entries: list[Discovered] = field(default_factory=list)
+    truncated: bool = False
+    bound: str = ""
 
 
 @dataclass(frozen=True)

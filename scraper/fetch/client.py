@@ -262,7 +262,14 @@ def _is_retryable_error(exc: FetchError) -> bool:
 
 
 class _Full(Exception):
-    """A decoding stage produced more than it was allowed to."""
+    """A decoding stage produced more than it was allowed to.
+
+    ``tail`` is the part of the last output that still fitted in the body's bound (a streamed
+    body hands it to its sink before the reading stops)."""
+
+    def __init__(self, tail: bytes = b"") -> None:
+        super().__init__()
+        self.tail = tail
 
 
 class _ZlibStage:
@@ -396,9 +403,13 @@ def _content_codings(headers: httpx.Headers) -> list[str]:
 
 
 class _BodyDecoder:
-    """Raw response bytes in, decoded bytes out, at most ``limit`` bytes at every stage."""
+    """Raw response bytes in, decoded bytes out, at most ``limit`` bytes at every stage.
 
-    def __init__(self, codings: list[str], limit: int) -> None:
+    With *keep* false the decoded bytes are only returned by :meth:`feed`, never collected: a
+    streamed body goes to its sink and is not held in memory.
+    """
+
+    def __init__(self, codings: list[str], limit: int, *, keep: bool = True) -> None:
         if len(codings) > MAX_ENCODINGS:
             raise DecodingFailed(f"{len(codings)} stacked content encodings: {codings}")
         stages: list[_Stage] = []
@@ -412,11 +423,13 @@ class _BodyDecoder:
         self._stages = stages
         self._produced = [0] * len(stages)
         self._limit = limit
+        self._keep = keep
         self._parts: list[bytes] = []
         self.size = 0
 
-    def feed(self, data: bytes) -> None:
-        """Decode *data*; raises _Full when a stage (or the body) would exceed the limit."""
+    def feed(self, data: bytes) -> bytes:
+        """Decode *data* and return what it decoded to; raises _Full when a stage (or the body)
+        would exceed the limit, with the part of the body that still fitted as its ``tail``."""
         try:
             for i, stage in enumerate(self._stages):
                 data = stage.feed(data, self._limit - self._produced[i])
@@ -425,9 +438,14 @@ class _BodyDecoder:
             raise DecodingFailed(f"corrupt compressed body: {exc}") from exc
         if data:
             self.size += len(data)
-            self._parts.append(data)
             if self.size > self._limit:
-                raise _Full
+                data = data[: len(data) - (self.size - self._limit)]
+                if self._keep:
+                    self._parts.append(data)
+                raise _Full(data)
+            if self._keep:
+                self._parts.append(data)
+        return data
 
     def finish(self) -> bytes:
         try:
@@ -438,7 +456,7 @@ class _BodyDecoder:
         return self.body()
 
     def body(self) -> bytes:
-        return b"".join(self._parts)[: self._limit]
+        return b"".join(self._parts)
 
 
 # --- retries -------------------------------------------------------------------------------------
@@ -466,6 +484,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 #: ``asyncio.sleep`` and ``time.monotonic`` unless a test injects its own.
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+#: Takes a streamed body's decoded chunks as they arrive; answers True once it has read enough.
+Sink = Callable[[bytes], Awaitable[bool]]
 
 
 class _HostGate:
@@ -515,9 +535,11 @@ class _Hop:
 class _Run:
     """The clock of one fetch: it starts when the first request gets its host's slot."""
 
-    def __init__(self, limit: int = 0, truncate: bool = False) -> None:
+    def __init__(self, limit: int = 0, truncate: bool = False, sink: Sink | None = None) -> None:
         self.limit = limit  # bytes of decoded body at most
         self.truncate = truncate  # cut a longer body there instead of refusing it
+        self.sink = sink  # where a 200 body goes, chunk by chunk, instead of FetchResult.body
+        self.streamed = False  # the sink has had part of a body: no retry may feed it again
         self.fetched_at = datetime.now(UTC)
         self.started = time.monotonic()
         self.deadline: float | None = None  # event loop time
@@ -600,12 +622,20 @@ class Fetcher:
         last_modified: str | None = None,
         max_bytes: int | None = None,
         truncate: bool = False,
+        sink: Sink | None = None,
     ) -> FetchResult:
         """GET *url* politely and safely; see the module docstring for the outcomes.
 
         *max_bytes* replaces the settings' page cap for this fetch (a sitemap may be 50 MB);
         with *truncate* a longer body is cut there (``FetchResult.truncated``) instead of being
         refused as ``too-large``: the reading stops at the cap, the rest is never downloaded.
+
+        With *sink*, the decoded body of a 200 response is handed to ``await sink(chunk)`` as it
+        arrives instead of being collected (``FetchResult.body`` is then empty), so a parser reads
+        a huge feed or sitemap as a stream with bounded memory. When the sink answers True it has
+        read enough: the reading stops there (``truncated``), the rest is never downloaded. Other
+        statuses' bodies are read as usual. Once the sink has had part of a body, a failure is
+        raised, never retried: a retry would hand it the same bytes twice.
         """
         settings = self.settings
         target = _check_url(url, url)
@@ -615,7 +645,7 @@ class Fetcher:
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        run = _Run(max_bytes or settings.max_bytes, truncate)
+        run = _Run(max_bytes or settings.max_bytes, truncate, sink)
         try:
             hops, final = await self._follow(url, target, delay, conditional, run)
         except TimeoutError as exc:
@@ -748,9 +778,11 @@ class Fetcher:
             attempt += 1
             last = attempt > settings.retries
             try:
-                hop = await self._exchange(url, conditional, run.limit, truncate=run.truncate)
+                hop = await self._exchange(
+                    url, conditional, run.limit, truncate=run.truncate, run=run
+                )
             except FetchError as exc:
-                if last or not _is_retryable_error(exc):
+                if last or not _is_retryable_error(exc) or run.streamed:
                     raise
                 wait = self._backoff(attempt)
                 if not self._fits(wait, started):
@@ -780,9 +812,17 @@ class Fetcher:
     # -- one exchange ----------------------------------------------------------------------
 
     async def _exchange(
-        self, url: httpx.URL, extra: dict[str, str], limit: int, *, truncate: bool = False
+        self,
+        url: httpx.URL,
+        extra: dict[str, str],
+        limit: int,
+        *,
+        truncate: bool = False,
+        run: _Run | None = None,
     ) -> _Hop:
-        """One request; the body is read (bounded) unless the response is a redirect."""
+        """One request; the body is read (bounded) unless the response is a redirect.
+
+        A 200 body goes to the *run*'s sink when it has one."""
         request = self._client.build_request("GET", url, headers=extra)
         try:
             response = await self._client.send(request, stream=True)
@@ -795,7 +835,10 @@ class Fetcher:
             if response.status_code in REDIRECT_STATUSES or response.status_code == 304:
                 body = b""
             else:
-                body, cut = await self._read_body(response, url, limit, truncate)
+                streamed = run if run is not None and run.sink is not None else None
+                if response.status_code != 200:
+                    streamed = None
+                body, cut = await self._read_body(response, url, limit, truncate, streamed)
             return _Hop(
                 url=url,
                 status=response.status_code,
@@ -814,20 +857,30 @@ class Fetcher:
             await response.aclose()
 
     async def _read_body(
-        self, response: httpx.Response, url: httpx.URL, limit: int, truncate: bool
+        self,
+        response: httpx.Response,
+        url: httpx.URL,
+        limit: int,
+        truncate: bool,
+        streamed: _Run | None = None,
     ) -> tuple[bytes, bool]:
-        """The decoded body, and whether it was cut at *limit* (only with *truncate*)."""
+        """The decoded body, and whether it was cut at *limit* (only with *truncate*) or its
+        sink had read enough. With *streamed*, the body goes to that run's sink instead."""
         codings = _content_codings(response.headers)
         declared = response.headers.get("content-length", "")
         if not codings and declared.isdigit() and int(declared) > limit and not truncate:
             raise TooLarge(f"Content-Length {declared} > {limit} bytes", url=str(url))
         decoder: _BodyDecoder | None = None
         try:
-            decoder = _BodyDecoder(codings, limit)
+            decoder = _BodyDecoder(codings, limit, keep=streamed is None)
             async for chunk in response.aiter_raw():
-                decoder.feed(chunk)
-            return decoder.finish(), False
-        except _Full:
+                data = decoder.feed(chunk)
+                if streamed is not None and data and await _give(streamed, data):
+                    return b"", True
+            return decoder.finish(), False  # empty when streamed: the sink has it all
+        except _Full as full:
+            if streamed is not None and full.tail:
+                await _give(streamed, full.tail)
             if truncate and decoder is not None:
                 return decoder.body(), True
             raise TooLarge(f"decoded body over {limit} bytes", url=str(url)) from None
@@ -837,6 +890,13 @@ class Fetcher:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+async def _give(run: _Run, data: bytes) -> bool:
+    """Hand *data* to the run's sink; True when it has read enough."""
+    assert run.sink is not None
+    run.streamed = True
+    return await run.sink(data)
 
 
 def _default_port(scheme: str) -> int:
