@@ -284,3 +284,33 @@ def test_written_by_label_of_seo_plugins() -> None:
         '<meta name="twitter:data2" content="4 minutes">'
     )
     assert extract(_page(head)).authors == ("Ines Duarte",)
+
+
+def test_a_date_labelled_updated_is_published_only_when_nothing_else_is_written() -> None:
+    both = "<h1>Museum reopens</h1><p>Updated June 5, 2025 | Published March 1, 2024</p>"
+    assert extract(_page("<title>Museum reopens</title>", both)).published == "2024-03-01"
+    only = "<h1>Museum reopens</h1><p>Last updated: June 5, 2025</p>"
+    assert extract(_page("<title>Museum reopens</title>", only)).published == "2025-06-05"
+
+
+def test_any_block_named_for_the_date_when_nothing_else_dates_the_page() -> None:
+    body = (
+        '<div class="related"><span class="card-date">1 May 2025</span></div>'
+        '<div class="post-info__item--type-date">On 8 Oct 2022</div>'
+    )
+    assert extract(_page("<title>Museum</title>", body)).published == "2022-10-08"
+
+
+def test_loose_byline_classes_skip_comment_authors() -> None:
+    body = (
+        '<div class="comments"><span class="comment-author">Zed Quill</span></div>'
+        '<div class="articleAuthorBox"><span>Ines Duarte</span></div>'
+    )
+    assert extract(_page("<title>Museum</title>", body)).authors == ("Ines Duarte",)
+
+
+def test_written_by_anywhere_outside_comments() -> None:
+    box = '<footer><p>Written by <a href="/team/jc">John Crenshaw</a></p></footer>'
+    comment = '<div id="comments"><p>Written by Zed Quill on Monday</p></div>'
+    page = _page("<title>Museum</title>", "<main></main>")
+    assert extract(page.replace("</body>", comment + box + "</body>")).authors == ("John Crenshaw",)

@@ -106,6 +106,7 @@ _PUBLISHED_META = (
     "parsely-pub-date",
 )
 _DATE_HOLDERS = ".byline, .dateline, .date, .post-date, .entry-date, .published, .timestamp"
+_DATE_NAMED = '[class*="date" i], [class*="publish" i], [class*="posted" i], [id*="date" i]'
 _DATELINE_AFTER = 400
 _BYLINE_AFTER = 1_000
 # A byline is a short line of its own, not a sentence of the story: "By" opens it, or
@@ -187,6 +188,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         lambda: _time_element(tree, "datePublished"),
         lambda: _byline_date(tree),
         lambda: _dateline_near_headline(tree, found["h1"], title),
+        lambda: _byline_date(tree, _DATE_NAMED, 12),
         *declared,
         lambda: _url_date(url),
     )
@@ -219,6 +221,8 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         lambda: _split_authors(_labelled(meta, _WRITTEN_BY_LABELS)),
         lambda: _byline_authors(tree),
         lambda: _byline_near_headline(found["h1"], title),
+        lambda: _byline_authors(tree, _LOOSE_BYLINE_SELECTORS, loose=True),
+        lambda: _written_by_anywhere(tree),
     ]
     organisations = _clean_authors(_names(art.get("author"), ids, organisations=True))
     people: tuple[str, ...] = ()
@@ -647,11 +651,14 @@ def _elsewhere(node: LexborNode) -> bool:
     return False
 
 
-def _byline_date(tree: LexborHTMLParser) -> str | None:
-    """A date written out in a byline or dateline ("By Ana Lima | March 5, 2024")."""
-    for node in tree.css(_DATE_HOLDERS)[:5]:
-        found = _written_date(_squash(node.text())[:200])
-        if found:
+def _byline_date(tree: LexborHTMLParser, selector: str = "", limit: int = 5) -> str | None:
+    """A date written out in a byline or dateline ("By Ana Lima | March 5, 2024"), in the
+    usual class names, or (late, with a `selector` for them) in any block whose class names
+    a date or the publication ("article-date", "post-info__item--type-date")."""
+    for node in tree.css(selector or _DATE_HOLDERS)[:limit]:
+        text = _squash(node.text())[:200]
+        found = _written_date(text) if text else None
+        if found and not _elsewhere(node):
             return found
     return None
 
@@ -659,37 +666,48 @@ def _byline_date(tree: LexborHTMLParser) -> str | None:
 def _written_date(text: str) -> str | None:
     """The first date written out in a text: "2024-03-05" (or with dots or slashes),
     "March 5, 2024", "5 March 2024", or day and month in figures when only one reading is
-    a calendar date ("13/11/2025" is the 13th of November; "05/03/2024" is left alone)."""
+    a calendar date ("13/11/2025" is the 13th of November; "05/03/2024" is left alone).
+
+    A date labelled "Updated" (or "Modified", "Reviewed") is the first publication only when
+    the text gives no other: "Updated June 5, 2025 | Published March 1, 2024" is March 1."""
     if not _YEAR.search(text):
         return None  # cheap: most texts beside a headline hold no year at all
-    found = [
-        m
-        for m in (
-            _ISO_DAY.search(text),
-            _MONTH_DAY_YEAR.search(text),
-            _DAY_MONTH_YEAR.search(text),
-            _NUMERIC_DAY.search(text),
-        )
-        if m
-    ]
-    for match in sorted(found, key=lambda m: m.start()):
-        if match.re is _ISO_DAY:
-            year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
-        elif match.re is _NUMERIC_DAY:
-            first, second, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
-            if first > 12 >= second:
-                day, month = first, second
-            elif second > 12 >= first:
-                day, month = second, first
+    found = sorted(_written_dates(text))
+    for start, value in found:
+        label = _DATE_LABEL.findall(text[max(0, start - _LABEL_REACH) : start].casefold())
+        if not label or not label[-1].startswith(_LATER_LABELS):
+            return value
+    return found[0][1] if found else None
+
+
+_DATE_LABEL = re.compile(r"updat|modif|review|revis|edit|publi|post|writ|creat")
+_LATER_LABELS = ("updat", "modif", "review", "revis", "edit")
+_LABEL_REACH = 30
+
+
+def _written_dates(text: str) -> Iterator[tuple[int, str]]:
+    """(position, ISO date) of every date written in a text (the first few of each form)."""
+    for pattern in (_ISO_DAY, _MONTH_DAY_YEAR, _DAY_MONTH_YEAR, _NUMERIC_DAY):
+        for n, match in enumerate(pattern.finditer(text)):
+            if n >= 4:
+                break
+            if pattern is _ISO_DAY:
+                year, month, day = int(match.group(1)), int(match.group(3)), int(match.group(4))
+            elif pattern is _NUMERIC_DAY:
+                first, second = int(match.group(1)), int(match.group(3))
+                year = int(match.group(4))
+                if first > 12 >= second:
+                    day, month = first, second
+                elif second > 12 >= first:
+                    day, month = second, first
+                else:
+                    continue  # ambiguous: 05/03 is March in Lisbon and May in Boston
             else:
-                continue  # ambiguous: 05/03 is March in Lisbon and May in Boston
-        else:
-            parts = match.groupdict()
-            year, month = int(parts["year"]), _MONTHS[parts["month"][:3].lower()]
-            day = int(parts["day"])
-        if 1 <= month <= 12 and 1 <= day <= 31:
-            return f"{year:04d}-{month:02d}-{day:02d}"
-    return None
+                parts = match.groupdict()
+                year, month = int(parts["year"]), _MONTHS[parts["month"][:3].lower()]
+                day = int(parts["day"])
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                yield match.start(), f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _dateline_near_headline(
@@ -795,6 +813,57 @@ _BYLINE_SELECTORS = (
     ".byline, .article-byline, .post-author, .story-byline",
     'a[href*="/author/"], a[href*="/authors/"]',
 )
+# Late, looser: any element whose class mentions a byline or an author ("c-byline",
+# "article-author", "authorBox"), then a "Written by NAME" line anywhere in the page.
+_LOOSE_BYLINE_SELECTORS = ('[class*="byline" i]', '[class*="author" i]')
+_OTHER_CONTENT = re.compile(r"comment|related|teaser|recommend|more-stories|read-next", re.I)
+
+
+def _in_other_content(node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    for _ in range(8):
+        if current is None or current.tag in ("body", "html"):
+            return False
+        attrs = current.attributes
+        names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"))))
+        if names and _OTHER_CONTENT.search(names):
+            return True
+        current = current.parent
+    return False
+
+
+_WRITTEN_BY = re.compile(
+    r"(?i:written by|authored by|words by)\s*:?\s+"
+    r"(?P<names>[A-Z][\w.'’-]+(?:[^\S\n]+[A-Z][\w.'’-]+){0,3}"
+    r"(?:\s*(?:,|&|\band\b)\s*[A-Z][\w.'’-]+(?:[^\S\n]+[A-Z][\w.'’-]+){0,3})*)"
+)
+
+
+_WRITTEN_BY_CUE = re.compile(r"(?i:written|authored|words) by")
+
+
+def _written_by_anywhere(tree: LexborHTMLParser) -> tuple[str, ...]:
+    """An explicit "Written by NAME" line anywhere outside comments (an author box at the
+    end of the story): the phrase names the writer wherever it stands."""
+    body = tree.body
+    if body is None:
+        return ()
+    for item in body.traverse(include_text=True):
+        if item.tag != "-text" or "by" not in (raw := item.text_content or ""):
+            continue
+        if not _WRITTEN_BY_CUE.search(raw):
+            continue
+        node = item.parent  # the phrase's element: "Written by <a>NAME</a>" is one line
+        if node is None or node.tag in _INVISIBLE_TAGS or _in_other_content(node):
+            continue
+        text = _squash(node.text())
+        match = _WRITTEN_BY.search(text) if len(text) <= _BYLINE_LINE else None
+        names = _names_in_byline(match.group("names")) if match else ()
+        if names:
+            return names
+    return ()
+
+
 # "By Ana Lima", "Written by: Ana Lima and Rui Costa", "Posted by ana_l on ..."
 _BY_LINE = re.compile(
     r"(?:^|\s)(?:By|BY|by|(?i:written by|posted by|words by)|Author)\s*:?\s+"
@@ -804,11 +873,17 @@ _BY_LINE = re.compile(
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|van|von|de|der|den|da|di|du|la|le|del|bin|al)$")
 
 
-def _byline_authors(tree: LexborHTMLParser) -> tuple[str, ...]:
-    for selector in _BYLINE_SELECTORS:
+def _byline_authors(
+    tree: LexborHTMLParser, selectors: tuple[str, ...] = (), *, loose: bool = False
+) -> tuple[str, ...]:
+    """Names in the first byline element found. `loose` selectors (any class that mentions
+    a byline or an author) skip elements inside comments and other stories' teasers."""
+    for selector in selectors or _BYLINE_SELECTORS:
         for node in tree.css(selector)[:3]:
             text = _squash(node.text())
             if not text or len(text) > 120:
+                continue
+            if loose and _in_other_content(node):
                 continue
             names = tuple(n for n in _split_authors(text) if _looks_like_name(n))
             if names:
