@@ -314,3 +314,20 @@ def test_written_by_anywhere_outside_comments() -> None:
     comment = '<div id="comments"><p>Written by Zed Quill on Monday</p></div>'
     page = _page("<title>Museum</title>", "<main></main>")
     assert extract(page.replace("</body>", comment + box + "</body>")).authors == ("John Crenshaw",)
+
+
+def test_an_h1_holding_the_sites_logo_is_not_the_headline() -> None:
+    head = "<title>The Agency: machine learning in Georgia</title>"
+    body = (
+        '<header id="masthead"><div role="banner"><h1 id="gt-logo">'
+        '<a href="/">Georgia Institute of Technology</a></h1></div></header>'
+    )
+    assert extract(_page(head, body)).title == "The Agency: machine learning in Georgia"
+
+
+def test_a_byline_block_reads_line_by_line() -> None:
+    body = (
+        '<div class="post_author-name"><div>Joakim Edin</div>'
+        "<div>Research &amp; Development</div></div>"
+    )
+    assert extract(_page("<title>Museum</title>", body)).authors == ("Joakim Edin",)

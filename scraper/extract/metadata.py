@@ -472,7 +472,7 @@ def _visible_headline(
     brand = site_words | (set(_norm_words(host)) if host else set())
     ref_words = [set(_norm_words(r)) - site_words for r in references]
     best: tuple[float, str] | None = None
-    h1s = [_unescape(_heading_text(node)) for node in h1_nodes[:20]]
+    h1s = [_unescape(_heading_text(node)) for node in h1_nodes[:20] if not _is_logo(node)]
     h1s = [h for h in h1s if h and not (brand and set(_norm_words(h)) <= brand)]
     for text in h1s:
         words = _norm_words(text)
@@ -562,6 +562,26 @@ def _lone_headline(h1s: list[str], ref_words: list[set[str]]) -> str | None:
     if refs and not any(content & r for r in refs):
         return None
     return text
+
+
+_LOGO = re.compile(r"logo|brand|site-?title|site-?name", re.I)
+
+
+def _is_logo(node: LexborNode) -> bool:
+    """An <h1> that holds the site's logo or name (themes put the site title in an <h1> in
+    the banner): its class or id, or a close ancestor's, says so, or the banner holds it."""
+    current: LexborNode | None = node
+    for _ in range(4):
+        if current is None or current.tag in ("body", "html"):
+            return False
+        attrs = current.attributes
+        if attrs.get("role") == "banner":
+            return True
+        names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"))))
+        if names and _LOGO.search(names):
+            return True
+        current = current.parent
+    return False
 
 
 _BREAKS = frozenset({"br", "div", "p", "li", "hr"})
@@ -885,9 +905,11 @@ def _byline_authors(
                 continue
             if loose and _in_other_content(node):
                 continue
-            names = tuple(n for n in _split_authors(text) if _looks_like_name(n))
-            if names:
-                return names
+            # Line by line: "Joakim Edin" / "Research & Development" is a name and a role.
+            for line in _squash_lines("".join(_leading_texts(node, 200))).split("\n"):
+                names = tuple(n for n in _split_authors(line) if _looks_like_name(n))
+                if names:
+                    return names
     return ()
 
 
