@@ -65,11 +65,16 @@ def blocks_of(text: str) -> list[str]:
     return [b for b in text.split("\n\n") if b.strip()]
 
 
+def is_learnable(block: str, max_words: int) -> bool:
+    """Whether *block* is short enough to be learnt as boilerplate."""
+    return len(_WORD.findall(block)) <= max_words
+
+
 def learnable(blocks: Iterable[str], rules: BoilerplateRules) -> list[str]:
     """Fingerprints of the blocks short enough to be learnt, each once."""
     seen: dict[str, None] = {}
     for block in blocks:
-        if len(_WORD.findall(block)) <= rules.max_words:
+        if is_learnable(block, rules.max_words):
             seen.setdefault(fingerprint(block), None)
     return list(seen)
 

@@ -70,6 +70,8 @@ class CaptureIn:
     request_headers: tuple[tuple[str, str], ...] = ()
     response_headers: tuple[tuple[str, str], ...] = ()
     raw: bytes | None = None
+    #: ``raw``'s hash and keyframe when computed already (:func:`archive.prepare.prepare_body`).
+    raw_prepared: PreparedBody | None = field(default=None, compare=False, repr=False)
     crawl_id: int | None = None
     # For WARC export: the URL the fetch asked for (``url`` can be the article's URL after a
     # move or a canonical merge) and the (status, next URL) of each redirect hop.
@@ -82,8 +84,40 @@ class CaptureIn:
 
 
 @dataclass(frozen=True)
+class PreparedText:
+    """What the version decision needs from a capture's title and text, computed once (in the
+    crawl's worker processes, off the writer: :func:`archive.prepare.prepare_text`).
+
+    ``title`` and ``text`` are normalized (:mod:`archive.versions`); ``blocks`` holds, for each
+    block of ``text`` in order, its boilerplate fingerprint, the block and whether it is short
+    enough to be learnt under ``max_words`` (:mod:`archive.boilerplate`).
+    """
+
+    title: str
+    text: str
+    text_hash: str
+    blocks: tuple[tuple[str, str, bool], ...]
+    max_words: int
+    word_count: int
+
+
+@dataclass(frozen=True)
+class PreparedBody:
+    """A fetched body's SHA-256 and its zstd keyframe, computed off the writer
+    (:func:`archive.prepare.prepare_body`); ``keyframe`` None: the writer compresses."""
+
+    sha256: str
+    size: int
+    keyframe: bytes | None = None
+
+
+@dataclass(frozen=True)
 class ContentIn:
-    """The editorial content extracted from a capture."""
+    """The editorial content extracted from a capture.
+
+    ``prepared``, when given, is :func:`archive.prepare.prepare_text` of ``title`` and ``text``
+    (the writer then normalizes and fingerprints nothing itself).
+    """
 
     title: str
     text: str
@@ -97,6 +131,7 @@ class ContentIn:
     image: str | None = None
     tags: tuple[str, ...] = ()
     method: str | None = None
+    prepared: PreparedText | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

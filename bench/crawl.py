@@ -10,10 +10,14 @@ gzip-compressed, keep-alive, on ``--hosts`` loopback hosts, one feed per host) i
 - ``trafilatura``: its own pipeline: ``trafilatura.fetch_url`` downloads in a thread pool,
   ``trafilatura.extract``, rows inserted with sqlite-utils, the same pages.
 
-Peak RSS is the crawl process's (``ru_maxrss``), and the workers' separately. ``--pages``
-crawled pages are taken round-robin from the 999 real pages (each URL is its own article).
+Peak RSS is the crawl process's (``ru_maxrss``), and the workers' separately; with
+``--rss-every S`` the resident memory of the crawl process and of its extraction workers is
+printed every S seconds of the first crawl (the memory run: ``--pages 20000
+--skip-trafilatura --rss-every 10`` must show it flat). ``--pages`` crawled pages are taken
+round-robin from the 999 real pages (each URL is its own article). ``--profile out.txt``
+writes a pyinstrument profile of each run (``out.txt``, ``out-304.txt``, ``out-same.txt``).
 
-    python bench/crawl.py [--pages 2000] [--hosts 20] [--profile out.txt]
+    python bench/crawl.py [--pages 2000] [--hosts 20] [--profile out.txt] [--rss-every 10]
 """
 
 from __future__ import annotations
@@ -78,8 +82,51 @@ class Clock:
         return self.now
 
 
-async def crawl_all(config, archive: Archive, pool, clock: Clock, check_all: bool) -> int:
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process now (``/proc/PID/statm``), in MB."""
+    try:
+        pages = int(Path(f"/proc/{pid}/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def worker_pids() -> list[int]:
+    """The crawl process's children that are extraction workers."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == os.getpid() and b"crawl.pool" in cmdline:
+            pids.append(int(entry.name))
+    return pids
+
+
+async def report_rss(every: float, archive: Archive) -> None:
+    start = time.perf_counter()
+    while True:
+        await asyncio.sleep(every)
+        workers = [rss_mb(p) for p in worker_pids()]
+        print(
+            f"  {time.perf_counter() - start:6.0f} s  {archive.counts()['captures']:6d} captures  "
+            f"RSS crawl {rss_mb():5.0f} MB  workers "
+            + " ".join(f"{w:4.0f}" for w in workers)
+            + " MB",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+async def crawl_all(
+    config, archive: Archive, pool, clock: Clock, check_all: bool, rss_every: float = 0
+) -> int:
     settings = config.crawl.fetch_settings()
+    reporter = asyncio.create_task(report_rss(rss_every, archive)) if rss_every else None
     async with Fetcher(settings) as fetcher:
         reports = await asyncio.gather(
             *(
@@ -95,6 +142,8 @@ async def crawl_all(config, archive: Archive, pool, clock: Clock, check_all: boo
                 for site in config.sites
             )
         )
+    if reporter is not None:
+        reporter.cancel()
     return sum(r.counts.fetched for r in reports)
 
 
@@ -102,7 +151,27 @@ def children_peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
-def run_newsarchive(options: SiteOptions, workers: int, profile: Path | None) -> list[tuple]:
+def profiled(profile: Path | None, suffix: str, fn):
+    """*fn()* under pyinstrument when *profile* is given (written to its name + *suffix*)."""
+    if profile is None:
+        return fn()
+    from pyinstrument import Profiler
+
+    # Stacks as sampled, not awaits attributed to their callers: time spent waiting shows as
+    # the event loop's select(), the rest is where the process's CPU goes.
+    profiler = Profiler(interval=0.001, async_mode="disabled")
+    profiler.start()
+    try:
+        return fn()
+    finally:
+        profiler.stop()
+        path = profile.with_name(profile.stem + suffix + profile.suffix)
+        path.write_text(profiler.output_text(unicode=True, show_all=False))
+
+
+def run_newsarchive(
+    options: SiteOptions, workers: int, profile: Path | None, rss_every: float = 0
+) -> list[tuple]:
     rows = []
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -114,27 +183,27 @@ def run_newsarchive(options: SiteOptions, workers: int, profile: Path | None) ->
         clock = Clock()
         for _ in range(pool.size):  # the workers' start-up is not the crawl's
             pool.submit(int, "1").result()
-        profiler = None
-        if profile is not None:
-            from pyinstrument import Profiler
-
-            profiler = Profiler()
-            profiler.start()
         t0, c0 = time.perf_counter(), time.process_time()
-        fetched = asyncio.run(crawl_all(config, archive, pool, clock, False))
+        fetched = profiled(
+            profile,
+            "",
+            lambda: asyncio.run(crawl_all(config, archive, pool, clock, False, rss_every)),
+        )
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        if profiler is not None:
-            profiler.stop()
-            profile.write_text(profiler.output_text(unicode=True, show_all=False))
         counts = archive.counts()
         if counts["versions"] < 0.95 * options.pages:
             print(f"WARNING: only {counts['versions']} versions: {counts}", file=sys.stderr)
         rows.append(("newsarchive crawl (first)", fetched, wall, cpu))
-        for label, etags in (("re-check, 304s", True), ("re-check, same body", False)):
+        for label, etags, suffix in (
+            ("re-check, 304s", True, "-304"),
+            ("re-check, same body", False, "-same"),
+        ):
             site.set_etags(etags)
             clock.now += timedelta(days=1)
             t0, c0 = time.perf_counter(), time.process_time()
-            fetched = asyncio.run(crawl_all(config, archive, pool, clock, True))
+            fetched = profiled(
+                profile, suffix, lambda: asyncio.run(crawl_all(config, archive, pool, clock, True))
+            )
             rows.append((label, fetched, time.perf_counter() - t0, time.process_time() - c0))
         outcomes = dict(
             archive.db.execute("select outcome, count(*) from captures group by 1").fetchall()
@@ -187,10 +256,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile of the crawl")
     parser.add_argument("--skip-trafilatura", action="store_true")
+    parser.add_argument(
+        "--rss-every", type=float, default=0, help="print resident memory every S seconds"
+    )
     args = parser.parse_args()
     options = SiteOptions(pages=args.pages, hosts=args.hosts, etags=True)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    rows = run_newsarchive(options, args.workers, args.profile)
+    rows = run_newsarchive(options, args.workers, args.profile, args.rss_every)
     main_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers_peak = children_peak_mb()
     if not args.skip_trafilatura:
@@ -211,7 +284,8 @@ def main() -> int:
         print(f"{name:<28} {n:6d} {wall:7.2f} {rate:8.1f} {1000 * cpu / n:17.2f} {ratio:>14}")
     print(
         f"\npeak RSS: crawl process {main_peak:.0f} MB, largest child (worker or server) "
-        f"{workers_peak:.0f} MB"
+        f"{workers_peak:.0f} MB; load average after: "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
     )
     return 0
 

@@ -257,10 +257,13 @@ class FullDisk(Archive):
     """An archive whose file may not grow past its size when the crawl starts.
 
     ``PRAGMA max_page_count`` makes SQLite answer exactly as on a full disk (SQLITE_FULL).
+    SQLite rolls the whole open transaction back then, so the crawl's batch of writes is lost:
+    small batches here, for some of them to be committed before the disk is full.
     """
 
     def __init__(self, path: Path, spare_pages: int) -> None:
         super().__init__(path)
+        self.batch_records = 2
         pages = self.db.execute("pragma page_count").fetchone()[0]
         self.db.execute(f"pragma max_page_count = {pages + spare_pages}")
 

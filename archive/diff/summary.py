@@ -219,9 +219,11 @@ def summarize_change(
     new_text: str,
     *,
     live: bool = False,
+    words: int | None = None,
 ) -> ChangeSummary:
     """Summarize the edit from one version to the next; ``old_text=None`` means a first version;
-    *live* says the article is a live blog (its new posts are ``live-update``).
+    *live* says the article is a live blog (its new posts are ``live-update``); *words* is
+    ``count_words(new_text)`` when the caller counted already.
 
     The kinds a newsroom uses, checked in this order:
 
@@ -250,7 +252,7 @@ def summarize_change(
             paragraphs_removed=0,
             paragraphs_edited=0,
             paragraphs_moved=0,
-            words_added=count_words(new_text),
+            words_added=count_words(new_text) if words is None else words,
             words_removed=0,
         )
     diff = diff_versions(old_text, new_text, old_title=old_title, new_title=new_title)

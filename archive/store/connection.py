@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -23,6 +24,12 @@ import zstandard
 from archive.boilerplate import BoilerplateRules
 from archive.store.errors import ArchiveError, ArchiveReplaced, ArchiveWriteError, NotAnArchive
 from archive.store.schema import CORE_TABLES, apply_migrations, is_unfinished
+
+#: Writes grouped in one transaction by :meth:`Connection.batched_writes` at most, and the age
+#: of a batch at which it is committed: one sync (``synchronous = FULL``) per batch instead of
+#: one per capture, and what a kill can lose is bounded by both.
+BATCH_RECORDS = 32
+BATCH_SECONDS = 0.25
 
 
 def _file_identity(path: Path) -> tuple[int, int]:
@@ -43,6 +50,13 @@ class Connection:
         self.path = Path(path)
         self.readonly = readonly
         self.boilerplate = boilerplate or BoilerplateRules()
+        self._depth = 0  # logical writes open (nested _writing blocks)
+        self._batching = 0  # batched_writes blocks open
+        #: The batches of :meth:`batched_writes`: writes and seconds at most.
+        self.batch_records = BATCH_RECORDS
+        self.batch_seconds = BATCH_SECONDS
+        self._batch_started: float | None = None  # monotonic time of the open batch's BEGIN
+        self._batch_writes = 0
         if readonly:
             if not self.path.exists():
                 raise ArchiveError(f"{self.path}: no such archive (run a crawl first)")
@@ -160,17 +174,80 @@ class Connection:
         ``db.atomic()`` rolls the transaction back on any error, so a failed write (a full
         disk, a file made read-only) leaves the archive as it was before it. Each outermost
         transaction first checks the file is still the one opened (:meth:`check_file`).
+
+        Inside :meth:`batched_writes` an outermost write is a savepoint of the batch's
+        transaction instead: it is still all or nothing, and the batch commits once it holds
+        ``BATCH_RECORDS`` writes or is ``BATCH_SECONDS`` old.
         """
-        self.check_file()
+        outermost = self._depth == 0
+        with self._translated():
+            self.check_file()
+            if outermost and self._batching and not self.db.conn.in_transaction:
+                self.db.conn.execute("BEGIN")
+                self._batch_started, self._batch_writes = time.monotonic(), 0
+            self._depth += 1
+            try:
+                with self.db.atomic():
+                    yield
+            finally:
+                self._depth -= 1
+            if outermost and self._batch_started is not None:
+                self._batch_writes += 1
+                self.commit_batch(only_if_due=True)
+
+    @contextlib.contextmanager
+    def _translated(self) -> Iterator[None]:
         try:
-            with self.db.atomic():
-                yield
+            yield
         except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
             raise  # a bug, not the storage
         except sqlite3.OperationalError as exc:
             raise ArchiveWriteError(f"{self.path}: cannot write to the archive ({exc})") from exc
         except sqlite3.DatabaseError as exc:
             raise NotAnArchive(f"{self.path}: the archive is damaged ({exc})") from exc
+
+    @contextlib.contextmanager
+    def batched_writes(self) -> Iterator[None]:
+        """Group the writes made inside it (by any caller of this connection) into batches: one
+        transaction, so one sync to disk, per :attr:`batch_records` writes or
+        :attr:`batch_seconds`, whichever first.
+
+        Every write stays atomic (a savepoint each), and readers see the batch when it commits.
+        What a kill, a power cut or a storage error (SQLite rolls a whole transaction back on a
+        full disk) can lose grows from the write in flight to the open batch: its captures were
+        not committed, so their articles are still due and the next crawl fetches them again.
+        Call :meth:`commit_batch` from a timer so a batch is never older
+        than *seconds* while no write comes (the crawl does). Blocks may nest (concurrent
+        crawls); the batch is committed when the last one ends.
+        """
+        self._batching += 1
+        try:
+            yield
+        finally:
+            self._batching -= 1
+            if not self._batching:
+                self.commit_batch()
+
+    def commit_batch(self, *, only_if_due: bool = False) -> None:
+        """Commit the open batch (with *only_if_due*: when it is full or old enough)."""
+        if self._batch_started is None or self._depth:
+            return
+        if not self.db.conn.in_transaction:  # an error rolled it back already
+            self._batch_started = None
+            return
+        if only_if_due and (
+            self._batch_writes < self.batch_records
+            and time.monotonic() - self._batch_started < self.batch_seconds
+        ):
+            return
+        self._batch_started = None
+        with self._translated():
+            try:
+                self.db.conn.execute("COMMIT")
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.db.close()

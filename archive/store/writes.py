@@ -7,7 +7,6 @@ May import: :mod:`archive.store.reads`, :mod:`archive.lifecycle`, :mod:`archive.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -15,8 +14,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from archive import lifecycle
-from archive.boilerplate import blocks_of, fingerprint, learnable, strip_boilerplate
+from archive import lifecycle, prepare  # prepare as a module: it imports archive.store.rawpages
+from archive.boilerplate import blocks_of, learnable
 from archive.diff import count_words, summarize_change
 from archive.models import (
     Candidate,
@@ -24,6 +23,8 @@ from archive.models import (
     CheckedArticle,
     ContentIn,
     NextCheck,
+    PreparedBody,
+    PreparedText,
     Recorded,
     utc_iso,
 )
@@ -61,6 +62,25 @@ def _same_text(old_text: str, new_text: str) -> bool:
 
 def _headers_json(headers: tuple[tuple[str, str], ...]) -> str | None:
     return json.dumps([list(h) for h in headers]) if headers else None
+
+
+# The hot path writes with plain SQL: sqlite-utils' per-row insert and update (column checks,
+# a read back of the row) cost more than the statement itself, once per capture.
+_CAPTURE_COLUMNS = (
+    "article_id, crawl_id, url, final_url, fetched_at, status_code, outcome, reason, error, "
+    "etag, last_modified, content_type, encoding, bytes, elapsed_ms, http_version, "
+    "request_headers, response_headers, raw_page_id, requested_url, redirects"
+)
+_INSERT_CAPTURE = f"insert into captures ({_CAPTURE_COLUMNS}) values ({', '.join('?' * 21)})"
+_VERSION_COLUMNS = (
+    "article_id, version, captured_at, capture_id, title, byline, authors, published, "
+    "modified, language, description, section, tags, image, text, text_hash, word_count, "
+    "extractor_version, method, change_kind, change_summary, words_added, words_removed, "
+    "title_changed"
+)
+_INSERT_VERSION = f"insert into versions ({_VERSION_COLUMNS}) values ({', '.join('?' * 24)})"
+#: Host parameters per statement at most when a list goes into ``in (...)``.
+_CHUNK = 500
 
 
 class Writes(Reads):
@@ -417,7 +437,7 @@ class Writes(Reads):
             if schedule is not None:
                 when = schedule(_checked(article, updates, capture.fetched_at))
                 updates["next_check"] = utc_iso(when) if when is not None else None
-            self.db.table("articles").update(article["id"], updates)
+            self._update_article(article["id"], updates)
         return Recorded(
             article_id=article["id"],
             capture_id=capture_id,
@@ -457,37 +477,37 @@ class Writes(Reads):
         return ("new-version" if changed else "unchanged"), content, text_hash, latest
 
     def _insert_capture(self, article_id: int, capture: CaptureIn, outcome: str, at: str) -> int:
-        raw_id = self._store_raw(capture.raw, article_id) if capture.raw is not None else None
-        return self._insert(
-            "captures",
-            {
-                "article_id": article_id,
-                "crawl_id": capture.crawl_id,
-                "url": capture.url,
-                "final_url": capture.final_url,
-                "fetched_at": at,
-                "status_code": capture.status_code,
-                "outcome": outcome,
-                "reason": capture.reason,
-                "error": capture.error,
-                "etag": capture.etag,
-                "last_modified": capture.last_modified,
-                "content_type": capture.content_type,
-                "encoding": capture.encoding,
-                "bytes": capture.size,
-                "elapsed_ms": capture.elapsed_ms,
-                "http_version": capture.http_version,
-                "request_headers": _headers_json(capture.request_headers),
-                "response_headers": _headers_json(capture.response_headers),
-                "raw_page_id": raw_id,
-                "requested_url": capture.requested_url
-                if capture.requested_url != capture.url
-                else None,
-                "redirects": json.dumps([list(h) for h in capture.redirects])
-                if capture.redirects
-                else None,
-            },
+        raw_id = None
+        if capture.raw is not None:
+            raw_id = self._store_raw(capture.raw, article_id, capture.raw_prepared)
+        cursor = self.db.conn.execute(
+            _INSERT_CAPTURE,
+            [
+                article_id,
+                capture.crawl_id,
+                capture.url,
+                capture.final_url,
+                at,
+                capture.status_code,
+                outcome,
+                capture.reason,
+                capture.error,
+                capture.etag,
+                capture.last_modified,
+                capture.content_type,
+                capture.encoding,
+                capture.size,
+                capture.elapsed_ms,
+                capture.http_version,
+                _headers_json(capture.request_headers),
+                _headers_json(capture.response_headers),
+                raw_id,
+                capture.requested_url if capture.requested_url != capture.url else None,
+                json.dumps([list(h) for h in capture.redirects]) if capture.redirects else None,
+            ],
         )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def _add_version(
         self,
@@ -503,8 +523,16 @@ class Writes(Reads):
         version_id = self._insert_version(
             article["id"], number, at, capture_id, content, text_hash, latest
         )
-        self.db.table("captures").update(capture_id, {"version_id": version_id})
+        self.db.conn.execute(
+            "update captures set version_id = ? where id = ?", [version_id, capture_id]
+        )
         return number, version_id
+
+    def _update_article(self, article_id: int, updates: dict[str, Any]) -> None:
+        columns = ", ".join(f"{name} = ?" for name in updates)
+        self.db.conn.execute(
+            f"update articles set {columns} where id = ?", [*updates.values(), article_id]
+        )
 
     def _transition(
         self, article: dict[str, Any], capture: CaptureIn, outcome: str, capture_id: int
@@ -541,55 +569,101 @@ class Writes(Reads):
         leaves out what no editor changed: known boilerplate, counters and relative times in
         short lines (:func:`archive.versions.same_version`). ``learn=False`` (a re-extraction's
         dry run) decides with what is known without counting anything.
+
+        The normalized text, its hash and its blocks' fingerprints come with the content when
+        the crawl computed them (``ContentIn.prepared``); the content returned carries them.
         """
-        title, text = normalize_line(content.title), normalize_text(content.text)
-        digest = content_hash(title, text)
+        prepared = self._prepared(content)
+        title, digest = prepared.title, prepared.text_hash
         if latest is not None and latest["text_hash"] == digest:
-            return content, digest, False
+            return replace(content, prepared=prepared), digest, False
         known = self._learn_blocks(
-            site, article_id, text, latest["text"] if latest else "", at, learn=learn
+            site, article_id, prepared, latest["text"] if latest else "", at, learn=learn
         )
-        kept = strip_boilerplate(text, known) or text
-        if kept != text:
+        kept_blocks = tuple(b for b in prepared.blocks if b[0] not in known)
+        if known and kept_blocks and len(kept_blocks) < len(prepared.blocks):
+            kept = "\n\n".join(b[1] for b in kept_blocks)
+            prepared = PreparedText(
+                title=title,
+                text=kept,
+                text_hash=content_hash(title, kept),
+                blocks=kept_blocks,
+                max_words=prepared.max_words,
+                word_count=count_words(kept),
+            )
             content = replace(content, text=kept)
-            digest = content_hash(title, kept)
+        content = replace(content, prepared=prepared)
+        digest, kept = prepared.text_hash, prepared.text
         if latest is not None and same_version(latest["title"], latest["text"], title, kept, known):
             return content, digest, False
         return content, digest, True
 
+    def _prepared(self, content: ContentIn) -> PreparedText:
+        """The content's normalized text and fingerprints: as given, or computed here."""
+        prepared = content.prepared
+        if prepared is None or prepared.max_words != self.boilerplate.max_words:
+            prepared = prepare.prepare_text(content.title, content.text, self.boilerplate)
+        return prepared
+
     def _learn_blocks(
-        self, site: str, article_id: int, text: str, previous: str, at: str, *, learn: bool = True
+        self,
+        site: str,
+        article_id: int,
+        prepared: PreparedText,
+        previous: str,
+        at: str,
+        *,
+        learn: bool = True,
     ) -> set[str]:
-        """Count the short blocks of *text* as seen on this article; return the fingerprints,
-        among those of *text* and *previous*, that are the site's boilerplate by now."""
+        """Count the short blocks of the text as seen on this article; return the fingerprints,
+        among those of the text and *previous*, that are the site's boilerplate by now.
+
+        A handful of statements per page whatever its number of blocks: the blocks this
+        article was seen with already are read in one query, the new ones written with
+        ``executemany``.
+        """
         rules = self.boilerplate
         if not rules.enabled:
             return set()
-        blocks = blocks_of(text)
-        samples = {fingerprint(b): b for b in blocks}
-        prints = learnable(blocks, rules)
-        for fp in prints if learn else ():
-            added = self.db.execute(
-                "insert or ignore into site_blocks (site, fingerprint, article_id) values (?, ?, ?)",
-                [site, fp, article_id],
-            ).rowcount
-            if added:
-                self.db.execute(
-                    "insert into block_counts (site, fingerprint, articles, sample, first_seen) "
-                    "values (?, ?, 1, ?, ?) on conflict (site, fingerprint) "
-                    "do update set articles = articles + 1",
-                    [site, fp, samples[fp][:200], at],
+        samples = {fp: block for fp, block, _ in prepared.blocks}
+        prints = list(dict.fromkeys(fp for fp, _, short in prepared.blocks if short))
+        conn = self.db.conn
+        for start in range(0, len(prints) if learn else 0, _CHUNK):
+            chunk = prints[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            seen = {
+                r[0]
+                for r in conn.execute(
+                    f"select fingerprint from site_blocks where site = ? and article_id = ? "
+                    f"and fingerprint in ({marks})",
+                    [site, article_id, *chunk],
                 )
-        candidates = set(prints) | set(learnable(blocks_of(previous), rules))
-        if not candidates:
-            return set()
-        marks = ",".join("?" * len(candidates))
-        rows = self.db.execute(
-            f"select fingerprint from block_counts where site = ? and articles >= ? "
-            f"and fingerprint in ({marks})",
-            [site, rules.min_articles, *candidates],
-        ).fetchall()
-        return {r[0] for r in rows}
+            }
+            new = [fp for fp in chunk if fp not in seen]
+            conn.executemany(
+                "insert into site_blocks (site, fingerprint, article_id) values (?, ?, ?)",
+                [(site, fp, article_id) for fp in new],
+            )
+            conn.executemany(
+                "insert into block_counts (site, fingerprint, articles, sample, first_seen) "
+                "values (?, ?, 1, ?, ?) on conflict (site, fingerprint) "
+                "do update set articles = articles + 1",
+                [(site, fp, samples[fp][:200], at) for fp in new],
+            )
+        candidates = list(dict.fromkeys([*prints, *learnable(blocks_of(previous), rules)]))
+        known: set[str] = set()
+        for start in range(0, len(candidates), _CHUNK):
+            chunk = candidates[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                r[0]
+                for r in conn.execute(
+                    f"select fingerprint from block_counts where site = ? and articles >= ? "
+                    f"and fingerprint in ({marks})",
+                    [site, rules.min_articles, *chunk],
+                )
+            )
+        return known
 
     def _insert_version(
         self,
@@ -601,62 +675,82 @@ class Writes(Reads):
         text_hash: str,
         previous: dict | None,
     ) -> int:
-        title = normalize_line(content.title)
-        text = normalize_text(content.text)
+        prepared = content.prepared
+        if prepared is not None:
+            title, text, words = prepared.title, prepared.text, prepared.word_count
+        else:
+            title, text = normalize_line(content.title), normalize_text(content.text)
+            words = count_words(text)
         summary = summarize_change(
             previous["title"] if previous else None,
             previous["text"] if previous else None,
             title,
             text,
             live=content.method == "live",  # the extractor read the page as a live blog
+            words=words,
         )
-        return self._insert(
-            "versions",
-            {
-                "article_id": article_id,
-                "version": version,
-                "captured_at": at,
-                "capture_id": capture_id,
-                "title": title,
-                "byline": ", ".join(content.authors) or None,
-                "authors": json.dumps(list(content.authors)),
-                "published": content.published,
-                "modified": content.modified,
-                "language": content.language,
-                "description": content.description,
-                "section": content.section,
-                "tags": json.dumps(list(content.tags)),
-                "image": content.image,
-                "text": text,
-                "text_hash": text_hash,
-                "word_count": count_words(text),
-                "extractor_version": content.extractor_version,
-                "method": content.method,
-                "change_kind": summary.kind,
-                "change_summary": json.dumps(summary.to_dict()),
-                "words_added": summary.words_added,
-                "words_removed": summary.words_removed,
-                "title_changed": int(summary.title_changed),
-            },
+        cursor = self.db.conn.execute(
+            _INSERT_VERSION,
+            [
+                article_id,
+                version,
+                at,
+                capture_id,
+                title,
+                ", ".join(content.authors) or None,
+                json.dumps(list(content.authors)),
+                content.published,
+                content.modified,
+                content.language,
+                content.description,
+                content.section,
+                json.dumps(list(content.tags)),
+                content.image,
+                text,
+                text_hash,
+                words,
+                content.extractor_version,
+                content.method,
+                summary.kind,
+                json.dumps(summary.to_dict()),
+                summary.words_added,
+                summary.words_removed,
+                int(summary.title_changed),
+            ],
         )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
-    def _store_raw(self, body: bytes, article_id: int | None = None) -> int:
+    def _store_raw(
+        self, body: bytes, article_id: int | None = None, prepared: PreparedBody | None = None
+    ) -> int:
         """Store *body* once (by SHA-256); as a delta against the article's keyframe when one
-        exists and the delta is small (:mod:`archive.store.rawpages`)."""
-        digest = hashlib.sha256(body).hexdigest()
-        row = self._one("select id from raw_pages where sha256 = ?", [digest])
+        exists and the delta is small (:mod:`archive.store.rawpages`). *prepared* carries the
+        hash and keyframe when the crawl computed them already."""
+        if prepared is None or prepared.size != len(body):
+            prepared = prepare.prepare_body(body, compress=False)
+        row = self.db.conn.execute(
+            "select id from raw_pages where sha256 = ?", [prepared.sha256]
+        ).fetchone()
         if row is not None:
-            return int(row["id"])
-        values: dict[str, Any] = {"sha256": digest, "size": len(body)}
+            return int(row[0])
+        content: bytes | None = None
+        compression, base_id = rawpages.KEYFRAME, None
         keyframe = self._keyframe_of(article_id) if article_id is not None else None
         if keyframe is not None:
             base = rawpages.decompress(keyframe["content"], rawpages.KEYFRAME)
             delta = rawpages.compress_delta(body, base)
             if len(delta) <= rawpages.KEYFRAME_RATIO * len(keyframe["content"]):
-                values.update(compression=rawpages.DELTA, base_id=keyframe["id"], content=delta)
-        if "content" not in values:
-            values.update(compression=rawpages.KEYFRAME, content=rawpages.compress(body))
-        return self._insert("raw_pages", values)
+                content, compression, base_id = delta, rawpages.DELTA, keyframe["id"]
+        if content is None:
+            content = prepared.keyframe or rawpages.compress(body)
+        cursor = self.db.conn.execute(
+            "insert into raw_pages (sha256, size, compression, content, base_id) "
+            "values (?, ?, ?, ?, ?)",
+            [prepared.sha256, prepared.size, compression, content, base_id],
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
 
     def _keyframe_of(self, article_id: int) -> dict[str, Any] | None:
         """The keyframe behind the article's last stored body (itself, or its delta's base)."""

@@ -17,11 +17,12 @@ and its own package.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,13 +35,16 @@ from archive.models import (
     CheckedArticle,
     ContentIn,
     CrawlCounts,
+    PreparedBody,
+    PreparedText,
     Recorded,
 )
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
 from scraper import logs
 from scraper import urls as urlmod
 from scraper.crawl import identity
-from scraper.crawl.extraction import run_extract
+from scraper.crawl.extraction import Prepared, run_prepare
+from scraper.crawl.extraction import run_extract as run_extract  # used by reextract, benches
 from scraper.crawl.policy import RecheckPolicy, next_check
 from scraper.crawl.pool import WorkerError, WorkerTimeout
 from scraper.discover import discover_site
@@ -166,7 +170,8 @@ def _parse_time(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def content_of(article: Article) -> ContentIn:
+def content_of(article: Article, prepared: PreparedText | None = None) -> ContentIn:
+    """The archive's content value of an article (*prepared*: its text prepared already)."""
     return ContentIn(
         title=article.title,
         text=article.text,
@@ -180,6 +185,7 @@ def content_of(article: Article) -> ContentIn:
         image=article.image,
         tags=tuple(article.tags),
         method=article.method,
+        prepared=prepared,
     )
 
 
@@ -352,14 +358,24 @@ class ArticleChecker:
                     capture_of(result, url, site, crawl_id, outcome="not-html", reason="not-html")
                 ), "not-html"
 
-        if self._same_body_as_last(url, result.body):
+        body = self._same_body_as_last(url, result.body)
+        if body is not None:
             # The very bytes of the last capture: the same text, no extraction needed.
             with self.archive.transaction():
                 url = self._move(url, moved_to, result.fetched_at)
                 return self.archive.record(
-                    capture_of(result, url, site, crawl_id, outcome="unchanged", raw=result.body)
+                    capture_of(
+                        result,
+                        url,
+                        site,
+                        crawl_id,
+                        outcome="unchanged",
+                        raw=result.body,
+                        raw_prepared=body,
+                    )
                 ), None
-        extracted = await self._extract(result.text, final)
+        prepared = await self._extract(result.text, final, result.body)
+        extracted = prepared.article
         # Nothing awaits from here on: the move, a canonical merge and the capture are one
         # transaction, so a crash leaves all of them or none.
         with self.archive.transaction():
@@ -376,6 +392,7 @@ class ArticleChecker:
                         reason="extract-failed",
                         error=f"{extracted.reason}: {extracted}",
                         raw=result.body,
+                        raw_prepared=prepared.body,
                     )
                 ), "extract-failed"
             url = self._follow_canonical(
@@ -386,18 +403,25 @@ class ArticleChecker:
                 url, site, keys, extracted.title, extracted.text, result.fetched_at
             )
             recorded = self._record(
-                capture_of(result, url, site, crawl_id, raw=result.body), content_of(extracted)
+                capture_of(
+                    result, url, site, crawl_id, raw=result.body, raw_prepared=prepared.body
+                ),
+                content_of(extracted, prepared.text),
             )
             if keys:
                 self.archive.add_keys(recorded.article_id, site, keys)
             return recorded, None
 
-    def _same_body_as_last(self, url: str, body: bytes) -> bool:
+    def _same_body_as_last(self, url: str, body: bytes) -> PreparedBody | None:
+        """The body's hash when it is the very body of the article's last capture read."""
         article = self.archive.find_article(url)
         if article is None or not article["version_count"]:
-            return False
+            return None
         last = self.archive.last_body_sha256(article["id"])
-        return last is not None and last == hashlib.sha256(body).hexdigest()
+        if last is None:
+            return None
+        digest = hashlib.sha256(body).hexdigest()
+        return PreparedBody(digest, len(body)) if digest == last else None
 
     def _move(self, url: str, moved_to: str | None, at: datetime) -> str:
         """Give the article its new URL after a permanent redirect (one history, old URL kept)."""
@@ -436,18 +460,24 @@ class ArticleChecker:
         ancestor = own != path and own.startswith(path.rstrip("/") + "/")
         return self.archive.join_by_canonical(url, canonical, text, at, known_only=ancestor)
 
-    async def _extract(self, text: str, url: str) -> Article | ExtractionError:
+    async def _extract(self, text: str, url: str, body: bytes) -> Prepared:
+        """The page extracted and prepared for the archive, in the executor when there is one."""
+        rules = self.archive.boilerplate
         if self.executor is None:
-            return run_extract(text, url, self.rules)
+            return run_prepare(text, url, self.rules, body, rules)
         loop = asyncio.get_running_loop()
+        failed: ExtractionError
         try:
-            return await loop.run_in_executor(self.executor, run_extract, text, url, self.rules)
+            return await loop.run_in_executor(
+                self.executor, run_prepare, text, url, self.rules, body, rules
+            )
         except WorkerTimeout as exc:
-            return ExtractionError("timeout", f"extraction stopped: {exc}")
+            failed = ExtractionError("timeout", f"extraction stopped: {exc}")
         except MemoryError as exc:
-            return ExtractionError("too-much-memory", f"extraction stopped: {exc}")
+            failed = ExtractionError("too-much-memory", f"extraction stopped: {exc}")
         except WorkerError as exc:
-            return ExtractionError("internal", f"extraction stopped: {exc}")
+            failed = ExtractionError("internal", f"extraction stopped: {exc}")
+        return Prepared(failed, None, None)
 
     def _record(self, capture: CaptureIn, content: ContentIn | None = None) -> Recorded:
         """Record one check; the article's next check is set in the same transaction."""
@@ -466,6 +496,32 @@ class ArticleChecker:
         )
 
 
+#: Seconds between the crawl's checks that the archive's open batch of writes is not too old.
+BATCH_TIMER = 0.1
+
+
+@contextlib.asynccontextmanager
+async def batched_writes(archive: Archive) -> AsyncIterator[None]:
+    """The archive's writes grouped into batches (:meth:`archive.store.Archive.batched_writes`)
+    for as long as the block runs, with the timer that commits a batch once it is old enough
+    even when no write comes to do it (a slow site, a crawl waiting on its last fetches)."""
+
+    async def commit_when_due() -> None:
+        while True:
+            await asyncio.sleep(BATCH_TIMER)
+            try:
+                archive.commit_batch(only_if_due=True)
+            except _STORAGE_ERRORS:
+                return  # the next write meets the same error and ends the crawl
+
+    with archive.batched_writes():
+        timer = asyncio.create_task(commit_when_due())
+        try:
+            yield
+        finally:
+            timer.cancel()
+
+
 async def crawl_site(
     site: Any,
     archive: Archive,
@@ -479,13 +535,46 @@ async def crawl_site(
     executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> CrawlReport:
-    """Run one crawl cycle of *site* (a :class:`scraper.config.Site`) and record everything."""
+    """Run one crawl cycle of *site* (a :class:`scraper.config.Site`) and record everything.
+
+    Its writes are batched (:func:`batched_writes`): a kill loses at most the open batch,
+    whose articles are still due and fetched again by the next crawl.
+    """
+    async with batched_writes(archive):
+        return await _crawl_site(
+            site,
+            archive,
+            fetcher,
+            now=now,
+            check_all=check_all,
+            include_retired=include_retired,
+            max_articles=max_articles,
+            concurrency=concurrency,
+            executor=executor,
+            progress=progress,
+        )
+
+
+async def _crawl_site(
+    site: Any,
+    archive: Archive,
+    fetcher: Fetcher,
+    *,
+    now: Callable[[], datetime],
+    check_all: bool,
+    include_retired: bool,
+    max_articles: int | None,
+    concurrency: int,
+    executor: Executor | None,
+    progress: Progress | None,
+) -> CrawlReport:
     started = now()
     crawl_id = archive.start_crawl(site.name, started)
     tally = _Tally()
     source_errors: list[tuple[str, str, str]] = []
     status = "done"
     retired = 0
+    storage_failed = False
     try:
         robots_sitemaps: list[str] = []
         if site.use_robots_sitemaps:
@@ -565,6 +654,7 @@ async def crawl_site(
         raise
     except _STORAGE_ERRORS as exc:  # the archive cannot take writes: no traceback, the reason
         status = "failed"
+        storage_failed = True
         logs.event(log, logging.ERROR, "crawl failed", site=site.name, error=str(exc))
         raise
     except Exception:
@@ -590,6 +680,23 @@ async def crawl_site(
         )
         finished = now()
         try:
+            if storage_failed:
+                # The error may have rolled back the open batch of writes with it: the figures
+                # are the captures that are there, the sources' errors as counted.
+                stored = archive.crawl_counts(crawl_id)
+                counts = replace(
+                    stored,
+                    discovered=counts.discovered,
+                    new_articles=counts.new_articles,
+                    errors_by_kind={
+                        **{
+                            k: n
+                            for k, n in counts.errors_by_kind.items()
+                            if k.startswith("source-")
+                        },
+                        **stored.errors_by_kind,
+                    },
+                )
             archive.finish_crawl(crawl_id, finished, counts, status=status)
         except _STORAGE_ERRORS as exc:
             if status in ("done", "partial"):

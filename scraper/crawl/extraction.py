@@ -1,15 +1,23 @@
 """Extraction as a job for the worker pool: picklable, exception-free, light to import.
 
-Kept apart from :mod:`scraper.crawl.cycle` so a worker process imports only the extractor
-(about a third of the crawl's import time), and starts that much sooner.
+Kept apart from :mod:`scraper.crawl.cycle` so a worker process imports only the extractor and
+the archive's pure preparation (about a third of the crawl's import time), and starts that much
+sooner. :func:`run_prepare` also computes, in the worker, what the archive's one writer would
+otherwise compute for every page (:mod:`archive.prepare`: normalized text, hashes, block
+fingerprints, the body's zstd keyframe), so the writer is left with the writing.
 
-May import: :mod:`scraper.extract`.
+May import: :mod:`scraper.extract`, :mod:`archive.prepare`, :mod:`archive.boilerplate`,
+:mod:`archive.models`.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
+from archive.boilerplate import BoilerplateRules
+from archive.models import PreparedBody, PreparedText
+from archive.prepare import prepare_body, prepare_text
 from scraper import logs
 from scraper.extract import Article, ExtractionError, ExtractRules, extract
 
@@ -31,3 +39,35 @@ def run_extract(text: str, url: str, rules: ExtractRules | None) -> Article | Ex
     except Exception as exc:
         logs.event(log, logging.ERROR, "extractor failed", url=url, exc_info=True)
         return ExtractionError("internal", f"extractor failed: {type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One page extracted, with what the archive's writer needs from it.
+
+    ``text`` is None when extraction failed; ``body`` is None only when preparing it failed
+    (the writer then hashes and compresses the body itself).
+    """
+
+    article: Article | ExtractionError
+    text: PreparedText | None
+    body: PreparedBody | None
+
+
+def run_prepare(
+    text: str,
+    url: str,
+    rules: ExtractRules | None,
+    body: bytes,
+    boilerplate: BoilerplateRules,
+) -> Prepared:
+    """:func:`run_extract`, then :mod:`archive.prepare` of its text and of the raw *body*."""
+    article = run_extract(text, url, rules)
+    prepared_text = prepared_body = None
+    try:
+        if isinstance(article, Article):
+            prepared_text = prepare_text(article.title, article.text, boilerplate)
+        prepared_body = prepare_body(body)
+    except MemoryError:  # the writer computes them itself then
+        pass
+    return Prepared(article, prepared_text, prepared_body)
