@@ -66,3 +66,30 @@ def build(path: Path) -> Path:
             content(MARKET_TITLE, MARKET_TEXT),
         )
     return path
+
+
+def fleet_word(i: int) -> str:
+    """The word only article *i* of :func:`build_fleet` has."""
+    return f"vessel{i:03d}"
+
+
+def fleet_url(i: int) -> str:
+    return f"https://harbour.example/ferries/{i}/"
+
+
+def build_fleet(path: Path, n: int) -> Path:
+    """*n* one-version articles about ferries, oldest first, each naming a word no other
+    article has (:func:`fleet_word`): enough rows for pages and snippets to be told apart."""
+    with Archive(path) as archive:
+        for i in range(n):
+            archive.record(
+                capture(fleet_url(i), "harbour", T0 + timedelta(minutes=i)),
+                content(
+                    f"Timetable {i}",
+                    (
+                        f"The harbour ferries named {fleet_word(i)} sail at dawn.",
+                        "Tickets are sold on board.",
+                    ),
+                ),
+            )
+    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import sqlite3
 import subprocess
@@ -188,6 +189,59 @@ async def test_latest_versions_search_matches_latest_text_only(ds):
     assert await get_json(ds, "/archive/latest_versions.json?_search=six&_shape=array") == []
     page = (await ds.client.get("/archive/latest_versions?_search=ferry")).text
     assert 'name="_search" value="ferry"' in page
+
+
+async def test_a_new_search_from_the_search_box_replaces_the_one_shown(ds):
+    """The page's form carries the bounded search as a hidden field beside the search box;
+    what the box says wins (an emptied box shows every row)."""
+    page = (await ds.client.get("/archive/versions?_search=pensioners")).text
+    assert 'type="hidden" name="_na_search" value="pensioners"' in page
+    rows = await get_json(
+        ds, "/archive/versions.json?_na_search=pensioners&_search=analysts&_shape=array"
+    )
+    assert [r["title"] for r in rows] == [sample_archive.MARKET_TITLE]
+    rows = await get_json(ds, "/archive/versions.json?_na_search=pensioners&_search=&_shape=array")
+    assert len(rows) == 3
+    # links on the page carry the renamed argument and still search
+    rows = await get_json(ds, "/archive/versions.json?_na_search=pensioners&_shape=array")
+    assert [(r["article_id"], r["version"]) for r in rows] == [(1, 2)]
+
+
+@pytest.mark.parametrize("table", ["versions", "latest_versions", "captures", "articles"])
+async def test_large_tables_skip_facet_suggestions(ds, table):
+    """Each suggestion is a query over the whole table (seconds at 200,000 versions); the
+    configured facets stay, and an explicit empty ``_nosuggest`` still asks for them."""
+    data = await get_json(ds, f"/archive/{table}.json?_extra=suggested_facets,facet_results")
+    assert data["suggested_facets"] == []
+    asked = await get_json(
+        ds, f"/archive/{table}.json?_nosuggest=&_extra=suggested_facets,facet_results"
+    )
+    assert asked["suggested_facets"] != []
+    counts = {
+        name: [(v["value"], v["count"]) for v in facet["results"]]
+        for name, facet in facet_results(data).items()
+    }
+    assert counts and counts == {
+        name: [(v["value"], v["count"]) for v in facet["results"]]
+        for name, facet in facet_results(asked).items()
+    }
+
+
+async def test_versions_pages_show_twenty_rows_with_a_next_link(db_path):
+    sample_archive.build_fleet(db_path, 25)
+    ds = make_datasette(db_path)
+    for table in ("versions", "latest_versions"):
+        data = await get_json(ds, f"/archive/{table}.json?_search=ferries")
+        assert len(data["rows"]) == 20 and data["next"], table
+        rest = await get_json(ds, data["next_url"].removeprefix("http://localhost"))
+        assert len(rest["rows"]) == 5 and not rest["next"], table
+        page = (await ds.client.get(f"/archive/{table}?_search=ferries")).text
+        assert len(set(re.findall(r"Timetable \d+", page))) == 20, table
+
+
+async def test_archive_connections_read_through_a_memory_mapping(ds):
+    (mapped,) = (await ds.get_database("archive").execute("pragma mmap_size")).first()
+    assert mapped > 0
 
 
 async def test_foreign_keys_label_versions_with_article_titles(ds):

@@ -120,3 +120,27 @@ def test_database_without_index_is_a_typed_error(tmp_path):
 def test_limit_must_be_positive(archive_db):
     with pytest.raises(ValueError):
         search(archive_db, "ferry", limit=0)
+
+
+def test_each_hit_has_the_snippet_of_its_own_text(db_path):
+    """Snippets are built in one pass for all the rows shown: each must still be its own row's."""
+    sample_archive.build_fleet(db_path, 12)
+    with Archive(db_path, readonly=True) as archive:
+        for query in ("ferr*", "ferries", '"harbour ferries"'):
+            hits = archive.search(query, limit=5)
+            assert len(hits) == 5, query
+            for hit in hits:
+                i = int(hit.url.rstrip("/").rsplit("/", 1)[1])
+                assert sample_archive.fleet_word(i) in hit.snippet, (query, hit)
+                assert "ferries]" in hit.snippet
+                assert hit.title == f"Timetable {i}"
+            # the same ranking as the index gives when asked row by row
+            assert len({h.version_id for h in hits}) == 5
+
+
+def test_a_reading_archive_maps_the_file_for_searching(db_path):
+    sample_archive.build(db_path)
+    with Archive(db_path, readonly=True) as archive:
+        archive.search("ferry")
+        (mapped,) = archive.db.execute("pragma mmap_size").fetchone()
+    assert mapped > 0

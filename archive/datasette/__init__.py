@@ -85,9 +85,11 @@ def prepare_jinja2_environment(env, datasette):
 @hookimpl(trylast=True)  # after Datasette's own escape_fts, so this one wins
 def prepare_connection(conn, database, datasette):
     """``escape_fts`` for archives: the CLI's query rules (phrases, ``word*`` prefixes), and a
-    query with no words (a lone ``"``) matches nothing instead of failing with a syntax error."""
+    query with no words (a lone ``"``) matches nothing instead of failing with a syntax error;
+    and the archive file read through a memory mapping (:func:`archive.search.prepare_reader`)."""
     if database in registry.archive_names(datasette):
         conn.create_function("escape_fts", 1, fts_match, deterministic=True)
+        archive_search.prepare_reader(conn)
 
 
 @hookimpl
@@ -114,7 +116,7 @@ def extra_template_vars(database, table, request, datasette):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    if database is None or database not in registry.archive_names(datasette):
+    if column not in cells.COLUMNS or not registry.is_archive_name(datasette, database):
         return None
     return cells.render(row, value, column, table, database, datasette)
 
@@ -128,35 +130,81 @@ _SEARCH_TABLES = {
     "latest_versions": ("version_id", "latest_fts"),
 }
 _OWN_SEARCH_ARG = "_na_search"
-_TABLE_PATH = re.compile(r"^/[^/]+/(versions|latest_versions)(\.\w+)?$")
+#: The archive's tables and views that grow with it (hundreds of thousands of rows in a year).
+#: Their pages skip Datasette's facet suggestions: each suggestion is a query over the whole
+#: (filtered) table, a dozen of them per page (360 ms of a 500 ms search page at 200,000
+#: versions), and the facets these tables need are configured (metadata.TABLES).
+LARGE_TABLES = frozenset(
+    {
+        "versions",
+        "latest_versions",
+        "recent_changes",
+        "most_edited",
+        "articles",
+        "captures",
+        "events",
+        "raw_pages",
+        "article_urls",
+        "superseded_versions",
+    }
+)
+_TABLE_PATH = re.compile(r"/(?P<database>[^/]+)/(?P<table>[^/.]+)(?:\.\w+)?$")
+
+
+def rewrite_table_query(table: str, query_string: str) -> str | None:
+    """The query string a large archive table's page is served with, or None to leave it.
+
+    - ``_nosuggest=1`` (see :data:`LARGE_TABLES`);
+    - on the versions tables, ``_search`` becomes the plugin's own argument, which
+      :func:`filters_from_request` turns into the bounded search. The page's links and forms
+      carry the renamed argument; a form sent with both (a hidden old search and the search
+      box) means the search box, so ``_search`` replaces it.
+    """
+    if table not in LARGE_TABLES:
+        return None
+    pairs = parse_qsl(query_string, keep_blank_values=True)
+    keys = {k for k, _ in pairs}
+    if table in _SEARCH_TABLES and "_search" in keys:
+        pairs = [
+            (_OWN_SEARCH_ARG if k == "_search" else k, v) for k, v in pairs if k != _OWN_SEARCH_ARG
+        ]
+    if "_nosuggest" not in keys:
+        pairs.append(("_nosuggest", "1"))
+    return urlencode(pairs)
 
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Take ``?_search=`` on the versions tables from Datasette's generic full-text search.
+    """Serve the archive's large tables the fast way (:func:`rewrite_table_query`).
 
-    Datasette's own search filter cannot be bounded; the argument is renamed before it sees
-    it, and :func:`filters_from_request` applies the bounded search instead (the search box,
-    links and pagination go on using ``_search``).
+    Datasette's own search filter cannot be bounded: ``?_search=`` is renamed before it sees
+    it, and :func:`filters_from_request` applies the bounded search instead.
     """
 
     def wrap(app):
         async def inner(scope, receive, send):
-            if (
-                scope.get("type") == "http"
-                and b"_search=" in scope.get("query_string", b"")
-                and _TABLE_PATH.match(scope.get("path", ""))
-            ):
-                pairs = [
-                    (_OWN_SEARCH_ARG if k == "_search" else k, v)
-                    for k, v in parse_qsl(scope["query_string"].decode("latin-1"), True)
-                ]
-                scope = {**scope, "query_string": urlencode(pairs).encode("latin-1")}
+            if scope.get("type") == "http" and (match := _TABLE_PATH.search(scope.get("path", ""))):
+                database = match["database"]
+                if database in _archive_routes(datasette):
+                    query = rewrite_table_query(
+                        match["table"], scope.get("query_string", b"").decode("latin-1")
+                    )
+                    if query is not None:
+                        scope = {**scope, "query_string": query.encode("latin-1")}
             await app(scope, receive, send)
 
         return inner
 
     return wrap
+
+
+def _archive_routes(datasette) -> set[str]:
+    """The URL names of the archive databases (a database's route is its name by default)."""
+    routes = set()
+    for name in registry.archive_names(datasette):
+        db = datasette.databases.get(name)
+        routes.add(getattr(db, "route", None) or name)
+    return routes
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 # Columns that hold timestamps, whatever the table or query.
 TIMESTAMP_COLUMNS = frozenset(
@@ -67,8 +67,9 @@ def readable(value: object) -> str:
 def time_html(value: object) -> Markup:
     """``<time datetime="ISO" title="ISO">readable</time>``, or the value escaped."""
     if parse(value) is None:
-        return Markup("{}").format("" if value is None else value)
-    return Markup('<time datetime="{0}" title="{0}">{1}</time>').format(value, readable(value))
+        return escape("" if value is None else value)
+    iso = escape(value)
+    return Markup(f'<time datetime="{iso}" title="{iso}">{escape(readable(value))}</time>')
 
 
 def day(value: object) -> str | None:

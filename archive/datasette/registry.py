@@ -33,6 +33,17 @@ def archive_names(datasette: Any) -> list[str]:
     return [n for n in datasette.databases if not n.startswith("_")]
 
 
+def is_archive_name(datasette: Any, name: str | None) -> bool:
+    """Whether *name* is an archive database: :func:`archive_names` as one set lookup, for
+    hooks Datasette calls for every cell of a page."""
+    if name is None:
+        return False
+    known = _archives.get(datasette)
+    if known is not None:
+        return name in known and name in datasette.databases
+    return not name.startswith("_") and name in datasette.databases
+
+
 async def find_archives(datasette: Any) -> list[str]:
     """Look at every database once (at startup) and remember the archives."""
     names = set()

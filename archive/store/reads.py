@@ -210,6 +210,8 @@ class Reads(Connection):
         self, query: str, limit: int = 20, *, all_versions: bool = False
     ) -> list[fts.SearchHit]:
         """Full-text search over every version (see :func:`archive.search.search`)."""
+        if self.readonly:
+            fts.prepare_reader(self.db.conn)
         return fts.search(self.db, query, limit, all_versions=all_versions)
 
     def counts(self) -> dict[str, int]:
