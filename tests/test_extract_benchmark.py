@@ -32,7 +32,9 @@ RECALL_FLOOR = 0.982
 # articles, 9.0 % of articles under per-page F1 0.8; metadata 0.955 / 0.913 / 0.867)
 FLOORS = {"all": 0.75, "article": 0.94}
 ARTICLE_TAIL_CEILING = 0.11  # share of article pages under per-page F1 0.8
-META_FLOORS = {"title": 0.93, "author": 0.88, "date": 0.84}
+# Metadata of those 89 articles, measured with extractor 1.2.0: title 0.978, author 0.899,
+# date 0.880 (the comment above gives the figures of an earlier round).
+META_FLOORS = {"title": 0.96, "author": 0.88, "date": 0.86}
 
 
 def _bench_module() -> ModuleType:
