@@ -331,3 +331,14 @@ def test_a_byline_block_reads_line_by_line() -> None:
         "<div>Research &amp; Development</div></div>"
     )
     assert extract(_page("<title>Museum</title>", body)).authors == ("Joakim Edin",)
+
+
+def test_names_in_any_script_and_microdata_names_in_attributes() -> None:
+    body = "<h1>Museum reopens</h1><p>Par Émilie Dubois et Łukasz Żak</p>"
+    article = extract(_page("<title>Museum reopens</title>", body))
+    assert article.authors == ("Émilie Dubois", "Łukasz Żak")
+    body = (
+        '<div itemprop="author" itemscope itemtype="https://schema.org/Person">'
+        '<meta itemprop="name" content="Ines Duarte"></div>'
+    )
+    assert extract(_page("<title>Museum</title>", body)).authors == ("Ines Duarte",)

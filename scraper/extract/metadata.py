@@ -854,8 +854,8 @@ def _in_other_content(node: LexborNode) -> bool:
 
 _WRITTEN_BY = re.compile(
     r"(?i:written by|authored by|words by)\s*:?\s+"
-    r"(?P<names>[A-Z][\w.'’-]+(?:[^\S\n]+[A-Z][\w.'’-]+){0,3}"
-    r"(?:\s*(?:,|&|\band\b)\s*[A-Z][\w.'’-]+(?:[^\S\n]+[A-Z][\w.'’-]+){0,3})*)"
+    r"(?P<names>[^\W\d_][\w.'’-]+(?:[^\S\n]+[^\W\d_][\w.'’-]+){0,3}"
+    r"(?:\s*(?:,|&|\b(?:and|et|und|y|e|en)\b)\s*[^\W\d_][\w.'’-]+(?:[^\S\n]+[^\W\d_][\w.'’-]+){0,3})*)"
 )
 
 
@@ -884,13 +884,25 @@ def _written_by_anywhere(tree: LexborHTMLParser) -> tuple[str, ...]:
     return ()
 
 
-# "By Ana Lima", "Written by: Ana Lima and Rui Costa", "Posted by ana_l on ..."
+# "By Ana Lima", "Written by: Ana Lima and Rui Costa", "Posted by ana_l on ...", and the
+# same line opening in French, German, Spanish or Portuguese and Dutch ("Par", "Von", ...).
 _BY_LINE = re.compile(
-    r"(?:^|\s)(?:By|BY|by|(?i:written by|posted by|words by)|Author)\s*:?\s+"
-    r"(?P<names>[A-Z\w][\w.'’-]*(?:[^\S\n]+(?:[\w.'’-]+)){0,3}"
-    r"(?:\s*(?:,|&|\band\b)\s*[A-Z][\w.'’-]+(?:[^\S\n]+[A-Z][\w.'’-]+){0,3})*)"
+    r"(?:^|\s)(?:By|BY|by|(?i:written by|posted by|words by)|Author|Par|Von|Por|Door)\s*:?\s+"
+    r"(?P<names>[A-Z\w][\w.'’-]*(?:[^\S\n]+(?:[\w.'’-]+)){0,5}"
+    r"(?:\s*(?:,|&|\b(?:and|et|und|y|e|en)\b)\s*[^\W\d_][\w.'’-]+(?:[^\S\n]+[^\W\d_][\w.'’-]+){0,3})*)"
 )
-_NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|van|von|de|der|den|da|di|du|la|le|del|bin|al)$")
+_NAME_PARTICLES = frozenset(
+    {"van", "von", "de", "der", "den", "da", "di", "du", "la", "le", "del", "bin", "al", "dos"}
+)
+_NAME_CHARS = re.compile(r"^[^\W\d_][\w.'’-]*$")
+
+
+def _is_name_word(word: str) -> bool:
+    """A capitalised word in any script's letters ("Émilie", "Łukasz", "O'Neil") or a
+    particle of a surname ("van", "de")."""
+    if word in _NAME_PARTICLES:
+        return True
+    return word[:1].isupper() and bool(_NAME_CHARS.match(word))
 
 
 def _byline_authors(
@@ -900,6 +912,12 @@ def _byline_authors(
     a byline or an author) skip elements inside comments and other stories' teasers."""
     for selector in selectors or _BYLINE_SELECTORS:
         for node in tree.css(selector)[:3]:
+            if node.tag == "meta":  # microdata in attributes: <meta itemprop="name" content>
+                named = _split_authors(node.attributes.get("content"))
+                names = tuple(n for n in named if _looks_like_name(n))
+                if names:
+                    return names
+                continue
             text = _squash(node.text())
             if not text or len(text) > 120:
                 continue
@@ -920,7 +938,7 @@ def _looks_like_name(value: str) -> bool:
         return False
     if len(words) == 1:
         return len(value) >= 3 and value.casefold() not in _NOT_NAMES
-    return all(_NAME_WORD.match(w) for w in words) and value.casefold() not in _NOT_NAMES
+    return all(_is_name_word(w) for w in words) and value.casefold() not in _NOT_NAMES
 
 
 _NOT_NAMES = frozenset(
@@ -970,7 +988,7 @@ def _names_in_byline(text: str) -> tuple[str, ...]:
         # Stop at the first word that is not part of a name ("Ana Lima Published").
         kept = []
         for word in name.split():
-            if not _NAME_WORD.match(word) or word.casefold() in _STOP_WORDS:
+            if not _is_name_word(word) or word.casefold() in _STOP_WORDS:
                 break
             kept.append(word)
         candidate = " ".join(kept)
