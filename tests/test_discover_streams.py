@@ -42,8 +42,9 @@ class StreamServer:
     """A real HTTP server on 127.0.0.1 whose bodies are generated as they are sent.
 
     ``routes[path] = (headers, body)`` where ``body()`` yields the chunks; the body ends when
-    the generator does (or never). ``sent[path]`` counts the bytes written and ``ended[path]``
-    says how the last response ended: ``"complete"`` or ``"disconnected"`` (the client left).
+    the generator does (or never). ``statuses[path]`` lists the statuses of the next answers
+    (200 once it is empty). ``sent[path]`` counts the bytes written and ``ended[path]`` says how
+    the last response ended: ``"complete"`` or ``"disconnected"`` (the client left).
     """
 
     def __init__(self) -> None:
@@ -51,6 +52,7 @@ class StreamServer:
         self.sent: Counter[str] = Counter()
         self.hits: Counter[str] = Counter()
         self.ended: dict[str, str] = {}
+        self.statuses: dict[str, list[int]] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,7 +62,14 @@ class StreamServer:
                     self.send_error(404)
                     return
                 headers, body = server.routes[self.path]
-                self.send_response(200)
+                statuses = server.statuses.get(self.path)
+                status = statuses.pop(0) if statuses else 200
+                self.send_response(status)
+                if status != 200:
+                    self.send_header("Content-Length", "24")
+                    self.end_headers()
+                    self.wfile.write(b"<html>busy, later</html>")
+                    return
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()  # no Content-Length: the body ends when the connection does
@@ -334,6 +343,37 @@ async def test_a_reset_after_part_of_a_sitemap_keeps_its_urls_and_is_not_retried
     assert server.hits["/stalls.xml"] == 1
     assert [e.reason for e in report.errors] == ["timeout"]
     assert len(report.found) == 3000
+
+
+async def test_the_fetchers_sink_gets_only_the_200_body_and_stops_the_download(
+    stream_server,
+) -> None:
+    """A 503 answered first is retried and its body never reaches the sink; the 200 body
+    does, chunk by chunk, and the download stops as soon as the sink answers True."""
+    server = stream_server
+    server.routes["/doc"] = ({"Content-Type": "application/xml"}, lambda: urlset(server.base, None))
+    server.statuses["/doc"] = [503]
+    config = site_config(server, sitemaps=[f"{server.base}/doc"], crawl={"retries": 1})
+    seen: list[bytes] = []
+
+    async def sink(chunk: bytes) -> bool:
+        seen.append(chunk)
+        return sum(map(len, seen)) > MiB
+
+    waits: list[float] = []
+
+    async def no_wait(seconds: float) -> None:  # the retry's back-off, on a virtual clock
+        waits.append(seconds)
+
+    async with Fetcher(config.crawl.fetch_settings(), sleep=no_wait) as fetcher:
+        result = await fetcher.fetch(
+            f"{server.base}/doc", max_bytes=MAX_DOCUMENT_BYTES, truncate=True, sink=sink
+        )
+    assert server.hits["/doc"] == 2 and result.attempts == 2 and len(waits) == 1
+    assert result.status == 200 and result.truncated and result.body == b""
+    body = b"".join(seen)
+    assert body.startswith(b'<?xml version="1.0"') and b"busy" not in body
+    assert MiB < len(body) < 2 * MiB
 
 
 # --- feeds ------------------------------------------------------------------------------------
