@@ -342,3 +342,25 @@ def test_names_in_any_script_and_microdata_names_in_attributes() -> None:
         '<meta itemprop="name" content="Ines Duarte"></div>'
     )
     assert extract(_page("<title>Museum</title>", body)).authors == ("Ines Duarte",)
+
+
+def test_the_main_entity_among_several_article_objects() -> None:
+    # JSON-LD that describes related stories too: the object whose address is this page's.
+    related = {
+        "@type": "NewsArticle",
+        "url": "https://news.example/other-story",
+        "headline": "Other story",
+        "datePublished": "2021-01-01",
+        "author": {"@type": "Person", "name": "Zed Quill"},
+    }
+    this = {
+        "@type": "NewsArticle",
+        "mainEntityOfPage": {"@id": "https://www.news.example/museum/"},
+        "headline": "Museum reopens",
+        "datePublished": "2024-06-01",
+        "author": {"@type": "Person", "name": "Ines Duarte"},
+    }
+    article = extract(_page(_ld([related, this])), url="https://news.example/museum")
+    assert (article.published, article.authors) == ("2024-06-01", ("Ines Duarte",))
+    # No object names this page: the first one, as before.
+    assert extract(_page(_ld([related, this]))).published == "2021-01-01"

@@ -158,7 +158,12 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
     meta = _meta_tags(found["meta"])
     ld = _jsonld_article(found["script"])
     page = ld.get("page", {})
-    art = ld.get("article", {})
+    declared_urls = (
+        url,
+        _attr(found["link"][0], "href") if found["link"] else None,
+        meta.get("og:url"),
+    )
+    art = _main_entity(ld.get("articles", []), declared_urls) or ld.get("article", {})
 
     headline = _first_str(art.get("headline"), art.get("name"))
     og_title = meta.get("og:title") or meta.get("twitter:title")
@@ -207,7 +212,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
     # only when no person is named anywhere, in structured data or in the visible byline.
     # Sources in order of trust; the first that names a person who is not the publisher wins.
     ids = ld.get("ids", {})
-    articles = ld.get("articles", [])
+    articles = [art] + [a for a in ld.get("articles", []) if a is not art] if art else []
     publishers = {
         _letters(n) for n in (site_name, _name_of(art.get("publisher"), ids), _host_label(url)) if n
     }
@@ -396,6 +401,31 @@ def _jsonld_article(scripts: list[LexborNode]) -> dict[str, Any]:
         elif "page" not in found and kinds & _PAGE_TYPES:
             found["page"] = obj
     return found
+
+
+def _main_entity(articles: list[dict[str, Any]], urls: Iterable[str | None]) -> dict[str, Any]:
+    """Of several article objects (a page's JSON-LD may describe related stories too), the
+    one whose url, @id or mainEntityOfPage is this page's address; none when none says so."""
+    if len(articles) < 2:
+        return {}
+    wanted = {_url_key(u) for u in urls if u}
+    wanted.discard("")
+    for obj in articles:
+        main = obj.get("mainEntityOfPage")
+        if isinstance(main, dict):
+            main = main.get("@id") or main.get("url")
+        for value in (obj.get("url"), obj.get("@id"), main):
+            if isinstance(value, str) and _url_key(value) in wanted:
+                return obj
+    return {}
+
+
+def _url_key(value: str) -> str:
+    """An address without scheme, "www.", fragment, query or trailing slash: the same page
+    written by two templates compares equal."""
+    key = value.strip().split("#", 1)[0].split("?", 1)[0]
+    key = re.sub(r"^(?:https?:)?//(?:www\.)?", "", key, flags=re.IGNORECASE)
+    return key.rstrip("/").casefold() if "/" in key or "." in key else ""
 
 
 def _resolve(value: Any, ids: dict[str, Any]) -> Any:
