@@ -133,3 +133,21 @@ def test_a_page_that_is_not_one_article_gives_its_whole_main_content() -> None:
     assert report["method"] == "page"
     assert "fifth" in report["why"]
     assert sum(c["won"] for c in report["candidates"]) == 1
+
+
+def test_a_forum_thread_is_its_stream_of_posts_not_its_longest_post() -> None:
+    posts = "".join(
+        f"<article class='message' id='post-{i}'><div class='message-body'><p>Post {i}: "
+        + ("I replaced the valve myself last spring, and it has held ever since. " * (i + 2))
+        + "</p></div></article>"
+        for i in range(4)
+    )
+    page = (
+        "<html><body><header><h1>Replacing a boiler valve</h1></header>"
+        f"<div class='thread'>{posts}</div>"
+        "<article class='teaser'><a href='/t/2'>Another thread about radiators</a></article>"
+        "</body></html>"
+    )
+    text = extract(page).text
+    assert all(f"Post {i}:" in text for i in range(4))
+    assert "Another thread" not in text

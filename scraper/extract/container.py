@@ -310,7 +310,7 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
                 for size, n in sized
                 if headline is not None and size >= 200 and _contains(n, headline)
             ]
-            kept = with_headline[-1:] or [n for size, n in sized if size == best][:1]
+            kept = with_headline[-1:] or _post_stream(sized, best)
         else:
             kept = [n for size, n in sized if size >= min(best * 0.15, 200)]
         total = sum(size for size, n in sized if n in kept)
@@ -324,6 +324,34 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
             specific=index < rules.GENERIC_FROM,
         )
     return None
+
+
+#: A forum thread or a Q&A page: a generic container rule (".post", "article") matches one
+#: block per post, none holding the headline. At least this many posts of one kind (tag and
+#: classes), each with prose and few links, that hold together this many times the biggest
+#: one's text, are the page's main content: the stream, not its longest post.
+STREAM_MIN_POSTS = 3
+STREAM_GAIN = 2.0
+_STREAM_POST_CHARS = 80
+
+
+def _post_stream(sized: list[tuple[int, LexborNode]], best: int) -> list[LexborNode]:
+    """The posts of a thread when the matches are one, else the biggest match alone."""
+    biggest = [n for size, n in sized if size == best][:1]
+    kinds: dict[tuple[str, str], list[tuple[int, LexborNode]]] = {}
+    for size, node in sized:
+        if size >= _STREAM_POST_CHARS:
+            kinds.setdefault(_kind(node), []).append((size, node))
+    posts = kinds.get(_kind(biggest[0]), [])
+    if len(posts) < STREAM_MIN_POSTS or sum(size for size, _ in posts) < STREAM_GAIN * best:
+        return biggest
+    kept = [n for _, n in posts if link_density(n) < 0.3]
+    return kept if len(kept) >= STREAM_MIN_POSTS else biggest
+
+
+def _kind(node: LexborNode) -> tuple[str, str]:
+    """Tag and classes: what repeated blocks of one template share (ids differ per post)."""
+    return node.tag or "", " ".join(sorted((node.attributes.get("class") or "").split()))
 
 
 def choose(body: LexborNode, body_selector: str | None, title: str | None = None) -> Choice:
