@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 
 _SEPARATORS = str.maketrans("_-", "  ")
+_CACHE_SIZE = 50_000
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
@@ -29,9 +30,22 @@ class ClassWords:
         self.words = frozenset(entries)
         self.heads = frozenset(e.split("-")[0] for e in entries if "-" in e)
         self.longest = max(e.count("-") + 1 for e in entries)
+        # Answers per class/id value: a page repeats its few hundred class values thousands
+        # of times, and so do the pages of one site. Bounded, cleared when full.
+        self._found: dict[str, frozenset[str]] = {}
+        self._first: dict[str, str] = {}
 
     def search(self, value: str) -> str | None:
         """The first listed word found in a class/id value, or None."""
+        first = self._first.get(value)
+        if first is None:
+            first = self._search(value) or ""
+            if len(self._first) >= _CACHE_SIZE:
+                self._first.clear()
+            self._first[value] = first
+        return first or None
+
+    def _search(self, value: str) -> str | None:
         if not value.islower():
             value = _CAMEL.sub(" ", value)
         words = self.words
@@ -48,12 +62,16 @@ class ClassWords:
                         return candidate
         return None
 
-    def find_all(self, value: str) -> set[str]:
+    def find_all(self, value: str) -> frozenset[str]:
         """Every listed word found in a class/id value (the cheap search first: most values
         hold none)."""
-        if self.search(value) is None:
-            return set()
-        return set(self.iter_words(value))
+        found = self._found.get(value)
+        if found is None:
+            found = frozenset(self.iter_words(value)) if self.search(value) else frozenset()
+            if len(self._found) >= _CACHE_SIZE:
+                self._found.clear()
+            self._found[value] = found
+        return found
 
     def iter_words(self, value: str) -> Iterator[str]:
         if not value.islower():

@@ -166,7 +166,7 @@ def inside_region(node: LexborNode, region_words: frozenset[str]) -> bool:
     return False
 
 
-def boilerplate_words(node: LexborNode, cls: str | None, ident: str | None) -> set[str]:
+def boilerplate_words(node: LexborNode, cls: str | None, ident: str | None) -> frozenset[str]:
     """The boilerplate words of a class/id (empty when none, or when a container name
     also matches); an id that spells the element's own text ("how-to-share-a-file" on that
     heading or section) is an anchor, not a role."""
@@ -175,7 +175,7 @@ def boilerplate_words(node: LexborNode, cls: str | None, ident: str | None) -> s
     words = rules.role_words(cls, ident).replace("_", "-")
     found = rules.NEGATIVE.find_all(words)
     if found and rules.STRONG_POSITIVE.search(words):
-        return set()
+        return frozenset()
     return found
 
 
@@ -239,7 +239,7 @@ class _RootSize:
             self._chars = sum(len(root.text(strip=True)) for root in self._roots)
         return self._chars
 
-    def is_layout_word(self, words: set[str]) -> bool:
+    def is_layout_word(self, words: frozenset[str]) -> bool:
         """Do blocks named by one of these words hold most of the container's text?"""
         if self._layout is None:
             self._layout = self._measure_words()
