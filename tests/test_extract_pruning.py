@@ -151,3 +151,24 @@ def test_a_forum_thread_is_its_stream_of_posts_not_its_longest_post() -> None:
     text = extract(page).text
     assert all(f"Post {i}:" in text for i in range(4))
     assert "Another thread" not in text
+
+
+def test_a_listing_page_keeps_its_lists_of_linked_items() -> None:
+    # A category page: its content is lists of links to items, which an article's pruning
+    # drops as link lists; the one short paragraph alone would be a fifth of the page's text.
+    items = "".join(
+        f"<li><a href='/lang/{i}'>Programming language number {i} with a long name</a></li>"
+        for i in range(30)
+    )
+    page = (
+        "<html><body><nav class='menu'><a href='/'>Home</a> <a href='/help'>Help</a></nav>"
+        "<main><p>This category lists individual programming languages, from the oldest to "
+        "the newest, each with its own page.</p>"
+        f"<div id='pages'><ul>{items}</ul></div></main>"
+        "<footer><a href='/terms'>Terms of use</a></footer></body></html>"
+    )
+    article = extract(page)
+    assert article.method == "page"
+    assert "This category lists" in article.text
+    assert all(f"number {i} with" in article.text for i in range(30))
+    assert "Terms of use" not in article.text

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import accumulate
 from operator import sub
 from typing import Any
@@ -416,6 +416,9 @@ def _run(
 #: The chosen container gives less than this share of the pruned page's text: the page is not
 #: one article with a clear body (a forum thread, a product or service page, a listing), and
 #: the whole page pruned of boilerplate is its main content (trafilatura's fallback idea).
+#: The same share is then checked against the page's text with its link blocks kept: on a
+#: listing, collection or portal page the lists of linked items are the content, and a
+#: container (or the pruned page) holding under a fifth of that text is not.
 WIDEN_BELOW = 0.2
 
 
@@ -432,15 +435,20 @@ def _widen_to_page(
     # The body's raw text bounds what pruning keeps of it: most pages stop here, unrendered.
     if found >= WIDEN_BELOW * len(body.text(strip=True)):
         return blocks, method, winner
-    wide = extract_text.render([body], options)
-    wide_chars = sum(len(b.text) for b in wide)
-    if found >= WIDEN_BELOW * wide_chars:
-        return blocks, method, winner
-    notes.append(
-        f"the {method} container holds {found} of the page's {wide_chars} chars of text:"
-        " the whole body is the main content"
-    )
-    return wide, "page", extract_dom.Candidate([body], "page", "body", 0.0, wide_chars)
+    what = f"the {method} container"
+    for links in (True, False):
+        wide = extract_text.render([body], replace(options, links=links))
+        wide_chars = sum(len(b.text) for b in wide)
+        if found >= WIDEN_BELOW * wide_chars:
+            continue
+        kept = "its link blocks kept" if not links else "pruned"
+        notes.append(
+            f"{what} holds {found} of the page's {wide_chars} chars of text ({kept}):"
+            " the whole body is the main content"
+        )
+        blocks, method, found, what = wide, "page", wide_chars, "the pruned page"
+        winner = extract_dom.Candidate([body], "page", "body", 0.0, wide_chars)
+    return blocks, method, winner
 
 
 def _why(

@@ -103,6 +103,7 @@ class RenderOptions:
     trace: list[Discard] | None = None
     prune: bool = True
     protected: frozenset[int] = field(default_factory=frozenset)
+    links: bool = True  # judge blocks by their share of linked text (off: only names judge)
 
 
 def collapse(text: str) -> str:
@@ -270,7 +271,9 @@ def _within(node: LexborNode, outer: LexborNode) -> bool:
     return False
 
 
-def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
+def discard_reason(
+    node: LexborNode, tag: str, root: _RootSize, by_links: bool = True
+) -> str | None:
     """Why this element is boilerplate, or None to keep it."""
     if tag in _NEVER_DISCARD:
         return None
@@ -302,6 +305,8 @@ def discard_reason(node: LexborNode, tag: str, root: _RootSize) -> str | None:
     role = attrs.get("role")
     if role in _BOILERPLATE_ROLES:
         return f"role={role}"
+    if not by_links:
+        return None
     if tag == "span" and cls:
         # A cluster of links tucked inside running text: a hover card or a tag strip.
         links = node.css("a")
@@ -409,7 +414,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
             and tag not in _INLINE_TAGS
             and item.mem_id not in options.protected
         ):
-            reason = discard_reason(item, tag, root_size)
+            reason = discard_reason(item, tag, root_size, options.links)
             if reason is not None:
                 if trace is not None:
                     trace.append(
