@@ -180,7 +180,13 @@ async def test_table_search_looks_at_the_newest_matches_only(ds, monkeypatch):
         ds, "/archive/versions.json?_search=ferry&_shape=objects&_extra=human_description_en"
     )
     assert [r["version"] for r in data["rows"]] == [2]
-    assert "newest 1 matches" in data["human_description_en"]
+    assert "the newest 1 of more than 1 matches" in data["human_description_en"]
+    monkeypatch.setattr(plugin, "SEARCH_BOUND", 2)  # every match is shown: no bound to tell
+    data = await get_json(
+        ds, "/archive/versions.json?_search=ferry&_shape=objects&_extra=human_description_en"
+    )
+    assert len(data["rows"]) == 2
+    assert 'where text matches "ferry" sorted' in data["human_description_en"]
 
 
 async def test_latest_versions_search_matches_latest_text_only(ds):

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.filters import FilterArguments
 from markupsafe import Markup
 
@@ -226,17 +227,38 @@ def filters_from_request(request, database, table, datasette):
             return FilterArguments([], {}, [], {"supports_search": True, "search": ""})
         column, fts = _SEARCH_TABLES[table]
         scope = "latest text" if table == "latest_versions" else "text"
+        described = f'{scope} matches "{search}"'
+        more = await _more_matches_than_bound(datasette.get_database(database), fts, search)
+        if more is None:
+            described += f" (the newest {SEARCH_BOUND:,} matches at most)"
+        elif more:
+            described += f" (the newest {SEARCH_BOUND:,} of more than {SEARCH_BOUND:,} matches)"
         return FilterArguments(
             [
                 f"{column} in (select rowid from {fts} where {fts} match "
                 f"escape_fts(:na_search) order by rowid desc limit {SEARCH_BOUND})"
             ],
             {"na_search": search},
-            [f'{scope} matches "{search}" (the newest {SEARCH_BOUND:,} matches)'],
+            [described],
             {"supports_search": True, "search": search},
         )
 
     return inner
+
+
+async def _more_matches_than_bound(db, fts: str, search: str) -> bool | None:
+    """Whether the index holds more matches than the page looks at, so that the page can say
+    the count it shows is a bound (the index stops at the bound plus one: a millisecond).
+    None when that could not be told in time."""
+    try:
+        result = await db.execute(
+            f"select count(*) from (select rowid from {fts} where {fts} match "
+            f"escape_fts(:na_search) limit {SEARCH_BOUND + 1})",
+            {"na_search": search},
+        )
+    except QueryInterrupted:
+        return None
+    return result.first()[0] > SEARCH_BOUND
 
 
 @hookimpl
