@@ -280,3 +280,29 @@ def test_explain_measures_every_candidate_and_says_what_a_body_selector_would_gi
     winner = next(c for c in candidates if c["won"])
     assert winner["body_selector_change"] == 0
     json.dumps(report)
+    # The figures are what the site rule really gives, whatever the pipeline does with it.
+    for c in candidates:
+        if "body_selector" in c:
+            text = extract(page, rules=ExtractRules(body_selector=c["body_selector"])).text
+            assert c["body_selector_chars"] == len(text.replace("\n\n", ""))
+
+
+def test_explain_hints_are_real_site_rules_even_when_pruning_would_empty_them() -> None:
+    # The side column's class names it boilerplate: pruned alone it is empty, so the
+    # pipeline keeps it whole; the hint must say so rather than "0".
+    page = (
+        "<html><body><div class='story-main'>"
+        + "".join(
+            f"<p>Paragraph {i} of the story, long enough to count as text, with a comma, too.</p>"
+            for i in range(6)
+        )
+        + "</div><div class='widget-cta promo'><p>Join the club today, members read free, "
+        "with a comma and more words to count.</p></div></body></html>"
+    )
+    report = explain(page)
+    hinted = [c for c in report["candidates"] if "body_selector" in c]
+    assert hinted
+    for c in hinted:
+        assert not c["body_selector"].startswith("body")
+        text = extract(page, rules=ExtractRules(body_selector=c["body_selector"])).text
+        assert c["body_selector_chars"] == len(text.replace("\n\n", ""))

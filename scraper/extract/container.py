@@ -505,6 +505,8 @@ def _widen(top: Candidate) -> Candidate:
 def selector_for(body: LexborNode, node: LexborNode) -> str | None:
     """A CSS selector that picks this node on this page (for --explain's body_selector hint):
     its id, else its tag and classes, when that matches it alone (or only its nested kin)."""
+    if node.tag in ("body", "html"):
+        return None  # a site rule selects inside the body, never the body itself
     attrs = node.attributes
     ident = attrs.get("id")
     if ident and re.fullmatch(r"[A-Za-z][\w-]*", ident):

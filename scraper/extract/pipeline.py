@@ -136,7 +136,38 @@ def explain(html: str | bytes, url: str | None = None, rules: ExtractRules | Non
     summary["posts"] = [post.__dict__ for post in article.posts]
     summary["text_chars"] = len(article.text)
     summary["paragraphs"] = article.text.count("\n\n") + 1 if article.text else 0
+    _measure_site_rules(html, url, rules or ExtractRules(), article, trace.candidates)
     return {"extractor_version": EXTRACTOR_VERSION, "article": summary, **trace.as_dict()}
+
+
+def _measure_site_rules(
+    html: str | bytes,
+    url: str | None,
+    rules: ExtractRules,
+    article: Article,
+    candidates: list[dict[str, object]],
+) -> None:
+    """What each candidate's `body_selector` would give: the page extracted again with that
+    site rule (the whole pipeline, so the figure is what `--body-selector` really changes)."""
+    now = _text_chars(article.text)
+    for row in candidates:
+        selector = row.get("body_selector")
+        if not isinstance(selector, str):
+            continue
+        try:
+            text = _run(
+                html, url, replace(rules, body_selector=selector), with_html=False, trace=None
+            ).text
+        except ExtractionError:
+            text = ""
+        gives = _text_chars(text)
+        row["body_selector_chars"] = gives
+        row["body_selector_change"] = gives - now
+
+
+def _text_chars(text: str) -> int:
+    """Characters of article text, paragraph breaks not counted."""
+    return len(text) - 2 * text.count("\n\n")
 
 
 class _Trace:
@@ -383,7 +414,7 @@ def _run(
 
     if trace is not None:
         trace.method = method
-        trace.candidates = _explain_candidates(body, choice, winner, blocks, title_words)
+        trace.candidates = _explain_candidates(body, choice, winner)
         trace.winner = winner.label
         trace.why = _why(choice, winner, method, notes)
 
@@ -473,16 +504,12 @@ def _explain_candidates(
     body: LexborNode,
     choice: extract_dom.Choice,
     winner: extract_dom.Candidate,
-    blocks: list[Block],
-    title_words: tuple[str, ...],
 ) -> list[dict[str, object]]:
     """Every candidate with its measured size, and what `--body-selector` would give.
 
-    For each candidate: a selector that picks it on this page, the characters of article
-    text that selector would give as a site rule (pruned as a site rule is), and the
-    difference from what the page gives now. Only computed for --explain.
+    For each candidate: a selector that picks it on this page (what it gives as a site rule
+    is measured afterwards by running the pipeline with it). Only computed for --explain.
     """
-    now = sum(len(b.text) for b in blocks)
     out: list[dict[str, object]] = []
     seen: set[int] = set()
     for cand in choice.considered:
@@ -496,14 +523,7 @@ def _explain_candidates(
         row["won"] = cand is winner or key == winner.nodes[0].mem_id
         selector = extract_dom.selector_for(body, cand.nodes[0])
         if selector:
-            matches = extract_dom.outermost(body.css(selector))
-            gives = sum(
-                len(b.text)
-                for b in extract_text.render(matches, RenderOptions(title_words=title_words))
-            )
-            row["body_selector"] = selector
-            row["body_selector_chars"] = gives
-            row["body_selector_change"] = gives - now
+            row["body_selector"] = selector  # measured by _measure_site_rules
         out.append(row)
     return out
 
