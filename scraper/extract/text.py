@@ -77,6 +77,8 @@ ELLIPSES = ("...", "…", "[…]", "[...]", "…)")
 _INVISIBLE = ("\u00ad", "\u200b", "\u2060", "\ufeff")
 _JOINERS = "\u200c\u200d \u00a0"  # joiners are kept inside text (emoji, Persian), not alone
 _NEVER_DISCARD = frozenset({"html", "body", "main"})
+# The lowest share of linked text that makes a block boilerplate (a short link block).
+_LOWEST_LINK_SHARE = 0.35
 _MAX_BLOCKS = 20_000
 
 
@@ -150,8 +152,12 @@ def link_density(node: LexborNode, text_len: int | None = None) -> float:
         text_len = len(node.text(strip=True))
     if text_len == 0:
         return 0.0
-    linked = sum(len(a.text(strip=True)) for a in node.css("a"))
-    return min(linked / text_len, 1.0)
+    return min(linked_chars(node) / text_len, 1.0)
+
+
+def linked_chars(node: LexborNode) -> int:
+    """Characters of text inside the node's links."""
+    return sum(len(a.text(strip=True)) for a in node.css("a"))
 
 
 def inside_region(node: LexborNode, region_words: frozenset[str]) -> bool:
@@ -233,6 +239,8 @@ class _RootSize:
         self._roots = roots
         self._chars: int | None = None
         self._layout: dict[str, int] | None = None
+        # Linked characters of the blocks judged so far (an upper bound for their children).
+        self.linked: dict[int, int] = {}
 
     @property
     def chars(self) -> int:
@@ -323,18 +331,44 @@ def discard_reason(
         density = link_density(node, len(text))
         return f"link paragraph (density {density:.2f})" if density > 0.8 else None
     checks_links = tag in _LIST_TAGS or tag in _CONTAINER_TAGS
-    if tag not in _TEASER_TAGS and not checks_links:
+    if not checks_links:
+        if tag not in _TEASER_TAGS:
+            return None
+        # Only a teaser remains to check, and it ends with an ellipsis: text first (an <li>'s
+        # is short), the link query only then.
+        text = node.text(strip=True) if text is None else text
+        if _is_teaser(node, text):
+            return "teaser (linked headline + truncated excerpt)"
         return None
-    if node.css_first("a") is None:
+    # Linked text inside a block is at most its parent's: when the parent's linked text is
+    # known (measured, or bounded by its own parent), a child whose text is much longer
+    # cannot be a link block, and the link query and its sum are skipped.
+    parent = node.parent
+    bound = root.linked.get(parent.mem_id) if parent is not None else None
+    key = node.mem_id
+    if bound == 0:
+        root.linked[key] = 0
+        return None
+    if bound is None and node.css_first("a") is None:
+        root.linked[key] = 0
         return None
     if text is None:
         text = node.text(strip=True)
-    if tag in _TEASER_TAGS and _is_teaser(node, text):
-        return "teaser (linked headline + truncated excerpt)"
-    if not checks_links or not text:
+    if tag in _TEASER_TAGS and text.endswith(ELLIPSES):
+        if bound is not None and node.css_first("a") is None:
+            root.linked[key] = 0
+            return None
+        if _is_teaser(node, text):
+            return "teaser (linked headline + truncated excerpt)"
+    if not text:
         return None
     text_len = len(text)
-    density = link_density(node, text_len)
+    if bound is not None and bound <= _LOWEST_LINK_SHARE * text_len:
+        root.linked[key] = bound
+        return None
+    linked = linked_chars(node)
+    root.linked[key] = linked
+    density = min(linked / text_len, 1.0)
     if tag in _LIST_TAGS:
         if density > 0.5:
             return f"link list (density {density:.2f})"
