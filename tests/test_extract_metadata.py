@@ -165,11 +165,11 @@ def test_headline_line_breaks_and_entities_escaped_twice() -> None:
 
 
 def test_site_named_by_its_host_is_neither_headline_nor_title_prefix() -> None:
-    head = "<title>davidbau.com Vibe Coding</title>"
-    body = "<div><h1>davidbau.com</h1></div>"
+    head = "<title>janedoe.example Notes on Gardening</title>"
+    body = "<div><h1>janedoe.example</h1></div>"
     page = _page(head, body)
-    assert extract(page, url="https://davidbau.com/archives/2025/12/16/x.html").title == (
-        "Vibe Coding"
+    assert extract(page, url="https://janedoe.example/archives/2025/12/16/x.html").title == (
+        "Notes on Gardening"
     )
 
 

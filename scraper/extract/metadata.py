@@ -497,7 +497,7 @@ def _visible_headline(
     page's one headline <h1> when it is about the same thing, else a declared title."""
     # The site's name is no evidence: an <h1> holding only the blog's name agrees with a
     # "Blog name: Post title" <title> word for word, yet it is not the headline. The host
-    # ("davidbau.com") is a site name too when the page declares none.
+    # ("janedoe.example") is a site name too when the page declares none.
     site_words = set(_norm_words(site_name)) if site_name else set()
     brand = site_words | (set(_norm_words(host)) if host else set())
     ref_words = [set(_norm_words(r)) - site_words for r in references]
@@ -640,7 +640,7 @@ def _strip_site_suffix(title: str, site_name: str | None) -> str:
     title = _squash(title)
     parts = _TITLE_SEPARATORS.split(title)
     if len(parts) < 2:
-        # "davidbau.com Vibe Coding": the site's name written before or after the headline
+        # "janedoe.example Notes on Gardening": the site's name written before or after the headline
         # with no separator at all.
         name = _squash(site_name).casefold() if site_name else ""
         folded = title.casefold()
@@ -1091,7 +1091,7 @@ def _letters(value: str) -> str:
 
 
 def _host_name(url: str | None) -> str | None:
-    """The host without "www." ("davidbau.com"): a personal site's name is often just that."""
+    """The host without "www." ("janedoe.example"): a personal site's name is often just that."""
     if not url:
         return None
     from urllib.parse import urlsplit
