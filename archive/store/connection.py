@@ -28,8 +28,8 @@ from archive.store.schema import CORE_TABLES, apply_migrations, is_unfinished
 #: Writes grouped in one transaction by :meth:`Connection.batched_writes` at most, and the age
 #: of a batch at which it is committed: one sync (``synchronous = FULL``) per batch instead of
 #: one per capture, and what a kill can lose is bounded by both.
-BATCH_RECORDS = 32
-BATCH_SECONDS = 0.25
+BATCH_RECORDS = 100
+BATCH_SECONDS = 1.0
 
 
 def _file_identity(path: Path) -> tuple[int, int]:

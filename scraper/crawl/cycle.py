@@ -21,6 +21,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import Executor
@@ -642,7 +643,10 @@ async def _crawl_site(
             crawl_id=crawl_id,
             matches=site.matches,
         )
-        await _check_all(checker, [a["url"] for a in due], tally, concurrency, progress)
+        # Only the URLs are kept: the rows of every due article of a big site are megabytes.
+        urls = [a["url"] for a in due]
+        del due, retired_rows
+        await _check_all(checker, urls, tally, concurrency, progress, _pages_in_hand(fetcher))
         status = crawl_status(
             sources_read=report.fetched,
             source_errors=len(source_errors),
@@ -730,12 +734,33 @@ def _article_host_sources(site: Any) -> list[str]:
     return list(by_host.values())
 
 
+#: Articles being checked at once by all the crawls of one fetcher (one process), each holding
+#: its page from the fetch to the record, by fetcher.
+_IN_HAND: weakref.WeakKeyDictionary[Fetcher, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _pages_in_hand(fetcher: Fetcher) -> asyncio.Semaphore:
+    """The bound on pages held in memory by every crawl sharing *fetcher*.
+
+    The fetcher bounds requests in flight (``global_concurrency``), but a fetched page is then
+    held until its extraction and record are done: with many sites crawled at once, fetching
+    would run ahead of the extraction workers and pile pages up. A check takes one of
+    ``global_concurrency`` places before its fetch and gives it back once recorded, so the
+    crawl's memory stays flat however many sites and articles there are.
+    """
+    slots = _IN_HAND.get(fetcher)
+    if slots is None:
+        slots = _IN_HAND[fetcher] = asyncio.Semaphore(max(1, fetcher.settings.global_concurrency))
+    return slots
+
+
 async def _check_all(
     checker: ArticleChecker,
     urls: Sequence[str],
     tally: _Tally,
     concurrency: int,
     progress: Progress | None,
+    in_hand: asyncio.Semaphore | None = None,
 ) -> None:
     queue: asyncio.Queue[str] = asyncio.Queue()
     for url in urls:
@@ -751,7 +776,11 @@ async def _check_all(
             except asyncio.QueueEmpty:
                 return
             try:
-                recorded, reason = await checker.check(url)
+                if in_hand is None:
+                    recorded, reason = await checker.check(url)
+                else:
+                    async with in_hand:
+                        recorded, reason = await checker.check(url)
             except (asyncio.CancelledError, KeyboardInterrupt, *_STORAGE_ERRORS):
                 raise  # an archive that cannot be written stops the crawl, not one article
             except Exception as exc:  # a bug must not stop the other articles' checks

@@ -31,6 +31,7 @@ from scraper import urls as urlmod
 from scraper.config import Config, CrawlSettings, Site
 from scraper.crawl.cycle import ArticleChecker, CrawlReport, Progress, crawl_site, utcnow
 from scraper.crawl.lock import ArchiveLock
+from scraper.crawl.memory import release_freed_pages
 from scraper.crawl.pool import BoundedProcessPool
 from scraper.fetch.client import Fetcher
 
@@ -111,8 +112,11 @@ def extraction_pool() -> BoundedProcessPool:
 
     A page can cost its worker at most ``DEFAULT_TIMEOUT`` seconds and ``DEFAULT_MEMORY_LIMIT``
     bytes; the crawl records it as ``extract-failed`` (``timeout``, ``too-much-memory``) and
-    goes on with the other articles while the worker is replaced.
+    goes on with the other articles while the worker is replaced. The crawl process's
+    allocator is tuned first (:func:`scraper.crawl.memory.release_freed_pages`, before the
+    pool's threads exist), so its memory stays flat over a long crawl.
     """
+    release_freed_pages()
     return BoundedProcessPool()
 
 
