@@ -27,6 +27,7 @@ PLACEHOLDER = "\u2026#"  # never produced by normalization of real text
 
 _NUMBER = r"\d[\d,.\u202f\u00a0']*\s*[kKmM]?\+?(?!\s*%)"  # a count, never a percentage
 _COUNTED = r"comments?|views?|likes?|replies|repl(?:y|ies)|reactions?|responses?|readers?|reads"
+_STAMPED = r"(?:last\s+)?(?:updated|published|posted|edited|modified)(?:\s+on)?:?"
 _UNITS = (
     r"s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mo|months?|"
     r"y|yrs?|years?"
@@ -35,9 +36,11 @@ _UNITS = (
 _TIMES = tuple(
     re.compile(p, re.IGNORECASE)
     for p in (
-        # relative times: "5 minutes ago", "an hour ago", "3h ago", "just now"
-        rf"\b(?:{_NUMBER}|an?|one)\s*(?:{_UNITS})\.?\s+ago\b",
-        r"\bjust now\b",
+        # relative times: "5 minutes ago", "an hour ago", "3h ago", "just now", with the verb
+        # before them ("Published 3 hours ago" becomes "Updated 5 minutes ago" at an edit,
+        # which is the edit's version already, not a second change of its own)
+        rf"\b(?:{_STAMPED}\s+)?(?:{_NUMBER}|an?|one)\s*(?:{_UNITS})\.?\s+ago\b",
+        rf"\b(?:{_STAMPED}\s+)?just now\b",
         # reading, listening or watching time: "12 min read", "4-minute read"
         rf"\b{_NUMBER}\s*-?\s*(?:min(?:ute)?s?|m)\.?\s+(?:read|listen|watch)\b",
     )

@@ -20,8 +20,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 
-from archive.boilerplate import strip_boilerplate
-from archive.furniture import mask_text
+from archive.boilerplate import blocks_of, strip_boilerplate
+from archive.furniture import mask_line, mask_text
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Characters that render as nothing: zero-width space/joiners, BOM, soft hyphen.
@@ -76,3 +76,17 @@ def same_version(
     return editorial_key(old_title, old_text, boilerplate) == editorial_key(
         new_title, new_text, boilerplate
     )
+
+
+def editorial_before(old_text: str, new_text: str, boilerplate: Collection[str] = ()) -> str:
+    """The previous version's text as a change summary should compare it with *new_text*.
+
+    The site's known boilerplate is left out, and a short line that differs from a line of the
+    new text only in its counters or relative times takes that line's wording: a version made
+    by one edit is named for the edit ("correction", "typo"), not for a "12 minutes ago" that
+    became "1 hour ago" beside it.
+    """
+    old = blocks_of(strip_boilerplate(normalize_text(old_text), boilerplate))
+    new_by_mask = {mask_line(b): b for b in blocks_of(new_text)}
+    aligned = [new_by_mask.get(mask_line(b), b) if mask_line(b) != b else b for b in old]
+    return "\n\n".join(aligned)

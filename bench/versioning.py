@@ -18,7 +18,16 @@ and moves the site's clock ``--step`` minutes on. Then every stored version is c
 - **articles found**: the site's public articles that have an archive article, and
   **duplicates**: site articles that ended up as more than one archive article;
 - **moves joined**: of the moves the crawl saw, those that left one history holding both URLs
-  with a ``moved`` event.
+  with a ``moved`` event. A move by redirect is seen once the crawl meets the new URL (its feed
+  guid or shortlink ties it, or the old URL's redirect); a move by the page's own address
+  (the old URL still answers, its canonical link or ``og:url`` naming the new one) once the
+  crawl re-checks the old URL after it;
+- **stopped by each defence**: captures whose extracted text differed from the version before
+  (the naive rule would have stored them) that the archive did not store, by what made them
+  equal: counters and relative times masked (:mod:`archive.furniture`), the site's learnt
+  boilerplate left out (:mod:`archive.boilerplate`), or both together. The magazine layout puts
+  "N min read · Updated N minutes ago" and the site's promotion inside its article body, where
+  the extractor rightly keeps them, so both defences have work to do.
 
 The reference in the same run is the site's truth (what a perfect archive holds) and the naive
 rule (a version whenever the extracted text differs at all, counted from the same captures by
@@ -41,6 +50,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from archive.boilerplate import strip_boilerplate  # noqa: E402
+from archive.furniture import mask_text  # noqa: E402
 from archive.store import Archive  # noqa: E402
 from archive.versions import content_hash, normalize_line, normalize_text  # noqa: E402
 from scraper.crawl.cycle import crawl_site, run_extract  # noqa: E402
@@ -83,6 +94,11 @@ class Figures:
     moves_observed: int = 0
     moves_joined: int = 0
     moves_by_identity: int = 0  # joined when the new URL was seen first (guid, shortlink)
+    moves_by: Counter = field(default_factory=Counter)  # joined moves by the old URL's alias kind
+    moves_made_by: Counter = field(default_factory=Counter)  # observed moves by how the site moved
+    stopped_masked: int = 0  # would-be versions stopped by masking counters and relative times
+    stopped_blocks: int = 0  # ... by leaving the site's learnt boilerplate out
+    stopped_both: int = 0  # ... only by the two together
     by_template: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     by_edit_kind: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     missed: list[str] = field(default_factory=list)
@@ -194,6 +210,13 @@ def score(
         if e.kind == "edit":
             edits_of[e.article_id].append(e)
     figures.edits = sum(len(v) for v in edits_of.values())
+    known = {
+        r["fingerprint"]
+        for r in archive.db.query(
+            "select fingerprint from block_counts where articles >= ?",
+            [archive.boilerplate.min_articles or 10**9],
+        )
+    }
 
     for article_id, tid in truth_of.items():
         template = truth[tid].template
@@ -217,7 +240,9 @@ def score(
             if c["outcome"] in ("new-version", "unchanged", "not-modified")
         ]
         if naive:
-            naive_versions, naive_spurious = _naive(archive, captures, edits_of[tid], rules)
+            naive_versions, naive_spurious = _naive(
+                archive, captures, edits_of[tid], rules, figures, known
+            )
             figures.versions_naive += naive_versions
             figures.spurious_naive += naive_spurious
         for e in edits_of[tid]:
@@ -267,7 +292,10 @@ def score(
         seen_new = any(e.location in urls_of[a] for a in holders)
         if not seen_new:
             continue  # the crawl never saw the new URL (nor the redirect): nothing to join
+        if e.detail != "301" and not _rechecked(archive, e.url, e.at):
+            continue  # only the old URL's page names the new address: not re-checked yet
         figures.moves_observed += 1
+        figures.moves_made_by[e.detail] += 1
         moved = [
             a
             for a in holders
@@ -279,9 +307,19 @@ def score(
             figures.moves_joined += 1
             kind = archive._one("select kind from article_urls where url = ?", [e.url])
             figures.moves_by_identity += bool(kind and kind["kind"] == "identity")
+            figures.moves_by[kind["kind"] if kind else "?"] += 1
         else:
             figures.unjoined.append(f"#{e.article_id} {e.url} -> {e.location}")
     return figures
+
+
+def _rechecked(archive: Archive, url: str, since: datetime) -> bool:
+    """Whether the crawl fetched *url* itself (not a URL joined to it) at or after *since*."""
+    rows = archive.db.query(
+        "select fetched_at from captures where coalesce(final_url, url) = ? or requested_url = ?",
+        [url, url],
+    )
+    return any(_time(r["fetched_at"]) >= since for r in rows)
 
 
 def _previous_version_at(versions: list[dict], capture: dict) -> datetime:
@@ -317,12 +355,20 @@ def _holds(site: DemoSite, archive: Archive, capture: dict, tid: int, edit: Demo
 
 
 def _naive(
-    archive: Archive, captures: list[dict], edits: list[DemoEvent], rules: ExtractRules | None
+    archive: Archive,
+    captures: list[dict],
+    edits: list[DemoEvent],
+    rules: ExtractRules | None,
+    figures: Figures,
+    known: set[str],
 ) -> tuple[int, int]:
     """Versions (and versions without an edit) of the rule "any change of the extracted text",
-    from the same captures' raw pages."""
+    from the same captures' raw pages; and, into *figures*, the would-be versions each defence
+    stopped (a capture the archive kept as unchanged whose text differs from the one that made
+    the version before)."""
     versions = spurious = 0
     last_hash = last_at = None
+    reference: tuple[str, str] | None = None  # title, text of the capture of the latest version
     for c in captures:
         if c["raw_page_id"] is None:
             continue
@@ -330,7 +376,12 @@ def _naive(
         article = run_extract(raw, c["final_url"] or c["url"], rules)
         if not isinstance(article, Article):
             continue
-        digest = content_hash(article.title, normalize_text(article.text))
+        title, text = normalize_line(article.title), normalize_text(article.text)
+        digest = content_hash(title, text)
+        if c["outcome"] == "new-version":
+            reference = (title, text)
+        elif c["outcome"] == "unchanged" and reference is not None:
+            _attribute(figures, reference, (title, text), known)
         at = _time(c["fetched_at"])
         if digest != last_hash:
             versions += 1
@@ -338,6 +389,26 @@ def _naive(
                 spurious += 1
             last_hash, last_at = digest, at
     return versions, spurious
+
+
+def _attribute(
+    figures: Figures, old: tuple[str, str], new: tuple[str, str], known: set[str]
+) -> None:
+    """Count a capture kept as unchanged under the defence that made it equal to the version
+    before it (nothing when the extracted text was the same anyway)."""
+    if content_hash(*old) == content_hash(*new):
+        return
+
+    def key(page: tuple[str, str], *, mask: bool, strip: bool) -> str:
+        text = strip_boilerplate(page[1], known) if strip else page[1]
+        return content_hash(page[0], mask_text(text) if mask else text)
+
+    if key(old, mask=True, strip=False) == key(new, mask=True, strip=False):
+        figures.stopped_masked += 1
+    elif key(old, mask=False, strip=True) == key(new, mask=False, strip=True):
+        figures.stopped_blocks += 1
+    else:
+        figures.stopped_both += 1
 
 
 def _pct(part: int, whole: int) -> str:
@@ -371,8 +442,18 @@ def print_report(f: Figures) -> None:
         f"{_pct(f.moves_joined, f.moves_observed)} |"
     )
     print(
+        f"| would-be versions stopped: counters and relative times masked | - | - | "
+        f"{f.stopped_masked} | - |"
+    )
+    print(
+        f"| would-be versions stopped: learnt site boilerplate | - | - | {f.stopped_blocks} | - |"
+    )
+    print(f"| would-be versions stopped: both together | - | - | {f.stopped_both} | - |")
+    made = ", ".join(f"{k} {v}" for k, v in sorted(f.moves_made_by.items())) or "none"
+    joined = ", ".join(f"{k} {v}" for k, v in sorted(f.moves_by.items())) or "none"
+    print(
         f"\n({f.edits} edits made, {f.moves} moves; the rest came after the crawl's last check;"
-        f" {f.moves_by_identity} moves joined by identity, the new URL seen first)"
+        f" moves seen by how the site made them: {made}; joined by: {joined})"
     )
     print("\n| template | versions | without an edit | edits seen | caught |")
     print("| --- | ---: | ---: | ---: | ---: |")

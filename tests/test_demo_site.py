@@ -30,6 +30,7 @@ from scraper.demo.site import (
     LIVE_ARTICLE_ID,
     LIVE_EDIT_KINDS,
     LIVE_TEMPLATE,
+    PROMO,
     REQUEST_LOG_SIZE,
     TEMPLATES,
     DemoSite,
@@ -49,6 +50,7 @@ BODY_SELECTORS = {
     "broadsheet": ".story-body",
     "minimal": ".story",
     "mobile": ".m-body",
+    "magazine": ".feature-body",
     LIVE_TEMPLATE: ".live-blog",
 }
 # The elements that hold editorial blocks, per layout (the mobile one uses divs for paragraphs,
@@ -75,7 +77,12 @@ def editorial(page: str, template: str) -> tuple[str, str]:
     if template == LIVE_TEMPLATE:
         nodes = body.css(".live-intro p, .live-post-body p")
     else:
-        nodes = [n for n in body.iter() if n.tag in ("p", "h2", "blockquote") or n.tag == "div"]
+        nodes = [
+            n
+            for n in body.iter()
+            if (n.tag in ("p", "h2", "blockquote") or n.tag == "div")
+            and "data-block" not in n.attributes  # the site's furniture inside the body
+        ]
     blocks = [node.text().strip() for node in nodes]
     return tree.css_first("h1").text().strip(), "\n\n".join(blocks)
 
@@ -118,7 +125,12 @@ def test_initial_articles_cover_every_layout(site: DemoSite) -> None:
     assert [a.id for a in articles if a.status != "live"] == [LIVE_ARTICLE_ID]
     assert [a.robots_allowed for a in articles].count(False) == 1
     assert {b.kind for a in articles for b in a.content.blocks} == {"p", "h2", "quote", "post"}
-    assert [a.conditional for a in articles] == [a.id % 2 == 0 for a in articles]
+    # even ids answer conditional GETs, but never the magazine layout (its reading line follows
+    # the clock)
+    assert [a.conditional for a in articles] == [
+        a.id % 2 == 0 and a.template != "magazine" for a in articles
+    ]
+    assert any(a.template == "magazine" and a.id % 2 == 0 for a in articles)
     live = site.article(LIVE_ARTICLE_ID)
     assert live.live and [b.kind for b in live.content.blocks][:2] == ["p", "post"]
     for a in articles:
@@ -571,3 +583,38 @@ def test_stop_does_not_wait_for_idle_connections() -> None:
         with pytest.raises(httpx.TransportError):
             keep_alive.get(robots)
     idle.close()
+
+
+def test_moves_made_by_the_page_alone_and_the_magazine_furniture(
+    site: DemoSite, client: httpx.Client
+) -> None:
+    """Articles 11 and 10 move with no redirect: the old URL answers 200 with the page, which
+    names its new address by its canonical link (11) or by og:url alone (10); neither has a
+    shortlink or a stable feed id. A magazine page's body holds a reading line and, during the
+    first hour after ``start`` (and every other hour), the site's promotion."""
+    original = {a.id: a for a in site.articles()}
+    magazine = next(a for a in original.values() if a.template == "magazine")
+    first = HTMLParser(client.get(magazine.url).text)
+    reading = first.css_first('.feature-body [data-block="reading-time"]').text()
+    assert reading.endswith("ago") and "min read" in reading
+    assert first.css_first('[data-block="promo"]').text() == PROMO
+    site.advance(timedelta(hours=1))
+    assert HTMLParser(client.get(magazine.url).text).css_first('[data-block="promo"]') is None
+
+    site.advance(timedelta(hours=1, minutes=40))  # start + 2:40
+    rss = client.get(site.url("/feed.xml")).text
+    for article_id, names in ((11, ("canonical", "og:url")), (10, ("og:url",))):
+        state = site.article(article_id)
+        assert state.status == "moved" and state.moved_to != original[article_id].url
+        old = client.get(original[article_id].url)
+        assert old.status_code == 200
+        page = HTMLParser(old.text)
+        assert editorial(old.text, state.template)[1] == state.text
+        assert page.css_first("link[rel=shortlink]") is None
+        canonical = page.css_first("link[rel=canonical]")
+        named = {
+            "canonical": canonical.attributes["href"] if canonical else None,
+            "og:url": page.css_first('meta[property="og:url"]').attributes["content"],
+        }
+        assert {k for k, v in named.items() if v == state.moved_to} == set(names)
+        assert f'<guid isPermaLink="true">{state.moved_to}</guid>' in rss

@@ -11,7 +11,7 @@ from archive.boilerplate import BoilerplateRules, fingerprint, learnable, strip_
 from archive.furniture import mask_line, mask_text
 from archive.models import CaptureIn, ContentIn
 from archive.store import Archive
-from archive.versions import same_version
+from archive.versions import editorial_before, same_version
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 STORY = (
@@ -216,3 +216,38 @@ def test_learning_off(db_path) -> None:
             rec = archive.record(capture(url), content(f"{story(n)}\n\n{PROMO}", f"T{n}"))
             assert PROMO in archive.version(rec.article_id, 1)["text"]
         assert archive.db["block_counts"].count == 0
+
+
+# --- the change kind names the editor's change, not the furniture beside it ------------------
+
+
+def test_a_version_is_named_for_its_edit_whatever_the_furniture_did(db_path) -> None:
+    """ "3 killed" -> "4 killed" while the reading line went from "5 minutes ago" to "1 hour
+    ago" and a learnt promotion left the page: a correction, with the edit's words only."""
+    rules = BoilerplateRules(min_articles=2)
+    crash = (
+        "Police said 3 people were killed when a lorry left the coast road near Halden on "
+        "Tuesday night, and the road stayed closed until the morning."
+    )
+    with Archive(db_path, boilerplate=rules) as archive:
+        url = "https://news.example/2026/11/01/crash"
+        before = f"4 min read · Published 5 minutes ago\n\n{crash}\n\n{PROMO}\n\n{STORY}"
+        archive.record(capture(url), content(before, title="Crash"))
+        assert PROMO in archive.version(archive.article(url)["id"], 1)["text"]
+        other = "https://news.example/2026/11/01/other"  # the promotion is learnt from it
+        archive.record(capture(other), content(f"{story(1)}\n\n{PROMO}", title="S1"))
+        after = f"4 min read · Published 1 hour ago\n\n{crash.replace('3 people', '4 people')}"
+        rec = archive.record(capture(url, 60), content(f"{after}\n\n{STORY}", "Crash"))
+        assert rec.outcome == "new-version"
+        version = archive.version(rec.article_id, 2)
+        assert version["change_kind"] == "correction"
+        assert (version["words_added"], version["words_removed"]) == (1, 1)
+        assert PROMO not in version["text"] and "Published 1 hour ago" in version["text"]
+
+
+def test_editorial_before_aligns_furniture_and_drops_known_blocks() -> None:
+    old = f"12 min read · Updated 5 minutes ago\n\n{STORY}\n\n{PROMO}"
+    new = f"12 min read · Updated 2 hours ago\n\n{STORY}"
+    assert editorial_before(old, new, {fingerprint(PROMO)}) == new
+    # a line whose words changed keeps its own wording
+    assert editorial_before("Comments (5) closed", "Comments (9) open") == "Comments (5) closed"

@@ -30,7 +30,13 @@ from archive.models import (
 )
 from archive.store import rawpages
 from archive.store.reads import Reads
-from archive.versions import content_hash, normalize_line, normalize_text, same_version
+from archive.versions import (
+    content_hash,
+    editorial_before,
+    normalize_line,
+    normalize_text,
+    same_version,
+)
 
 _WORDS = re.compile(r"\w+")
 
@@ -373,7 +379,7 @@ class Writes(Reads):
             number += 1
             summary = summarize_change(
                 latest["title"] if latest else None,
-                latest["text"] if latest else None,
+                self._before(keep, latest["text"], v["text"]) if latest else None,
                 v["title"],
                 v["text"],
                 live=v["method"] == "live",
@@ -605,6 +611,14 @@ class Writes(Reads):
             prepared = prepare.prepare_text(content.title, content.text, self.boilerplate)
         return prepared
 
+    def _before(self, article_id: int, previous: str, text: str) -> str:
+        """The previous text as the change summary compares it with *text*: the change as an
+        editor made it, furniture and known boilerplate left out (``editorial_before``)."""
+        site = self.article(article_id)["site"]
+        nothing = PreparedText("", "", "", (), self.boilerplate.max_words, 0)
+        known = self._learn_blocks(site, article_id, nothing, previous, "", learn=False)
+        return editorial_before(previous, text, known)
+
     def _learn_blocks(
         self,
         site: str,
@@ -681,9 +695,10 @@ class Writes(Reads):
         else:
             title, text = normalize_line(content.title), normalize_text(content.text)
             words = count_words(text)
+        before = self._before(article_id, previous["text"], text) if previous else None
         summary = summarize_change(
             previous["title"] if previous else None,
-            previous["text"] if previous else None,
+            before,
             title,
             text,
             live=content.method == "live",  # the extractor read the page as a live blog

@@ -28,17 +28,25 @@ Sources served::
     /private/YYYY/MM/DD/<slug>/  one article, linked from / and /world/, disallowed by robots
     /media/<id>.png  /media/annual-report.pdf   non-HTML resources
 
-Article pages come in four layouts (``TEMPLATES``, see ``template_for``): a WordPress-like
+Article pages come in five layouts (``TEMPLATES``, see ``template_for``): a WordPress-like
 theme with a sidebar of teasers and a comment thread, a broadsheet ``<article>`` with a
-"Related" aside in the middle of the body, a minimal page whose JSON-LD carries the body, and a
+"Related" aside in the middle of the body, a minimal page whose JSON-LD carries the body, a
 mobile template whose paragraphs are ``div`` elements, with "Comments (N)", "N views",
-"Updated N minutes ago" and "N min read" beside the text. Every 7th new article (and article 14,
+"Updated N minutes ago" and "N min read" beside the text, and a magazine feature whose body
+starts with a plain paragraph "N min read · Updated N minutes ago". The WordPress, broadsheet,
+mobile and magazine layouts put the site's promotion (``PROMO``) inside the body as a paragraph
+of its own, during the first hour after ``start`` and every other hour after it: an extractor
+keeps both lines, as nothing in the markup tells them from the text, and only an archive's
+second line of defence (counters and relative times masked, site boilerplate learnt) keeps
+them from making versions. Every 7th new article (and article 14,
 which started shortly before ``start``) is a **live blog** (``LIVE_TEMPLATE``): a "LIVE ·
 Updated N minutes ago" header, an intro, then posts newest first, each an ``<article>`` with its
 ``<time>``, and JSON-LD ``LiveBlogPosting``; a new post arrives every 20-50 minutes.
 Every layout has a byline, ``<time datetime>``, ``article:published_time``, ``og:title``,
 ``og:url``, ``<link rel=canonical>``, ``<link rel=shortlink>`` (``/?p=ID``, which redirects to
-wherever the article is now; RSS items carry it as their ``guid``) and JSON-LD. An article's
+wherever the article is now; RSS items carry it as their ``guid``) and JSON-LD, except the
+stories that move by their own address (``ArticleSpec.identity``): they have no shortlink and
+feed ids that are their URL, and the ``og:url`` ones no canonical link either. An article's
 editorial content is its headline and its body blocks (paragraphs, subheadings, blockquotes,
 posts): ``DemoArticleState.title`` and ``.text`` (the blocks joined by a blank line) are what an
 extractor should recover.
@@ -48,7 +56,7 @@ cookie, the "Latest news" / "Must read" / "Most read" / "Related" teasers, the c
 the view count and the comments; relative times ("5 minutes ago") follow the clock. The
 editorial text never changes between requests unless an edit happened.
 
-Conditional GET: articles with an even ``id`` send ``ETag`` and ``Last-Modified`` derived from
+Conditional GET: articles with an even ``id`` (but no magazine page) send ``ETag`` and ``Last-Modified`` derived from
 the editorial content only and answer ``If-None-Match`` / ``If-Modified-Since`` with 304 while
 it is unchanged. Articles with an odd ``id`` send neither, like most sites whose pages are
 rebuilt on every request. Feeds and sitemaps send an ``ETag`` and answer ``If-None-Match``
@@ -67,7 +75,10 @@ article 13 is the robots-disallowed one; newer ids are published every 35-95 min
     +1:30  article 1   edit: number, the first number in the text goes up ("3" -> "4")
     +1:40  article 8   unpublished: 404
     +2:00  article 7   unpublished: 410
+    +2:00  article 11  moved without a redirect: the old URL still answers, the page's
+                       canonical link and og:url name the new slug
     +2:20  article 6   soft-404: 301 to its section page
+    +2:30  article 10  moved without a redirect, named by og:url alone (no canonical link)
     +2:40  article 5   edit: a paragraph reworded
     +3:00  article 12  edit: an "Update: ..." paragraph is appended
     +3:30  article 4   revived: 200 again, same text
@@ -76,7 +87,8 @@ article 13 is the robots-disallowed one; newer ids are published every 35-95 min
 
 Articles published after ``start`` get zero to two edits in their first hours (seeded); every
 5th one that is not a live blog moves to a new slug 2.5-5 hours after publication (so a crawl
-usually finds the new URL in the feeds before it re-checks the old one). A live blog gets its
+usually finds the new URL in the feeds before it re-checks the old one), in turn by a 301, by
+the canonical link or by ``og:url`` (``MOVE_KINDS``). A live blog gets its
 posts, an intro correction after 90 minutes and a misspelling fixed in one post.
 ``DemoSite.events()`` lists all of it with exact times and URLs.
 
@@ -132,7 +144,9 @@ __all__ = [
 ]
 
 SECTIONS: tuple[str, ...] = ("world", "business", "culture")
-TEMPLATES: tuple[str, ...] = ("wordpress", "broadsheet", "minimal", "mobile")
+TEMPLATES: tuple[str, ...] = ("wordpress", "broadsheet", "minimal", "mobile", "magazine")
+#: Articles 1, 8, 15... are magazine features; the others rotate through the first four layouts.
+MAGAZINE_EVERY = 7
 LIVE_TEMPLATE = "live"  # live blogs have their own layout, whatever their id
 EDIT_KINDS: tuple[str, ...] = ("correction", "update", "headline", "reword", "typo", "number")
 #: Edits of a live blog: a new post, a corrected intro, a misspelling fixed in a post.
@@ -143,6 +157,18 @@ PRIVATE_ARTICLE_ID = INITIAL_ARTICLES + 1
 LIVE_ARTICLE_ID = INITIAL_ARTICLES + 2  # a live blog that started shortly before ``start``
 LIVE_EVERY = 7  # every 7th article published after start is a live blog...
 MOVE_EVERY = 5  # ...and every 5th other one moves to a new slug a few hours after publication
+#: How a move is made, in turn (``DemoEvent.detail``): a permanent redirect from the old URL, or
+#: the old URL still answering with the page, which names its new address by
+#: ``<link rel=canonical>`` or, on pages without one, by ``og:url`` only.
+MOVE_KINDS: tuple[str, ...] = ("301", "canonical", "og:url")
+#: The site's in-body promotion is shown during the first hour after ``start``, hidden the
+#: next, and so on (a campaign switched on and off site-wide).
+PROMO = (
+    "Enjoying this story? The Morning Briefing brings the day's news to your inbox, free. "
+    "Sign up today."
+)
+#: The layouts that put that promotion inside the article body, as a paragraph of its own.
+PROMO_TEMPLATES = frozenset({"wordpress", "broadsheet", "mobile", "magazine"})
 LIVE_POSTS = (8, 14)  # posts a live blog gets, one every 20-50 minutes
 INITIAL_SPAN_MINUTES = (30, 36 * 60)  # initial articles were published this long before start
 NEW_ARTICLE_GAP_MINUTES = (35, 95)
@@ -165,7 +191,9 @@ LIFECYCLE_SCHEDULE: tuple[tuple[timedelta, int, str, str], ...] = (
     (timedelta(hours=1, minutes=30), 1, "edit", "number"),
     (timedelta(hours=1, minutes=40), 8, "gone", "404"),
     (timedelta(hours=2), 7, "gone", "410"),
+    (timedelta(hours=2), 11, "moved", "canonical"),
     (timedelta(hours=2, minutes=20), 6, "soft-404", "301"),
+    (timedelta(hours=2, minutes=30), 10, "moved", "og:url"),
     (timedelta(hours=2, minutes=40), 5, "edit", "reword"),
     (timedelta(hours=3), 12, "edit", "update"),
     (timedelta(hours=3, minutes=30), 4, "revived", "200"),
@@ -307,11 +335,16 @@ class ArticleSpec:
     private: bool = False
     live: bool = False
     posts: tuple[Block, ...] = ()  # a live blog's posts, oldest first, as they will appear
+    #: What ties the page to the story: "id" (``rel=shortlink`` and a stable feed id, beside
+    #: the canonical link and ``og:url``), "canonical" (the canonical link and ``og:url``
+    #: only; feed ids are the URL) or "og:url" (``og:url`` only).
+    identity: str = "id"
 
     @property
     def conditional(self) -> bool:
-        """Whether the article answers conditional GETs (see the module docstring)."""
-        return self.id % 2 == 0
+        """Whether the article answers conditional GETs (see the module docstring); never the
+        magazine layout, whose reading line follows the clock."""
+        return self.id % 2 == 0 and self.template != "magazine"
 
 
 @dataclass(frozen=True)
@@ -359,6 +392,7 @@ class DemoArticleState:
     conditional: bool
     robots_allowed: bool
     served_path: str | None  # where the page lives now; None once gone or a soft-404
+    identity: str = "id"  # see ``ArticleSpec.identity``
 
     @property
     def title(self) -> str:
@@ -378,9 +412,10 @@ class DemoArticleState:
 
     @property
     def etag(self) -> str:
-        """A strong validator over the editorial content only."""
+        """A strong validator over the editorial content and the address the page names."""
         editorial = "\x00".join(
             (
+                self.served_path or "",  # the address the page names (canonical, og:url)
                 self.title,
                 self.text,
                 self.author,
@@ -435,7 +470,10 @@ def _slots(rng: random.Random, corpus: Corpus, published: datetime) -> dict[str,
 
 def template_for(article_id: int) -> str:
     """The page layout of an article: rotates with the id, out of step with the section."""
-    return TEMPLATES[(article_id + article_id // len(TEMPLATES)) % len(TEMPLATES)]
+    if article_id % MAGAZINE_EVERY == 1:
+        return "magazine"
+    rotation = TEMPLATES[:4]
+    return rotation[(article_id + article_id // len(rotation)) % len(rotation)]
 
 
 def build_article(
@@ -663,6 +701,7 @@ def article_state(
     """Replay the article's events up to ``now``: its content, status and where it is served."""
     content, modified, edits = spec.content, spec.published, 0
     moved: str | None = None
+    redirected = True  # a move answers 301 at the old URL, unless made by the page's own address
     gone: int | None = None
     soft: str | None = None
     failing = False
@@ -673,7 +712,7 @@ def article_state(
             content = apply_edit(spec, content, event.detail, corpus)
             modified, edits = event.at, edits + 1
         elif event.kind == "moved":
-            moved = event.location
+            moved, redirected = event.location, event.detail == "301"
         elif event.kind == "gone":
             gone = int(event.detail)
         elif event.kind == "soft-404":
@@ -688,7 +727,7 @@ def article_state(
     elif soft is not None:
         status, http_status, served_path = "soft-404", 301, None
     elif moved is not None:
-        status, http_status = "moved", 301
+        status, http_status = "moved", 301 if redirected else 200
     elif failing:
         status, http_status = "failing", 503
     else:
@@ -712,6 +751,7 @@ def article_state(
         conditional=spec.conditional,
         robots_allowed=not spec.private,
         served_path=served_path,
+        identity=spec.identity,
     )
 
 
@@ -735,6 +775,9 @@ class Timeline:
         events = list(events)
         if any(e.kind == "edit" and e.detail == "typo" for e in events):
             spec = misspell(spec)  # published with the misspelling its edit fixes
+        move = next((e.detail for e in events if e.kind == "moved"), "301")
+        if move != "301":  # a story whose only identity is the address its page names
+            spec = replace(spec, identity=move)
         self.specs.append(spec)
         self._paths.update((spec.path, spec.alt_path))
         published = DemoEvent(spec.published, spec.id, "published", "", spec.path)
@@ -788,7 +831,8 @@ class Timeline:
             if article_id % MOVE_EVERY == 0:
                 rng = random.Random(f"{self.seed}:move:{article_id}")
                 at = published + timedelta(minutes=rng.randint(150, 300))
-                events.append(DemoEvent(at, article_id, "moved", "301", spec.path, spec.alt_path))
+                how = MOVE_KINDS[(article_id // MOVE_EVERY) % len(MOVE_KINDS)]
+                events.append(DemoEvent(at, article_id, "moved", how, spec.path, spec.alt_path))
             self._add(spec, sorted(events, key=lambda e: e.at))
 
     def _edits_for(self, spec: ArticleSpec) -> list[DemoEvent]:
@@ -841,6 +885,7 @@ class Boilerplate:
     most_read: tuple[DemoArticleState, ...]
     comment_count: int
     comments: tuple[Comment, ...]
+    promo: bool = False  # whether the in-body promotion (``PROMO``) is on
 
 
 def make_boilerplate(
@@ -849,6 +894,8 @@ def make_boilerplate(
     now: datetime,
     live: Sequence[DemoArticleState],
     corpus: Corpus,
+    *,
+    promo: bool = False,
 ) -> Boilerplate:
     """Draw one request's rotating page furniture from ``rng``."""
 
@@ -874,6 +921,7 @@ def make_boilerplate(
         most_read=pick(5),
         comment_count=rng.randint(3, 400) + request_no,
         comments=comments,
+        promo=promo,
     )
 
 
@@ -895,6 +943,23 @@ def _author_path(author: str) -> str:
 
 def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.”])\s+", text, maxsplit=1)[0]
+
+
+def _promo(article: DemoArticleState, boiler: Boilerplate, tag: str = "p") -> str:
+    """The site's promotion as a paragraph of the body, when it is on (``PROMO``); marked with
+    a ``data-block`` attribute, which only the site's own tests read."""
+    if not boiler.promo or article.template not in PROMO_TEMPLATES:
+        return ""
+    css = ' class="m-p"' if tag == "div" else ""
+    return f'<{tag}{css} data-block="promo">{_e(PROMO)}</{tag}>'
+
+
+def _with_promo(blocks: list[str], promo: str) -> list[str]:
+    """The promotion after the second block (after the first of a short article)."""
+    if not promo:
+        return blocks
+    at = min(2, max(1, len(blocks) - 1))
+    return [*blocks[:at], promo, *blocks[at:]]
 
 
 def _render_blocks(blocks: Sequence[Block]) -> list[str]:
@@ -953,14 +1018,17 @@ def _head(
     url = base + (article.served_path or article.path)
     description = _first_sentence(article.content.blocks[0].text)
     tags = "".join(f'<meta property="article:tag" content="{_e(t)}">' for t in article.tags)
+    links = ""  # what ties the page to its story (``ArticleSpec.identity``)
+    if article.identity != "og:url":
+        links += f'<link rel="canonical" href="{_e(url)}">'
+    if article.identity == "id":
+        links += f'<link rel="shortlink" href="{_e(base)}/?p={article.id}">'
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(article.title)} | {_e(site_name)}</title>"
         f'<meta name="description" content="{_e(description)}">'
-        f'<link rel="canonical" href="{_e(url)}">'
-        f'<link rel="shortlink" href="{_e(base)}/?p={article.id}">'
-        '<meta property="og:type" content="article">'
+        f'{links}<meta property="og:type" content="article">'
         f'<meta property="og:title" content="{_e(article.title)}">'
         f'<meta property="og:url" content="{_e(url)}">'
         f'<meta property="og:image" content="{_e(base)}/media/{article.id}.png">'
@@ -1024,7 +1092,7 @@ def render_wordpress(
         f'<header class="entry-header"><h1 class="entry-title">{_e(article.title)}</h1>'
         f'<div class="entry-meta"><span class="byline">By <span class="author vcard"><a class="url fn n" href="{_author_path(article.author)}">{_e(article.author)}</a></span></span> '
         f"{_byline_time(article, 'entry-date')}</div></header>"
-        f'<div class="entry-content">{"".join(_render_blocks(article.content.blocks))}</div>'
+        f'<div class="entry-content">{"".join(_with_promo(_render_blocks(article.content.blocks), _promo(article, boiler)))}</div>'
         f'<footer class="entry-footer"><span class="tags-links">Tagged {tags}</span></footer>'
         "</article>"
         f'<div id="comments" class="comments-area"><h2 class="comments-title">{boiler.comment_count} comments</h2>'
@@ -1048,7 +1116,7 @@ def render_broadsheet(
     article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str
 ) -> str:
     """A broadsheet layout: ``<article>``, a "Related" aside in the middle of the body."""
-    blocks = _render_blocks(article.content.blocks)
+    blocks = _with_promo(_render_blocks(article.content.blocks), _promo(article, boiler))
     middle = max(1, len(blocks) // 2)
     related = f'<aside class="related" aria-label="Related"><h3>Related</h3><ul>{_teaser_items(boiler.must_read)}</ul></aside>'
     body = "".join(blocks[:middle]) + related + "".join(blocks[middle:])
@@ -1138,6 +1206,7 @@ def render_mobile(article: DemoArticleState, boiler: Boilerplate, base: str, sit
             blocks.append(f'<div class="m-quote">{_e(block.text)}</div>')
         else:
             blocks.append(f'<div class="m-p">{_e(block.text)}</div>')
+    blocks = _with_promo(blocks, _promo(article, boiler, "div"))
     updated = ""
     if article.modified != article.published:
         updated = f' &middot; <span class="m-updated">Updated {_ago(boiler.stamp, article.modified)}</span>'
@@ -1159,6 +1228,42 @@ def render_mobile(article: DemoArticleState, boiler: Boilerplate, base: str, sit
         f'<div class="m-latest"><div class="m-latest-title">Latest news</div>{latest}</div>'
         f'<div class="m-ad" data-slot="{boiler.ad_slot}">Advertisement</div>'
         "</div></body></html>\n"
+    )
+
+
+def render_magazine(
+    article: DemoArticleState, boiler: Boilerplate, base: str, site_name: str
+) -> str:
+    """A magazine feature: the first line of its body is a plain paragraph "N min read ·
+    Updated N minutes ago" (a reading time and a relative time), and the site's promotion is a
+    paragraph of the body too. An extractor rightly keeps both: nothing in the markup tells
+    them from the text. The archive's second line of defence must (counters and relative
+    times masked, the promotion learnt as the site's boilerplate)."""
+    when = article.modified if article.modified != article.published else article.published
+    said = "Updated" if article.modified != article.published else "Published"
+    line = f"{_read_time(article)} &middot; {said} {_ago(boiler.stamp, when)}"
+    blocks = [f'<p data-block="reading-time">{line}</p>']
+    blocks += _with_promo(_render_blocks(article.content.blocks), _promo(article, boiler))
+    latest = "".join(
+        f'<li><a href="{_e(a.served_path or a.path)}">{_e(a.title)}</a></li>'
+        for a in boiler.latest[:4]
+    )
+    return (
+        _head(article, boiler, base, site_name, body_in_ld=False) + '<body class="magazine">'
+        f'<header class="site-head"><a class="brand" href="/">{_e(site_name)}</a>{_nav()}</header>'
+        f'<div class="promo-bar" data-slot="{boiler.ad_slot}">Advertisement</div>'
+        "<main>"
+        '<article class="feature">'
+        f'<p class="section-label"><a href="/{article.section}/">{article.section.title()}</a></p>'
+        f"<h1>{_e(article.title)}</h1>"
+        f'<p class="dek">By <a rel="author" href="{_author_path(article.author)}">{_e(article.author)}</a> &middot; '
+        f"{_byline_time(article, 'feature-date')}</p>"
+        f'<div class="feature-body">{"".join(blocks)}</div>'
+        "</article>"
+        f'<aside class="up-next"><h2>Up next</h2><ul>{latest}</ul></aside>'
+        "</main>"
+        f'<footer class="site-footer"><a href="/about/">About</a> &middot; &copy; {_e(site_name)}</footer>'
+        "</body></html>\n"
     )
 
 
@@ -1200,6 +1305,7 @@ RENDERERS: Mapping[str, Callable[[DemoArticleState, Boilerplate, str, str], str]
     "broadsheet": render_broadsheet,
     "minimal": render_minimal,
     "mobile": render_mobile,
+    "magazine": render_magazine,
     LIVE_TEMPLATE: render_live,
 }
 
@@ -1249,6 +1355,13 @@ def render_listing(
     return _page(title, "".join(items) + extra_links + pager, boiler, site_name)
 
 
+def _rss_guid(a: DemoArticleState, base: str) -> str:
+    """A stable id (the shortlink) for a story that has one, else its URL (a permalink)."""
+    if a.identity == "id":
+        return f'<guid isPermaLink="false">{base}/?p={a.id}</guid>'
+    return f'<guid isPermaLink="true">{base}{a.served_path}</guid>'
+
+
 def render_rss(
     articles: Sequence[DemoArticleState], base: str, site_name: str, now: datetime
 ) -> str:
@@ -1257,7 +1370,7 @@ def render_rss(
         link = f"{base}{a.served_path}?utm_source=rss&amp;utm_medium=feed"
         items.append(
             f"<item><title>{_e(a.title)}</title><link>{link}</link>"
-            f'<guid isPermaLink="false">{base}/?p={a.id}</guid>'
+            f"{_rss_guid(a, base)}"
             f"<pubDate>{format_datetime(a.published, usegmt=True)}</pubDate>"
             f"<dc:creator>{_e(a.author)}</dc:creator><category>{a.section.title()}</category>"
             f"<description>{_e(_first_sentence(a.content.blocks[0].text))}</description></item>"
@@ -1274,6 +1387,10 @@ def render_rss(
     )
 
 
+def _feed_id(a: DemoArticleState, base: str, prefix: str) -> str:
+    return f"{prefix}{a.id}" if a.identity == "id" else f"{base}{a.served_path}"
+
+
 def render_atom(
     articles: Sequence[DemoArticleState], base: str, site_name: str, now: datetime
 ) -> str:
@@ -1283,7 +1400,7 @@ def render_atom(
         entries.append(
             f"<entry><title>{_e(a.title)}</title>"
             f'<link rel="alternate" type="text/html" href="{base}{a.served_path}"/>'
-            f"<id>tag:demo-courier.test,2026:article-{a.id}</id>"
+            f"<id>{_feed_id(a, base, 'tag:demo-courier.test,2026:article-')}</id>"
             f"<published>{_iso(a.published)}</published><updated>{_iso(a.modified)}</updated>"
             f"<author><name>{_e(a.author)}</name></author>"
             f'<category term="{a.section}"/>'
@@ -1300,7 +1417,7 @@ def render_atom(
 def render_json_feed(articles: Sequence[DemoArticleState], base: str, site_name: str) -> str:
     items = [
         {
-            "id": f"demo-courier-article-{a.id}",
+            "id": _feed_id(a, base, "demo-courier-article-"),
             "url": base + (a.served_path or a.path),
             "title": a.title,
             "summary": _first_sentence(a.content.blocks[0].text),
@@ -1412,6 +1529,7 @@ class Snapshot:
     articles: tuple[DemoArticleState, ...]  # every published article, by id
     by_path: Mapping[str, DemoArticleState]  # original and moved-to paths
     listed: tuple[DemoArticleState, ...]  # served and public, newest first
+    promo: bool = False  # the in-body promotion is on (``PROMO``)
 
     def section(self, name: str) -> list[DemoArticleState]:
         return [a for a in self.listed if a.section == name]
@@ -1513,7 +1631,7 @@ class Exchange:
         if self._boiler is None:
             live = self.snap.listed[:40]
             self._boiler = make_boilerplate(
-                self._rng, self.request_no, self.snap.now, live, self.corpus
+                self._rng, self.request_no, self.snap.now, live, self.corpus, promo=self.snap.promo
             )
         return self._boiler
 
@@ -1677,8 +1795,8 @@ def _article(ex: Exchange, path: str) -> Response:
     if article.status == "failing":
         text = _page("Service unavailable", "<p>Please try again later.</p>", ex.boiler, ex.name)
         return ex.html(text, 503)
-    if article.moved_to is not None and path == article.path:  # moved or soft-404
-        return ex.redirect(article.moved_to)
+    if article.moved_to is not None and path == article.path and article.http_status == 301:
+        return ex.redirect(article.moved_to)  # moved by a redirect, or a soft-404
     validators: tuple[tuple[str, str], ...] = (("Cache-Control", "private, max-age=0"),)
     if article.conditional:
         modified = format_datetime(article.modified.replace(microsecond=0), usegmt=True)
@@ -1878,7 +1996,8 @@ class DemoSite:
                 reverse=True,
             )
         )
-        return Snapshot(now, base, articles, by_path, listed)
+        hours = int((now - timeline.start).total_seconds() // 3600)
+        return Snapshot(now, base, articles, by_path, listed, promo=hours % 2 == 0)
 
     def articles(self) -> list[DemoArticleState]:
         """Every article published by ``now`` (gone ones too), by id. URLs are absolute once
