@@ -34,8 +34,8 @@ theme with a sidebar of teasers and a comment thread, a broadsheet ``<article>``
 mobile template whose paragraphs are ``div`` elements, with "Comments (N)", "N views",
 "Updated N minutes ago" and "N min read" beside the text, and a magazine feature whose body
 starts with a plain paragraph "N min read · Updated N minutes ago". The WordPress, broadsheet,
-mobile and magazine layouts put the site's promotion (``PROMO``) inside the body as a paragraph
-of its own, during the first hour after ``start`` and every other hour after it: an extractor
+minimal (in its JSON-LD body too) and magazine layouts put the site's promotion (``PROMO``)
+inside the body as a paragraph of its own, during the first hour after ``start`` and every other hour after it: an extractor
 keeps both lines, as nothing in the markup tells them from the text, and only an archive's
 second line of defence (counters and relative times masked, site boilerplate learnt) keeps
 them from making versions. Every 7th new article (and article 14,
@@ -168,7 +168,7 @@ PROMO = (
     "Sign up today."
 )
 #: The layouts that put that promotion inside the article body, as a paragraph of its own.
-PROMO_TEMPLATES = frozenset({"wordpress", "broadsheet", "mobile", "magazine"})
+PROMO_TEMPLATES = frozenset({"wordpress", "broadsheet", "minimal", "magazine"})
 LIVE_POSTS = (8, 14)  # posts a live blog gets, one every 20-50 minutes
 INITIAL_SPAN_MINUTES = (30, 36 * 60)  # initial articles were published this long before start
 NEW_ARTICLE_GAP_MINUTES = (35, 95)
@@ -945,13 +945,12 @@ def _first_sentence(text: str) -> str:
     return re.split(r"(?<=[.”])\s+", text, maxsplit=1)[0]
 
 
-def _promo(article: DemoArticleState, boiler: Boilerplate, tag: str = "p") -> str:
+def _promo(article: DemoArticleState, boiler: Boilerplate) -> str:
     """The site's promotion as a paragraph of the body, when it is on (``PROMO``); marked with
     a ``data-block`` attribute, which only the site's own tests read."""
     if not boiler.promo or article.template not in PROMO_TEMPLATES:
         return ""
-    css = ' class="m-p"' if tag == "div" else ""
-    return f'<{tag}{css} data-block="promo">{_e(PROMO)}</{tag}>'
+    return f'<p data-block="promo">{_e(PROMO)}</p>'
 
 
 def _with_promo(blocks: list[str], promo: str) -> list[str]:
@@ -974,7 +973,9 @@ def _render_blocks(blocks: Sequence[Block]) -> list[str]:
     return out
 
 
-def _json_ld(article: DemoArticleState, base: str, site_name: str, *, with_body: bool) -> str:
+def _json_ld(
+    article: DemoArticleState, base: str, site_name: str, *, with_body: bool, promo: bool = False
+) -> str:
     data: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "LiveBlogPosting" if article.live else "NewsArticle",
@@ -995,8 +996,9 @@ def _json_ld(article: DemoArticleState, base: str, site_name: str, *, with_body:
         "description": _first_sentence(article.content.blocks[0].text),
         "inLanguage": "en",
     }
-    if with_body:
-        data["articleBody"] = article.text
+    if with_body:  # the CMS puts its promotion into the body it publishes, as on the page
+        body = [b.text for b in article.content.blocks]
+        data["articleBody"] = "\n\n".join(_with_promo(body, PROMO if promo else ""))
     if article.live:
         data["coverageStartTime"] = _iso(article.published)
         data["liveBlogUpdate"] = [
@@ -1038,7 +1040,7 @@ def _head(
         f'<meta property="article:section" content="{_e(article.section.title())}">{tags}'
         f'<meta name="author" content="{_e(article.author)}">'
         f'<meta name="csrf-token" content="{boiler.csrf}">'
-        f"{_json_ld(article, base, site_name, with_body=body_in_ld)}"
+        f"{_json_ld(article, base, site_name, with_body=body_in_ld, promo=bool(_promo(article, boiler)))}"
         f'<link rel="stylesheet" href="/static/site.css?v={boiler.request_no % 7}">'
         "</head>\n"
     )
@@ -1164,7 +1166,7 @@ def render_minimal(
         f'<div class="meta"><span class="author">{_e(article.author)}</span> &middot; '
         f"{_byline_time(article, 'date')} &middot; "
         f'<span class="comments">{boiler.comment_count} comments</span></div>'
-        f'<div class="story">{"".join(_render_blocks(article.content.blocks))}</div>'
+        f'<div class="story">{"".join(_with_promo(_render_blocks(article.content.blocks), _promo(article, boiler)))}</div>'
         f'<div class="trending"><b>Trending:</b> {trending}</div>'
         '<form class="subscribe" method="post" action="/newsletter/">'
         f'<input type="hidden" name="token" value="{boiler.csrf}"><button>Subscribe</button></form>'
@@ -1206,7 +1208,6 @@ def render_mobile(article: DemoArticleState, boiler: Boilerplate, base: str, sit
             blocks.append(f'<div class="m-quote">{_e(block.text)}</div>')
         else:
             blocks.append(f'<div class="m-p">{_e(block.text)}</div>')
-    blocks = _with_promo(blocks, _promo(article, boiler, "div"))
     updated = ""
     if article.modified != article.published:
         updated = f' &middot; <span class="m-updated">Updated {_ago(boiler.stamp, article.modified)}</span>'
