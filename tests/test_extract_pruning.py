@@ -172,3 +172,21 @@ def test_a_listing_page_keeps_its_lists_of_linked_items() -> None:
     assert "This category lists" in article.text
     assert all(f"number {i} with" in article.text for i in range(30))
     assert "Terms of use" not in article.text
+
+
+def test_hidden_text_goes_but_aria_hidden_and_folded_sections_stay() -> None:
+    # display:none and [hidden] blocks are not shown; aria-hidden only hides from screen
+    # readers, and a tab panel or accordion is the page's own content folded until a click.
+    inner = (
+        "<div style='display: none'><p>A hidden promotional banner nobody sees on the page.</p></div>"
+        "<div hidden><p>Another block the page keeps out of sight entirely.</p></div>"
+        "<div aria-hidden='true'><p>Opening hours are nine to five on weekdays.</p></div>"
+        "<div class='tab-pane' style='display:none'><p>Specifications: oak, 80 by 40 cm.</p></div>"
+        "<div role='tabpanel' hidden><p>Care: wipe clean with a damp cloth.</p></div>"
+        "<div class='accordion-body' style='display:none'><p>Delivery within ten days.</p></div>"
+    )
+    text = extract(_page(inner)).text
+    assert "promotional banner" not in text
+    assert "out of sight" not in text
+    for shown in ("Opening hours", "Specifications: oak", "Care: wipe", "Delivery within"):
+        assert shown in text

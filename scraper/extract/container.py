@@ -87,7 +87,9 @@ def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: lis
         attrs = node.attributes
         style = attrs.get("style")
         shown = style is not None and not rules.HIDDEN_STYLE.search(style)
-        if shown and "hidden" not in attrs and attrs.get("aria-hidden") != "true":
+        if shown and "hidden" not in attrs:
+            continue
+        if _folded(attrs):
             continue
         if total < 0:
             total = len(body.text(strip=True))
@@ -98,6 +100,14 @@ def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: lis
     for node in reversed(body.css(rules.LAYOUT_TAGS)):
         if node.css_first("article, [itemprop=articleBody], main") is None:
             node.decompose()
+
+
+def _folded(attrs: dict[str, str | None]) -> bool:
+    """A tab panel, accordion or collapsible section (rules.FOLDED): hidden until a click."""
+    if attrs.get("role") == "tabpanel":
+        return True
+    words = rules.role_words(attrs.get("class"), attrs.get("id"))
+    return bool(words) and rules.FOLDED.search(words) is not None
 
 
 def _paragraph_score(text: str) -> float:

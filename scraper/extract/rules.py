@@ -147,8 +147,19 @@ STRIP_SELECTOR = ", ".join(STRIP_TAGS)
 LAYOUT_TAGS = "nav, footer, aside, menu"
 
 # Hidden by the page itself: candidates by selector, then the style checked in Python (one
-# cheap traversal instead of four case-insensitive substring selectors).
-HIDDEN_SELECTOR = '[hidden], [aria-hidden="true"], [style]'
+# cheap traversal instead of four case-insensitive substring selectors). `aria-hidden` is not
+# among them: it hides an element from screen readers, not from the eye (decorative copies,
+# carousels' off-screen slides, a product page's price and gallery blocks), so its text is
+# as visible as the page's, and removing it lost shown content on product and listing pages.
+HIDDEN_SELECTOR = "[hidden], [style]"
+# Folded sections: tab panels, accordions and collapsible blocks hold a page's own content
+# (a product's description and specifications, a service's details), hidden by the page only
+# until a click; they stay when hidden. Whole words of class/id, or role="tabpanel".
+FOLDED = ClassWords(
+    "tab|tabs|tab-pane|tabpane|tab-panel|tabpanel|tab-content|tabcontent|accordion"
+    "|accordion-content|accordion-body|accordion-panel|collapse|collapsible|expandable"
+    "|expander|disclosure"
+)
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 # Containers that CMSs and themes use for the article body, most specific first.
