@@ -854,18 +854,91 @@ def _url_date(url: str | None) -> str | None:
 # Visible bylines, most explicit first: microdata, rel=author, an element whose class names
 # an author's name (".author-name", ".post-hero__author__name"), a byline block, then a link
 # to the site's author page ("/author/ana-lima").
-_BYLINE_SELECTORS = (
-    '[itemprop="author"] [itemprop="name"]',
-    '[itemprop="author"]',
-    '[rel="author"]',
-    ".byline__name, .author-name, .byline-name, .author__name",
-    '[class*="author"][class*="name"]',
-    ".byline, .article-byline, .post-author, .story-byline",
-    'a[href*="/author/"], a[href*="/authors/"]',
+#
+# Each selector comes with a test of one element that answers as the selector does: the page
+# is queried once with all of them (one pass over the tree instead of one per selector) and
+# the elements each selector would have found are taken from that list, in page order.
+_HTML_SPACE = re.compile(r"[ \t\n\f\r]+")
+
+
+def _class_list(node: LexborNode) -> list[str]:
+    return _HTML_SPACE.split(node.attributes.get("class") or "")
+
+
+def _has_class(*names: str) -> Callable[[LexborNode], bool]:
+    wanted = frozenset(names)
+    return lambda node: not wanted.isdisjoint(_class_list(node))
+
+
+def _class_holds(*parts: str, fold: bool = False) -> Callable[[LexborNode], bool]:
+    def test(node: LexborNode) -> bool:
+        value = node.attributes.get("class") or ""
+        value = value.lower() if fold else value
+        return all(part in value for part in parts)
+
+    return test
+
+
+def _named_author(node: LexborNode) -> bool:
+    if node.attributes.get("itemprop") != "name":
+        return False
+    ancestor = node.parent
+    while ancestor is not None:
+        if ancestor.attributes.get("itemprop") == "author":
+            return True
+        ancestor = ancestor.parent
+    return False
+
+
+def _author_link(node: LexborNode) -> bool:
+    href = node.attributes.get("href") or ""
+    return node.tag == "a" and ("/author/" in href or "/authors/" in href)
+
+
+_Selectors = tuple[tuple[str, Callable[[LexborNode], bool]], ...]
+_BYLINE_SELECTORS: _Selectors = (
+    ('[itemprop="author"] [itemprop="name"]', _named_author),
+    ('[itemprop="author"]', lambda node: node.attributes.get("itemprop") == "author"),
+    ('[rel="author"]', lambda node: node.attributes.get("rel") == "author"),
+    (
+        ".byline__name, .author-name, .byline-name, .author__name",
+        _has_class("byline__name", "author-name", "byline-name", "author__name"),
+    ),
+    ('[class*="author"][class*="name"]', _class_holds("author", "name")),
+    (
+        ".byline, .article-byline, .post-author, .story-byline",
+        _has_class("byline", "article-byline", "post-author", "story-byline"),
+    ),
+    ('a[href*="/author/"], a[href*="/authors/"]', _author_link),
 )
 # Late, looser: any element whose class mentions a byline or an author ("c-byline",
 # "article-author", "authorBox"), then a "Written by NAME" line anywhere in the page.
-_LOOSE_BYLINE_SELECTORS = ('[class*="byline" i]', '[class*="author" i]')
+_LOOSE_BYLINE_SELECTORS: _Selectors = (
+    ('[class*="byline" i]', _class_holds("byline", fold=True)),
+    ('[class*="author" i]', _class_holds("author", fold=True)),
+)
+
+
+def _select_each(
+    tree: LexborHTMLParser, selectors: _Selectors, limit: int
+) -> Iterator[list[LexborNode]]:
+    """The first `limit` elements each selector finds, selector by selector, from one query."""
+    found: list[LexborNode] = []
+    seen: set[int] = set()
+    for node in tree.css(", ".join(selector for selector, _ in selectors)):
+        if node.mem_id not in seen:  # an element several selectors find comes once per each
+            seen.add(node.mem_id)
+            found.append(node)
+    for _, matches in selectors:
+        nodes: list[LexborNode] = []
+        for node in found:
+            if matches(node):
+                nodes.append(node)
+                if len(nodes) >= limit:
+                    break
+        yield nodes
+
+
 _OTHER_CONTENT = re.compile(r"comment|related|teaser|recommend|more-stories|read-next", re.I)
 
 
@@ -952,12 +1025,12 @@ def _is_name_word(word: str) -> bool:
 
 
 def _byline_authors(
-    tree: LexborHTMLParser, selectors: tuple[str, ...] = (), *, loose: bool = False
+    tree: LexborHTMLParser, selectors: _Selectors = (), *, loose: bool = False
 ) -> tuple[str, ...]:
     """Names in the first byline element found. `loose` selectors (any class that mentions
     a byline or an author) skip elements inside comments and other stories' teasers."""
-    for selector in selectors or _BYLINE_SELECTORS:
-        for node in tree.css(selector)[:3]:
+    for nodes in _select_each(tree, selectors or _BYLINE_SELECTORS, 3):
+        for node in nodes:
             if node.tag == "meta":  # microdata in attributes: <meta itemprop="name" content>
                 named = _split_authors(node.attributes.get("content"))
                 names = tuple(n for n in named if _looks_like_name(n))
