@@ -670,7 +670,10 @@ def _time_element(tree: LexborHTMLParser, prop: str) -> str | None:
         if value:
             return value
     if prop == "datePublished":
-        timed = tree.css("time[pubdate]") + tree.css("time[datetime]")
+        # One query for both lists: every <time pubdate> first, then every <time datetime>.
+        times = tree.css("time")
+        timed = [n for n in times if "pubdate" in n.attributes]
+        timed += [n for n in times if "datetime" in n.attributes]
         for node in timed[:8]:
             value = node.attributes.get("datetime")
             if value and not _elsewhere(node):
