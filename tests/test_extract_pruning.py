@@ -184,9 +184,16 @@ def test_hidden_text_goes_but_aria_hidden_and_folded_sections_stay() -> None:
         "<div class='tab-pane' style='display:none'><p>Specifications: oak, 80 by 40 cm.</p></div>"
         "<div role='tabpanel' hidden><p>Care: wipe clean with a damp cloth.</p></div>"
         "<div class='accordion-body' style='display:none'><p>Delivery within ten days.</p></div>"
+        "<div class='faq-answer' hidden><p>Returns are free for thirty days.</p></div>"
     )
     text = extract(_page(inner)).text
     assert "promotional banner" not in text
     assert "out of sight" not in text
-    for shown in ("Opening hours", "Specifications: oak", "Care: wipe", "Delivery within"):
+    for shown in (
+        "Opening hours",
+        "Specifications: oak",
+        "Care: wipe",
+        "Delivery within",
+        "Returns are",
+    ):
         assert shown in text

@@ -153,12 +153,13 @@ LAYOUT_TAGS = "nav, footer, aside, menu"
 # as visible as the page's, and removing it lost shown content on product and listing pages.
 HIDDEN_SELECTOR = "[hidden], [style]"
 # Folded sections: tab panels, accordions and collapsible blocks hold a page's own content
-# (a product's description and specifications, a service's details), hidden by the page only
-# until a click; they stay when hidden. Whole words of class/id, or role="tabpanel".
+# (a product's description and specifications, a service's details, a FAQ's answers, a
+# dropdown panel), hidden by the page only until a click; they stay when hidden. Whole words
+# of class/id, or role="tabpanel".
 FOLDED = ClassWords(
     "tab|tabs|tab-pane|tabpane|tab-panel|tabpanel|tab-content|tabcontent|accordion"
     "|accordion-content|accordion-body|accordion-panel|collapse|collapsible|expandable"
-    "|expander|disclosure"
+    "|expander|disclosure|panel|dropdown|details|description|specs|specifications|faq|answer"
 )
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
