@@ -690,15 +690,27 @@ _ELSEWHERE = re.compile(
 def _elsewhere(node: LexborNode) -> bool:
     """Inside a link, navigation or an aside, or a block named for comments or other stories:
     a date there is not the article's."""
+    return _near_ancestor(node, _ELSEWHERE, _ELSEWHERE_TAGS)
+
+
+_ELSEWHERE_TAGS = frozenset({"a", "nav", "aside"})
+
+
+def _near_ancestor(
+    node: LexborNode, names: re.Pattern[str], tags: frozenset[str] = frozenset()
+) -> bool:
+    """Is *node*, or one of its eight nearest ancestors below ``<body>``, one of *tags* or an
+    element whose class or id matches *names*? Eight levels reach the teaser, card or comment
+    a line sits in without reaching the page's layout wrappers."""
     current: LexborNode | None = node
     for _ in range(8):
         if current is None or current.tag in ("body", "html"):
             return False
-        if current.tag in ("a", "nav", "aside"):
+        if current.tag in tags:
             return True
         attrs = current.attributes
-        names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"))))
-        if names and _ELSEWHERE.search(names):
+        found = " ".join(filter(None, (attrs.get("class"), attrs.get("id"))))
+        if found and names.search(found):
             return True
         current = current.parent
     return False
@@ -946,16 +958,8 @@ _OTHER_CONTENT = re.compile(r"comment|related|teaser|recommend|more-stories|read
 
 
 def _in_other_content(node: LexborNode) -> bool:
-    current: LexborNode | None = node
-    for _ in range(8):
-        if current is None or current.tag in ("body", "html"):
-            return False
-        attrs = current.attributes
-        names = " ".join(filter(None, (attrs.get("class"), attrs.get("id"))))
-        if names and _OTHER_CONTENT.search(names):
-            return True
-        current = current.parent
-    return False
+    """Inside a block named for comments, related stories or teasers."""
+    return _near_ancestor(node, _OTHER_CONTENT)
 
 
 _WRITTEN_BY = re.compile(
