@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from site_configs import gazette_config
 
 from scraper.cli import cli
 from scraper.crawl.cycle import crawl_status
@@ -42,31 +43,6 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def write_config(tmp_path: Path, feeds: list[str], allow: list[str]) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[archive]
-db = "{tmp_path / "news.db"}"
-
-[crawl]
-user_agent = "newsarchive-test (+https://example.org/c)"
-per_host_delay = 0
-retries = 0
-total_timeout = 5
-allow_hosts = {json.dumps(allow)}
-
-[[sites]]
-name = "gazette"
-feeds = {json.dumps(feeds)}
-include = ["/news/"]
-use_robots_sitemaps = false
-""",
-        encoding="utf-8",
-    )
-    return config
 
 
 def crawl(config: Path):
@@ -98,7 +74,7 @@ def test_crawl_status(figures, status):
 
 def test_a_crawl_whose_sources_all_failed_is_failed(page_server, tmp_path):
     port = closed_port()  # nothing listens there: "no network"
-    config = write_config(
+    config = gazette_config(
         tmp_path,
         [f"{page_server.base}/missing.xml", f"http://127.0.0.1:{port}/feed.xml"],
         [page_server.host_port, f"127.0.0.1:{port}"],
@@ -119,7 +95,7 @@ def test_a_crawl_with_some_failures_is_partial_and_its_figures_add_up(page_serve
         rss(page_server.base, ["/news/a", "/news/gone"]),
     )
     page_server.html("/news/a", ARTICLE)
-    config = write_config(
+    config = gazette_config(
         tmp_path,
         [f"{page_server.base}/feed.xml", f"{page_server.base}/missing.xml"],
         [page_server.host_port],
@@ -143,7 +119,7 @@ def test_a_clean_crawl_exits_0(page_server, tmp_path):
         rss(page_server.base, ["/news/a"]),
     )
     page_server.html("/news/a", ARTICLE)
-    config = write_config(tmp_path, [f"{page_server.base}/feed.xml"], [page_server.host_port])
+    config = gazette_config(tmp_path, [f"{page_server.base}/feed.xml"], [page_server.host_port])
     result = crawl(config)
     assert result.exit_code == 0, result.output
     assert "status=done" in result.output
@@ -193,7 +169,7 @@ class SlowServer:
 def test_sigterm_during_crawl_ends_it_like_ctrl_c(tmp_path):
     server = SlowServer()
     try:
-        config = write_config(tmp_path, [f"{server.base}/feed.xml"], [server.host_port])
+        config = gazette_config(tmp_path, [f"{server.base}/feed.xml"], [server.host_port])
         process = subprocess.Popen(
             [*NEWSARCHIVE, "crawl", "--config", str(config), "--no-progress"],
             stdout=subprocess.PIPE,
@@ -222,7 +198,7 @@ def test_log_json_writes_fields_as_json_fields(page_server, tmp_path):
         rss(page_server.base, ["/news/a"]),
     )
     page_server.html("/news/a", ARTICLE)
-    config = write_config(tmp_path, [f"{page_server.base}/feed.xml"], [page_server.host_port])
+    config = gazette_config(tmp_path, [f"{page_server.base}/feed.xml"], [page_server.host_port])
     result = subprocess.run(
         [*NEWSARCHIVE, "-vv", "--log-json", "crawl", "--config", str(config), "--no-progress"],
         capture_output=True,

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from site_configs import gazette_config
 from test_crawl_truth import ARTICLE, rss
 
 from archive.store import Archive
@@ -21,29 +22,12 @@ NEWSARCHIVE = [sys.executable, "-c", "from scraper.cli import main; main()"]
 
 
 def write_config(tmp_path: Path, server) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f"""
-[archive]
-db = "{tmp_path / "news.db"}"
-
-[crawl]
-user_agent = "newsarchive-test (+https://example.org/c)"
-per_host_delay = 0
-retries = 0
-total_timeout = 5
-allow_hosts = ["{server.host_port}"]
-
-[[sites]]
-name = "gazette"
-feeds = ["{server.base}/feed.xml"]
-include = ["/news/"]
-use_robots_sitemaps = false
-schedule = {{ every = "6h" }}
-""",
-        encoding="utf-8",
+    return gazette_config(
+        tmp_path,
+        [f"{server.base}/feed.xml"],
+        [server.host_port],
+        site_extra='schedule = { every = "6h" }',
     )
-    return config
 
 
 def wait_for_first_crawl(db: Path, process: subprocess.Popen) -> None:
