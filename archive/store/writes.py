@@ -34,7 +34,6 @@ from archive.versions import (
     content_hash,
     editorial_before,
     normalize_line,
-    normalize_text,
     same_version,
 )
 
@@ -689,12 +688,8 @@ class Writes(Reads):
         text_hash: str,
         previous: dict | None,
     ) -> int:
-        prepared = content.prepared
-        if prepared is not None:
-            title, text, words = prepared.title, prepared.text, prepared.word_count
-        else:
-            title, text = normalize_line(content.title), normalize_text(content.text)
-            words = count_words(text)
+        prepared = self._prepared(content)  # as _decide left it: nothing is computed again
+        title, text, words = prepared.title, prepared.text, prepared.word_count
         before = self._before(article_id, previous["text"], text) if previous else None
         summary = summarize_change(
             previous["title"] if previous else None,
