@@ -88,5 +88,8 @@ def editorial_before(old_text: str, new_text: str, boilerplate: Collection[str] 
     """
     old = blocks_of(strip_boilerplate(normalize_text(old_text), boilerplate))
     new_by_mask = {mask_line(b): b for b in blocks_of(new_text)}
-    aligned = [new_by_mask.get(mask_line(b), b) if mask_line(b) != b else b for b in old]
+    aligned = []
+    for block in old:
+        masked = mask_line(block)
+        aligned.append(new_by_mask.get(masked, block) if masked != block else block)
     return "\n\n".join(aligned)
