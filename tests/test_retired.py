@@ -7,8 +7,9 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 from click.testing import CliRunner
+from site_configs import gazette_config
 from test_crawl import PARAS, article_page
-from test_crawl_truth import NEWSARCHIVE, rss, write_config
+from test_crawl_truth import NEWSARCHIVE, rss
 
 from archive.store import Archive
 from scraper.cli import cli
@@ -31,7 +32,7 @@ def test_retired_articles_are_reported_and_rechecked_on_request(page_server, tmp
         {"Content-Type": "application/rss+xml"},
         rss(server.base, ["/news/old/", "/news/young/"]),
     )
-    config = write_config(tmp_path, [f"{server.base}/feed.xml"], [server.host_port])
+    config = gazette_config(tmp_path, [f"{server.base}/feed.xml"], [server.host_port])
 
     first = invoke(config)  # both archived once; the old one is retired at once
     assert first.exit_code == 0, first.output
@@ -69,7 +70,7 @@ def test_run_reports_the_retired_articles_it_skips(page_server, tmp_path):
         {"Content-Type": "application/rss+xml"},
         rss(server.base, ["/news/old/"]),
     )
-    config = write_config(tmp_path, [f"{server.base}/feed.xml"], [server.host_port])
+    config = gazette_config(tmp_path, [f"{server.base}/feed.xml"], [server.host_port])
     assert invoke(config).exit_code == 0  # archived once, retired from then on
     result = subprocess.run(
         [*NEWSARCHIVE, "run", "--config", str(config), "--max-crawls", "1"],
