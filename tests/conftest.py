@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from loopback import LoopbackServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -33,15 +34,14 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "archive.db"
 
 
-class PageServer:
+class PageServer(LoopbackServer):
     """A real HTTP server on 127.0.0.1 serving pages the test sets and changes.
 
     ``pages[path] = (status, headers, body)``; every request is logged in ``requests``.
     """
 
     def __init__(self) -> None:
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         self.pages: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -72,23 +72,12 @@ class PageServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.host_port = f"127.0.0.1:{self.port}"
-        self.base = f"http://{self.host_port}"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
+        super().__init__(Handler)
 
     def html(self, path: str, body: str | bytes, status: int = 200, **headers: str) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.pages[path] = (status, {"Content-Type": "text/html; charset=utf-8", **headers}, data)
         return self.base + path
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -11,11 +11,12 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from loopback import LoopbackServer
 from site_configs import gazette_config
 
 from scraper.cli import cli
@@ -126,7 +127,7 @@ def test_a_clean_crawl_exits_0(page_server, tmp_path):
     assert crawl_rows(tmp_path)[0]["status"] == "done"
 
 
-class SlowServer:
+class SlowServer(LoopbackServer):
     """A feed whose article answers only when released: a crawl stays in flight."""
 
     def __init__(self) -> None:
@@ -155,15 +156,11 @@ class SlowServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.host_port = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.base = f"http://{self.host_port}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        super().__init__(Handler)
 
     def close(self) -> None:
         self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
 
 
 def test_sigterm_during_crawl_ends_it_like_ctrl_c(tmp_path):

@@ -16,15 +16,15 @@ import functools
 import gzip
 import json
 import logging
-import threading
 import time
 import tracemalloc
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+from loopback import LoopbackServer
 
 from scraper.config import parse_config
 from scraper.crawl.cycle import document_fetch
@@ -38,7 +38,7 @@ SITEMAP_NS = b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
 Body = Callable[[], Iterator[bytes]]
 
 
-class StreamServer:
+class StreamServer(LoopbackServer):
     """A real HTTP server on 127.0.0.1 whose bodies are generated as they are sent.
 
     ``routes[path] = (headers, body)`` where ``body()`` yields the chunks; the body ends when
@@ -85,18 +85,7 @@ class StreamServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.host_port = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.base = f"http://{self.host_port}"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from loopback import LoopbackServer
 
 from scraper.config import Config, Schedule, parse_config
 from scraper.crawl.lock import ArchiveBusy, ArchiveLock, read_holder
@@ -584,14 +585,14 @@ async def test_max_crawls_zero_and_bad_arguments(db_path: Path) -> None:
 # --- the real crawl, a real archive, a local site -------------------------------------------------
 
 
-class NewsServer:
+class NewsServer(LoopbackServer):
     """A local news site whose article pages take *delay* seconds (``slow`` ones: until closed).
 
     It counts concurrent requests, so the test can check per-host politeness across sites.
     """
 
     def __init__(self, delay: float = 0.05) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from http.server import BaseHTTPRequestHandler
 
         self.delay = delay
         self.release = threading.Event()
@@ -623,12 +624,7 @@ class NewsServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.host_port = f"127.0.0.1:{self.httpd.server_address[1]}"
-        self.base = f"http://{self.host_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        super().__init__(Handler)
 
     def page(self, path: str) -> tuple[int, str, bytes]:
         if path.endswith("/feed.xml"):
@@ -660,8 +656,7 @@ class NewsServer:
 
     def close(self) -> None:
         self.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().close()
 
 
 @pytest.fixture
