@@ -9,7 +9,7 @@ connection goes through the same door.
 ``allow_hosts`` holds exact ``host:port`` strings (``127.0.0.1:8000``, ``news.test:8080``) that
 may resolve to private addresses: the tests and the bundled demo site run on loopback.
 
-May import: no other scraper module.
+May import: :mod:`scraper.fetch.connections`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from typing import Any, Protocol
 
 import httpcore
 import httpx
+
+from scraper.fetch.connections import LeanConnectionPool
 
 __all__ = [
     "AddressBlocked",
@@ -275,7 +277,7 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
         # httpx offers no public way to pass a network backend; its transport only wraps
         # ``self._pool``, so we build that pool ourselves.
-        self._pool = httpcore.AsyncConnectionPool(
+        self._pool = LeanConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
