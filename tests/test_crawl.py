@@ -677,6 +677,45 @@ async def test_an_unchanged_body_is_recorded_without_extraction(page_server, tmp
         assert report.counts.new_versions == 1 and executor.calls == 2
 
 
+class RecordingExecutor(CountingExecutor):
+    """Runs extraction inline and keeps the arguments each job was sent with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[tuple] = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.jobs.append(args)
+        return super().submit(fn, *args, **kwargs)
+
+
+async def test_the_worker_gets_the_bytes_and_decodes_them(page_server, tmp_path):
+    clock = Clock()
+    server = page_server
+    serve_feed(server, ["/news/ru/"])
+    paras = ["Городской совет во вторник проголосовал за закрытие центральной библиотеки.", *PARAS]
+    page = article_page("Библиотека закрыта", paras, published=T0).replace(
+        '<meta charset="utf-8">', ""
+    )
+    body = page.encode("cp1251")
+    server.html("/news/ru/", body, **{"Content-Type": "text/html; charset=windows-1251"})
+    config = make_config(server, tmp_path)
+    executor = RecordingExecutor()
+    with Archive(config.db_path) as archive:
+        await crawl(config, archive, clock, executor=executor)
+        clock.advance(minutes=16)
+        await crawl(config, archive, clock, executor=executor)  # same bytes: not extracted
+        # One copy of the page goes to the worker, as fetched: no decoded text beside it.
+        (job,) = executor.jobs
+        assert body in job and not any(isinstance(a, str) and len(a) > 200 for a in job)
+        article = archive.article(f"{server.base}/news/ru/")
+        (version,) = archive.versions(article["id"])
+        assert version["title"] == "Библиотека закрыта" and paras[0] in version["text"]
+        first, second = archive.captures(article["id"])
+        assert second["outcome"] == "unchanged"
+        assert first["encoding"] == second["encoding"] == "windows-1251"
+
+
 async def test_feeds_are_fetched_with_their_validators(page_server, tmp_path):
     clock = Clock()
     server = page_server

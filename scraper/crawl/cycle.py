@@ -10,8 +10,8 @@ Extraction is CPU work: the commands pass a :class:`scraper.crawl.pool.BoundedPr
 time and memory bound per page; without one it runs inline, which is fine for tests.
 
 May import: :mod:`archive`, :mod:`scraper.discover`, :mod:`scraper.extract`,
-:mod:`scraper.fetch`, :mod:`scraper.config`, the ground (:mod:`scraper.urls`, :mod:`scraper.logs`)
-and its own package.
+:mod:`scraper.fetch`, :mod:`scraper.config`, the ground (:mod:`scraper.urls`, :mod:`scraper.logs`,
+:mod:`scraper.charset`) and its own package.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from archive.models import (
 from archive.store import Archive, ArchiveWriteError, NotAnArchive
 from scraper import logs
 from scraper import urls as urlmod
+from scraper.charset import decode_html
 from scraper.crawl import identity
 from scraper.crawl.extraction import Prepared, run_prepare
 from scraper.crawl.extraction import run_extract as run_extract  # used by reextract, benches
@@ -205,6 +206,14 @@ def was_conditional(result: FetchResult) -> bool:
     )
 
 
+def _encoding_of(result: FetchResult) -> str | None:
+    """The encoding of an HTML body: the fetcher's when it decoded the body, else decoded here
+    (a same-body re-check, or a page whose extraction worker did not answer) and dropped."""
+    if result.encoding is not None or not result.is_html:
+        return result.encoding
+    return decode_html(result.body, result.content_type)[1]
+
+
 def capture_of(result: FetchResult, url: str, site: str, crawl_id: int | None, **kw) -> CaptureIn:
     """The archive's record of a completed HTTP exchange."""
     base: dict[str, Any] = dict(
@@ -269,7 +278,10 @@ class ArticleChecker:
         if self.fetcher is None:
             raise RuntimeError("this checker records results only (no fetcher)")
         try:
-            result = await self.fetcher.fetch(url, etag=etag, last_modified=last_modified)
+            # The page stays bytes in this process: the extraction worker decodes it.
+            result = await self.fetcher.fetch(
+                url, etag=etag, last_modified=last_modified, decode=False
+            )
         except FetchError as exc:
             logs.event(log, logging.DEBUG, "checked", url=url, outcome="error", reason=exc.reason)
             return self.record_failure(url, exc.reason, str(exc)), exc.reason
@@ -352,7 +364,7 @@ class ArticleChecker:
                 ), "soft-404"
             if result.permanent_redirect:
                 moved_to = final
-        if not result.is_html or result.text is None:
+        if not result.is_html:
             with self.archive.transaction():
                 url = self._move(url, moved_to, result.fetched_at)
                 return self._record(
@@ -373,9 +385,11 @@ class ArticleChecker:
                         outcome="unchanged",
                         raw=result.body,
                         raw_prepared=body,
+                        encoding=_encoding_of(result),
                     )
                 ), None
-        prepared = await self._extract(result.text, final, result.body)
+        prepared = await self._extract(result.body, result.content_type, final)
+        encoding = prepared.encoding or _encoding_of(result)
         extracted = prepared.article
         # Nothing awaits from here on: the move, a canonical merge and the capture are one
         # transaction, so a crash leaves all of them or none.
@@ -394,18 +408,25 @@ class ArticleChecker:
                         error=f"{extracted.reason}: {extracted}",
                         raw=result.body,
                         raw_prepared=prepared.body,
+                        encoding=encoding,
                     )
                 ), "extract-failed"
             url = self._follow_canonical(
                 url, extracted.canonical_url, extracted.text, result.fetched_at
             )
-            keys = identity.page_keys(result.text, url)
+            keys = identity.keys_of(prepared.shortlinks, url)
             url = self.archive.join_by_identity(
                 url, site, keys, extracted.title, extracted.text, result.fetched_at
             )
             recorded = self._record(
                 capture_of(
-                    result, url, site, crawl_id, raw=result.body, raw_prepared=prepared.body
+                    result,
+                    url,
+                    site,
+                    crawl_id,
+                    raw=result.body,
+                    raw_prepared=prepared.body,
+                    encoding=encoding,
                 ),
                 content_of(extracted, prepared.text),
             )
@@ -461,16 +482,17 @@ class ArticleChecker:
         ancestor = own != path and own.startswith(path.rstrip("/") + "/")
         return self.archive.join_by_canonical(url, canonical, text, at, known_only=ancestor)
 
-    async def _extract(self, text: str, url: str, body: bytes) -> Prepared:
-        """The page extracted and prepared for the archive, in the executor when there is one."""
+    async def _extract(self, body: bytes, content_type: str | None, url: str) -> Prepared:
+        """The page decoded, extracted and prepared for the archive, in the executor when there
+        is one (only the bytes go to the worker: it decodes them)."""
         rules = self.archive.boilerplate
         if self.executor is None:
-            return run_prepare(text, url, self.rules, body, rules)
+            return run_prepare(body, content_type, url, self.rules, rules)
         loop = asyncio.get_running_loop()
         failed: ExtractionError
         try:
             return await loop.run_in_executor(
-                self.executor, run_prepare, text, url, self.rules, body, rules
+                self.executor, run_prepare, body, content_type, url, self.rules, rules
             )
         except WorkerTimeout as exc:
             failed = ExtractionError("timeout", f"extraction stopped: {exc}")

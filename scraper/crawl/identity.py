@@ -33,22 +33,38 @@ def _attributes(tag: str) -> dict[str, str]:
     }
 
 
-def page_keys(page: str, url: str) -> dict[str, str]:
-    """The identity keys a page declares, as ``{key: kind}``: ``shortlink:URL`` for each
-    ``<link rel="shortlink">`` (normalized against *url*; never the page's own URL)."""
+def shortlinks(page: str) -> tuple[str, ...]:
+    """The ``href`` of every ``<link rel="shortlink">`` in the page's head, as written.
+
+    The extraction worker reads them beside the extraction (the crawl's own process never
+    holds the page as text); :func:`keys_of` turns them into keys once the crawl knows the
+    article's URL."""
     head = page[:_HEAD_CHARS]
     end = _HEAD_END.search(head)  # not head.lower(): a copy of 200,000 characters per page
     if end is not None:
         head = head[: end.start()]
-    keys: dict[str, str] = {}
+    links = []
     for tag in _LINK.findall(head):
         attrs = _attributes(tag)
-        if "shortlink" not in attrs.get("rel", "").lower().split() or not attrs.get("href"):
-            continue
+        if "shortlink" in attrs.get("rel", "").lower().split() and attrs.get("href"):
+            links.append(attrs["href"])
+    return tuple(links)
+
+
+def keys_of(links: tuple[str, ...], url: str) -> dict[str, str]:
+    """The identity keys of a page's *links* (:func:`shortlinks`), as ``{key: kind}``:
+    ``shortlink:URL`` for each, normalized against *url*; never the page's own URL."""
+    keys: dict[str, str] = {}
+    for href in links:
         try:
-            link = urlmod.normalize_url(attrs["href"], base=url)
+            link = urlmod.normalize_url(href, base=url)
         except urlmod.BadURL:
             continue
         if link != url:
             keys[f"shortlink:{link}"] = "shortlink"
     return keys
+
+
+def page_keys(page: str, url: str) -> dict[str, str]:
+    """The identity keys a page declares (:func:`keys_of` its :func:`shortlinks`)."""
+    return keys_of(shortlinks(page), url)

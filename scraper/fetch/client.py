@@ -120,7 +120,7 @@ class FetchResult:
     headers: tuple[tuple[str, str], ...]
     request_headers: tuple[tuple[str, str], ...]
     body: bytes
-    text: str | None
+    text: str | None  # the body as text when it is HTML (and the fetch decoded it), else None
     encoding: str | None
     content_type: str | None
     is_html: bool
@@ -623,6 +623,7 @@ class Fetcher:
         max_bytes: int | None = None,
         truncate: bool = False,
         sink: Sink | None = None,
+        decode: bool = True,
     ) -> FetchResult:
         """GET *url* politely and safely; see the module docstring for the outcomes.
 
@@ -636,6 +637,11 @@ class Fetcher:
         read enough: the reading stops there (``truncated``), the rest is never downloaded. Other
         statuses' bodies are read as usual. Once the sink has had part of a body, a failure is
         raised, never retried: a retry would hand it the same bytes twice.
+
+        With *decode* false an HTML body is not decoded to text (``text`` and ``encoding`` are
+        None, ``is_html`` still says what it is): the crawl has its extraction workers decode
+        it, so its own process holds a page as bytes only, never as a second, often two to
+        four times larger ``str``.
         """
         settings = self.settings
         target = _check_url(url, url)
@@ -653,7 +659,7 @@ class Fetcher:
                 f"no complete response within {settings.total_timeout:g} s", url=url
             ) from exc
         elapsed = time.monotonic() - run.started
-        return _result(url, final, hops, run.fetched_at, elapsed)
+        return _result(url, final, hops, run.fetched_at, elapsed, decode)
 
     async def sitemaps_from_robots(self, url: str) -> list[str]:
         """The ``Sitemap:`` URLs of the robots.txt for *url*'s host (cached like the rules)."""
@@ -946,11 +952,16 @@ def _pairs(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
 
 
 def _result(
-    url: str, hop: _Hop, hops: list[tuple[int, str]], fetched_at: datetime, elapsed: float
+    url: str,
+    hop: _Hop,
+    hops: list[tuple[int, str]],
+    fetched_at: datetime,
+    elapsed: float,
+    decode: bool = True,
 ) -> FetchResult:
     content_type = hop.headers.get("content-type")
     is_html = hop.status != 304 and looks_like_html(content_type, hop.body)
-    text, encoding = decode_html(hop.body, content_type) if is_html else (None, None)
+    text, encoding = decode_html(hop.body, content_type) if is_html and decode else (None, None)
     return FetchResult(
         url=url,
         final_url=str(hop.url),
