@@ -10,7 +10,9 @@ gzip-compressed, keep-alive, on ``--hosts`` loopback hosts, one feed per host) i
 - ``trafilatura``: its own pipeline: ``trafilatura.fetch_url`` downloads in a thread pool,
   ``trafilatura.extract``, rows inserted with sqlite-utils, the same pages.
 
-Peak RSS is the crawl process's (``ru_maxrss``), and the workers' separately; with
+CPU is counted per page for the crawl process (``time.process_time``) and for its extraction
+workers together (``/proc/PID/stat``); the site's server runs in a process of its own. Peak
+RSS is the crawl process's (``ru_maxrss``), and the workers' separately; with
 ``--rss-every S`` the resident memory of the crawl process and of its extraction workers is
 printed every S seconds of the first crawl (the memory run: ``--pages 20000
 --skip-trafilatura --rss-every 10`` must show it flat). ``--pages`` crawled pages are taken
@@ -109,6 +111,18 @@ def worker_pids() -> list[int]:
     return pids
 
 
+def workers_cpu() -> float:
+    """CPU seconds the extraction workers have used so far (``/proc/PID/stat``)."""
+    total = 0
+    for pid in worker_pids():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 async def report_rss(every: float, archive: Archive) -> None:
     start = time.perf_counter()
     while True:
@@ -191,7 +205,7 @@ def run_newsarchive(
         clock = Clock()
         for _ in range(pool.size):  # the workers' start-up is not the crawl's
             pool.submit(int, "1").result()
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, w0 = time.perf_counter(), time.process_time(), workers_cpu()
         fetched = profiled(
             profile,
             "",
@@ -201,7 +215,7 @@ def run_newsarchive(
         counts = archive.counts()
         if counts["versions"] < 0.95 * options.pages:
             print(f"WARNING: only {counts['versions']} versions: {counts}", file=sys.stderr)
-        rows.append(("newsarchive crawl (first)", fetched, wall, cpu))
+        rows.append(("newsarchive crawl (first)", fetched, wall, cpu, workers_cpu() - w0))
         for label, etags, suffix in (
             (("re-check, 304s", True, "-304"), ("re-check, same body", False, "-same"))
             if rechecks
@@ -209,11 +223,12 @@ def run_newsarchive(
         ):
             site.set_etags(etags)
             clock.now += timedelta(days=1)
-            t0, c0 = time.perf_counter(), time.process_time()
+            t0, c0, w0 = time.perf_counter(), time.process_time(), workers_cpu()
             fetched = profiled(
                 profile, suffix, lambda: asyncio.run(crawl_all(config, archive, pool, clock, True))
             )
-            rows.append((label, fetched, time.perf_counter() - t0, time.process_time() - c0))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+            rows.append((label, fetched, wall, cpu, workers_cpu() - w0))
         outcomes = dict(
             archive.db.execute("select outcome, count(*) from captures group by 1").fetchall()
         )
@@ -255,6 +270,7 @@ def run_trafilatura(options: SiteOptions, threads: int) -> tuple:
             len(urls),
             time.perf_counter() - t0,
             time.process_time() - c0,
+            None,
         )
 
 
@@ -294,12 +310,16 @@ def main() -> int:
     )
     print(
         f"{'run':<28} {'pages':>6} {'wall s':>7} {'pages/s':>8} {'main CPU ms/page':>17} "
-        f"{'x trafilatura':>14}"
+        f"{'workers CPU ms/page':>20} {'x trafilatura':>14}"
     )
-    for name, n, wall, cpu in rows:
+    for name, n, wall, cpu, workers in rows:
         rate = n / wall
         ratio = f"{rate / ref_rate:.1f}" if ref_rate else "-"
-        print(f"{name:<28} {n:6d} {wall:7.2f} {rate:8.1f} {1000 * cpu / n:17.2f} {ratio:>14}")
+        spent = f"{1000 * workers / n:.2f}" if workers is not None else "-"
+        print(
+            f"{name:<28} {n:6d} {wall:7.2f} {rate:8.1f} {1000 * cpu / n:17.2f} {spent:>20} "
+            f"{ratio:>14}"
+        )
     print(
         f"\npeak RSS: crawl process {main_peak:.0f} MB, largest child (worker or server) "
         f"{workers_peak:.0f} MB; load average after: "
