@@ -45,6 +45,7 @@ from scraper import logs
 from scraper import urls as urlmod
 from scraper.charset import decode_html
 from scraper.crawl import identity
+from scraper.crawl.budget import PagesInHand, Place
 from scraper.crawl.extraction import Prepared, run_prepare
 from scraper.crawl.extraction import run_extract as run_extract  # used by reextract, benches
 from scraper.crawl.policy import RecheckPolicy, next_check
@@ -267,8 +268,9 @@ class ArticleChecker:
         self.executor = executor
         self.crawl_id = crawl_id
 
-    async def check(self, url: str) -> tuple[Recorded, str | None]:
-        """Check *url* once; returns what was recorded and the capture's reason."""
+    async def check(self, url: str, place: Place | None = None) -> tuple[Recorded, str | None]:
+        """Check *url* once; returns what was recorded and the capture's reason. The page, once
+        fetched, counts its size against the *place* it is held in (the crawl's pages in hand)."""
         article = self.archive.find_article(url)
         etag = last_modified = None
         if article is not None:
@@ -285,6 +287,8 @@ class ArticleChecker:
         except FetchError as exc:
             logs.event(log, logging.DEBUG, "checked", url=url, outcome="error", reason=exc.reason)
             return self.record_failure(url, exc.reason, str(exc)), exc.reason
+        if place is not None:
+            place.hold(len(result.body))
         recorded, reason = await self.record_result(url, result)
         logs.event(
             log,
@@ -756,24 +760,25 @@ def _article_host_sources(site: Any) -> list[str]:
     return list(by_host.values())
 
 
-#: Articles being checked at once by all the crawls of one fetcher (one process), each holding
-#: its page from the fetch to the record, by fetcher.
-_IN_HAND: weakref.WeakKeyDictionary[Fetcher, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+#: The pages in hand of all the crawls of one fetcher (one process), by fetcher.
+_IN_HAND: weakref.WeakKeyDictionary[Fetcher, PagesInHand] = weakref.WeakKeyDictionary()
 
 
-def _pages_in_hand(fetcher: Fetcher) -> asyncio.Semaphore:
+def _pages_in_hand(fetcher: Fetcher) -> PagesInHand:
     """The bound on pages held in memory by every crawl sharing *fetcher*.
 
     The fetcher bounds requests in flight (``global_concurrency``), but a fetched page is then
     held until its extraction and record are done: with many sites crawled at once, fetching
     would run ahead of the extraction workers and pile pages up. A check takes one of
-    ``global_concurrency`` places before its fetch and gives it back once recorded, so the
-    crawl's memory stays flat however many sites and articles there are.
+    ``global_concurrency`` places before its fetch and gives it back once recorded, and the
+    places are bounded by the bytes of their pages too (:mod:`scraper.crawl.budget`), so the
+    crawl's memory stays flat however many sites and articles there are, and however large
+    the pages that come together.
     """
-    slots = _IN_HAND.get(fetcher)
-    if slots is None:
-        slots = _IN_HAND[fetcher] = asyncio.Semaphore(max(1, fetcher.settings.global_concurrency))
-    return slots
+    pages = _IN_HAND.get(fetcher)
+    if pages is None:
+        pages = _IN_HAND[fetcher] = PagesInHand(fetcher.settings.global_concurrency)
+    return pages
 
 
 async def _check_all(
@@ -782,7 +787,7 @@ async def _check_all(
     tally: _Tally,
     concurrency: int,
     progress: Progress | None,
-    in_hand: asyncio.Semaphore | None = None,
+    in_hand: PagesInHand | None = None,
 ) -> None:
     queue: asyncio.Queue[str] = asyncio.Queue()
     for url in urls:
@@ -801,8 +806,8 @@ async def _check_all(
                 if in_hand is None:
                     recorded, reason = await checker.check(url)
                 else:
-                    async with in_hand:
-                        recorded, reason = await checker.check(url)
+                    async with in_hand.place() as place:
+                        recorded, reason = await checker.check(url, place)
             except (asyncio.CancelledError, KeyboardInterrupt, *_STORAGE_ERRORS):
                 raise  # an archive that cannot be written stops the crawl, not one article
             except Exception as exc:  # a bug must not stop the other articles' checks
