@@ -1,6 +1,6 @@
-"""The fetcher's connection pool (scraper.fetch.connections) against real loopback servers:
-connections are reused per origin, bounded in number, and never reused once the server closed
-them."""
+"""The fetcher's connections (scraper.fetch.connections) against real loopback servers: reused
+per origin, bounded in number, never reused once the server closed them; and no state carried
+from one request to the next (no cookie jar)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class Counted(LoopbackServer):
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.peers: list[int] = []  # the client port of each request
+        self.cookies: list[str | None] = []  # the Cookie header of each request
         self.open = 0
         self.most_open = 0
         outer = self
@@ -44,10 +45,12 @@ class Counted(LoopbackServer):
             def do_GET(self) -> None:
                 with outer.lock:
                     outer.peers.append(self.client_address[1])
+                    outer.cookies.append(self.headers.get("Cookie"))
                 body = b"<html><body><p>page</p></body></html>"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("Set-Cookie", "visitor=42; Path=/")
                 self.end_headers()
                 self.wfile.write(body)
                 if self.path == "/bye":
@@ -106,3 +109,13 @@ async def test_a_connection_the_server_closed_is_not_reused(servers: list[Counte
             assert (await fetcher.fetch(server.base + "/bye")).status == 200
             time.sleep(0.05)  # the server's close reaches the client's socket
     assert len(set(server.peers)) == 3
+
+
+async def test_requests_carry_no_cookies_from_earlier_responses(servers: list[Counted]):
+    server = servers[0]
+    async with Fetcher(settings(servers)) as fetcher:
+        for _ in range(2):
+            result = await fetcher.fetch(server.base + "/page")
+            assert ("Set-Cookie", "visitor=42; Path=/") in result.headers
+            assert "cookie" not in {name.lower() for name, _ in result.request_headers}
+    assert server.cookies == [None, None]
