@@ -12,10 +12,12 @@ gzip-compressed, keep-alive, on ``--hosts`` loopback hosts, one feed per host) i
 
 CPU is counted per page for the crawl process (``time.process_time``) and for its extraction
 workers together (``/proc/PID/stat``); the site's server runs in a process of its own. Peak
-RSS is the crawl process's (``ru_maxrss``), and the workers' separately; with
+RSS is the crawl process's (``ru_maxrss``), each extraction worker's (``VmHWM``, after the
+first crawl) and the largest child's (the site's server, which holds every page); with
 ``--rss-every S`` the resident memory of the crawl process and of its extraction workers is
-printed every S seconds of the first crawl (the memory run: ``--pages 20000
---skip-trafilatura --rss-every 10`` must show it flat). ``--pages`` crawled pages are taken
+printed every S seconds of the first crawl, then summed up (range, mean, the first third of
+the samples against the last: the memory run, ``--pages 20000 --skip-trafilatura
+--no-rechecks --rss-every 30 --db-dir /dev/shm``, must show it flat). ``--pages`` crawled pages are taken
 round-robin from the 999 real pages (each URL is its own article). ``--profile out.txt``
 writes a pyinstrument profile of each run (``out.txt``, ``out-304.txt``, ``out-same.txt``).
 
@@ -123,11 +125,23 @@ def workers_cpu() -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-async def report_rss(every: float, archive: Archive) -> None:
+def peak_mb(pid: int) -> float:
+    """A process's peak resident memory (``VmHWM``), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
+async def report_rss(every: float, archive: Archive, samples: list[float]) -> None:
     start = time.perf_counter()
     while True:
         await asyncio.sleep(every)
         workers = [rss_mb(p) for p in worker_pids()]
+        samples.append(rss_mb())
         print(
             f"  {time.perf_counter() - start:6.0f} s  {archive.counts()['captures']:6d} captures  "
             f"RSS crawl {rss_mb():5.0f} MB  workers "
@@ -139,10 +153,20 @@ async def report_rss(every: float, archive: Archive) -> None:
 
 
 async def crawl_all(
-    config, archive: Archive, pool, clock: Clock, check_all: bool, rss_every: float = 0
+    config,
+    archive: Archive,
+    pool,
+    clock: Clock,
+    check_all: bool,
+    rss_every: float = 0,
+    samples: list[float] | None = None,
 ) -> int:
     settings = config.crawl.fetch_settings()
-    reporter = asyncio.create_task(report_rss(rss_every, archive)) if rss_every else None
+    reporter = (
+        asyncio.create_task(report_rss(rss_every, archive, [] if samples is None else samples))
+        if rss_every
+        else None
+    )
     async with Fetcher(settings) as fetcher:
         reports = await asyncio.gather(
             *(
@@ -161,6 +185,19 @@ async def crawl_all(
     if reporter is not None:
         reporter.cancel()
     return sum(r.counts.fetched for r in reports)
+
+
+def rss_summary(samples: list[float], every: float) -> str:
+    """The crawl process's sampled RSS: range, mean, and the first third against the last."""
+    if not samples:
+        return "RSS: no sample (the crawl was shorter than --rss-every)"
+    third = max(1, len(samples) // 3)
+    return (
+        f"RSS of the crawl process, {len(samples)} samples every {every:g} s: "
+        f"{min(samples):.0f}-{max(samples):.0f} MB, mean {sum(samples) / len(samples):.0f} MB; "
+        f"first third mean {sum(samples[:third]) / third:.0f} MB, "
+        f"last third {sum(samples[-third:]) / third:.0f} MB"
+    )
 
 
 def children_peak_mb() -> float:
@@ -205,13 +242,21 @@ def run_newsarchive(
         clock = Clock()
         for _ in range(pool.size):  # the workers' start-up is not the crawl's
             pool.submit(int, "1").result()
+        samples: list[float] = []
         t0, c0, w0 = time.perf_counter(), time.process_time(), workers_cpu()
         fetched = profiled(
             profile,
             "",
-            lambda: asyncio.run(crawl_all(config, archive, pool, clock, False, rss_every)),
+            lambda: asyncio.run(crawl_all(config, archive, pool, clock, False, rss_every, samples)),
         )
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        if rss_every:
+            print(rss_summary(samples, rss_every), file=sys.stderr)
+        print(
+            "peak RSS (VmHWM) of the extraction workers: "
+            + ", ".join(f"{peak_mb(p):.0f} MB" for p in worker_pids()),
+            file=sys.stderr,
+        )
         counts = archive.counts()
         if counts["versions"] < 0.95 * options.pages:
             print(f"WARNING: only {counts['versions']} versions: {counts}", file=sys.stderr)
