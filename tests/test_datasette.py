@@ -245,6 +245,30 @@ async def test_versions_pages_show_twenty_rows_with_a_next_link(db_path):
         assert len(set(re.findall(r"Timetable \d+", page))) == 20, table
 
 
+async def test_table_search_gives_every_query_of_the_page_the_newest_matches(db_path):
+    """The index is asked once per page; rows, count and facets all count the same matches."""
+    sample_archive.build_fleet(db_path, 25)
+    ds = make_datasette(db_path)
+    with Archive(db_path, readonly=True) as archive:
+        expected = [
+            row[0]
+            for row in archive.db.execute(
+                "select rowid from latest_fts where latest_fts match 'ferries' order by rowid desc"
+            )
+        ]
+    data = await get_json(
+        ds,
+        "/archive/latest_versions.json?_search=ferries&_size=max&_shape=objects"
+        "&_extra=count,facet_results,query",
+    )
+    assert sorted(r["version_id"] for r in data["rows"]) == sorted(expected)
+    count = data["count"] if "count" in data else data["filtered_table_rows_count"]  # 1.0, 0.65
+    assert count == len(expected) == 25
+    sites = facet_results(data)["site"]["results"]
+    assert sum(v["count"] for v in sites) == 25
+    assert "json_each(:na_ids)" in data["query"]["sql"]
+
+
 async def test_archive_connections_read_through_a_memory_mapping(ds):
     (mapped,) = (await ds.get_database("archive").execute("pragma mmap_size")).first()
     assert mapped > 0

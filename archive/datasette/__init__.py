@@ -25,6 +25,7 @@ May import: the rest of :mod:`archive`, Datasette, markupsafe; never :mod:`scrap
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -215,6 +216,11 @@ def filters_from_request(request, database, table, datasette):
     The newest :data:`SEARCH_BOUND` matches, straight from the index (version ids grow with
     time); the table's sort then orders those. ``latest_fts`` is keyed by version id, so the
     view is searched by one index lookup too.
+
+    The index is asked once per page (:func:`_newest_matches`) and every query of the page
+    (rows, count, each configured facet) gets the ids as a JSON list, instead of running the
+    match again in each: five or six times per page, and a phrase or a prefix costs the index
+    a few milliseconds each time (bench/search.py).
     """
     if table not in _SEARCH_TABLES:
         return None
@@ -228,37 +234,39 @@ def filters_from_request(request, database, table, datasette):
         column, fts = _SEARCH_TABLES[table]
         scope = "latest text" if table == "latest_versions" else "text"
         described = f'{scope} matches "{search}"'
-        more = await _more_matches_than_bound(datasette.get_database(database), fts, search)
-        if more is None:
+        ids = await _newest_matches(datasette.get_database(database), fts, search)
+        if ids is None:  # the index did not answer in time: each query asks it (and may too)
             described += f" (the newest {SEARCH_BOUND:,} matches at most)"
-        elif more:
-            described += f" (the newest {SEARCH_BOUND:,} of more than {SEARCH_BOUND:,} matches)"
-        return FilterArguments(
-            [
+            where = (
                 f"{column} in (select rowid from {fts} where {fts} match "
                 f"escape_fts(:na_search) order by rowid desc limit {SEARCH_BOUND})"
-            ],
-            {"na_search": search},
-            [described],
-            {"supports_search": True, "search": search},
+            )
+            params = {"na_search": search}
+        else:
+            if len(ids) > SEARCH_BOUND:
+                described += f" (the newest {SEARCH_BOUND:,} of more than {SEARCH_BOUND:,} matches)"
+            where = f"{column} in (select value from json_each(:na_ids))"
+            params = {"na_ids": json.dumps(ids[:SEARCH_BOUND])}
+        return FilterArguments(
+            [where], params, [described], {"supports_search": True, "search": search}
         )
 
     return inner
 
 
-async def _more_matches_than_bound(db, fts: str, search: str) -> bool | None:
-    """Whether the index holds more matches than the page looks at, so that the page can say
-    the count it shows is a bound (the index stops at the bound plus one: a millisecond).
-    None when that could not be told in time."""
+async def _newest_matches(db, fts: str, search: str) -> list[int] | None:
+    """The ids of the newest :data:`SEARCH_BOUND` matches and one more (so that the page can
+    say whether its count is a bound), newest first; None when the index did not answer in
+    time."""
     try:
         result = await db.execute(
-            f"select count(*) from (select rowid from {fts} where {fts} match "
-            f"escape_fts(:na_search) limit {SEARCH_BOUND + 1})",
+            f"select rowid from {fts} where {fts} match escape_fts(:na_search) "
+            f"order by rowid desc limit {SEARCH_BOUND + 1}",
             {"na_search": search},
         )
     except QueryInterrupted:
         return None
-    return result.first()[0] > SEARCH_BOUND
+    return [row[0] for row in result.rows]
 
 
 @hookimpl
