@@ -10,6 +10,7 @@ The hooks here are thin; the work is in the modules beside it:
 
 - :mod:`~archive.datasette.pages`: the plugin's own pages (list in its docstring)
 - :mod:`~archive.datasette.cells`: links, dates and cut text in Datasette's table pages
+- :mod:`~archive.datasette.table_html`: those pages' rows rendered in one piece
 - :mod:`~archive.datasette.configure`: metadata, table settings, canned queries (0.65 and 1.0)
 - :mod:`~archive.datasette.metadata`: that metadata, as data
 - :mod:`~archive.datasette.charts`: SVG time line and edits per day
@@ -36,7 +37,7 @@ from datasette.filters import FilterArguments
 from markupsafe import Markup
 
 from archive import search as archive_search
-from archive.datasette import cells, configure, dates, pages, registry
+from archive.datasette import cells, configure, dates, pages, registry, table_html
 from archive.datasette import metadata as archive_metadata
 from archive.datasette.urls import db_path, feed_url, search_url
 from archive.search import fts_match
@@ -82,6 +83,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["na_web_url"] = web_url
     env.filters["na_date"] = dates.time_html
     env.filters["na_readable_date"] = dates.readable
+    table_html.install(env, datasette)
 
 
 @hookimpl(trylast=True)  # after Datasette's own escape_fts, so this one wins
