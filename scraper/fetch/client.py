@@ -44,14 +44,15 @@ import importlib.util
 import random
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
 import httpx
+import sniffio
 
 from scraper.charset import decode_html
 from scraper.config import FetchSettings
@@ -645,6 +646,19 @@ class Fetcher:
         it, so its own process holds a page as bytes only, never as a second, often two to
         four times larger ``str``.
         """
+        with _declared_asyncio():
+            return await self._fetch(url, etag, last_modified, max_bytes, truncate, sink, decode)
+
+    async def _fetch(
+        self,
+        url: str,
+        etag: str | None,
+        last_modified: str | None,
+        max_bytes: int | None,
+        truncate: bool,
+        sink: Sink | None,
+        decode: bool,
+    ) -> FetchResult:
         settings = self.settings
         target = _check_url(url, url)
         delay = await self._host_delay(target, url)
@@ -665,9 +679,10 @@ class Fetcher:
 
     async def sitemaps_from_robots(self, url: str) -> list[str]:
         """The ``Sitemap:`` URLs of the robots.txt for *url*'s host (cached like the rules)."""
-        target = _check_url(url, url)
-        rules = await self._robots.rules(str(target))
-        return list(rules.sitemaps)
+        with _declared_asyncio():
+            target = _check_url(url, url)
+            rules = await self._robots.rules(str(target))
+            return list(rules.sitemaps)
 
     # -- politeness -------------------------------------------------------------------------
 
@@ -903,6 +918,23 @@ class Fetcher:
 
 
 # --- helpers -----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _declared_asyncio() -> Iterator[None]:
+    """sniffio told that this is asyncio while the block runs, then told nothing again.
+
+    httpcore and anyio ask sniffio which event loop runs on every lock, event, cancel scope and
+    read timeout; with no answer declared, sniffio works it out each time by asking asyncio for
+    the current task (about 8 % of a 304 re-check's CPU in the crawl). The fetcher runs only on
+    asyncio (its deadline is an ``asyncio.timeout``), so the declared answer is the true one;
+    tasks started inside the block inherit it with their context.
+    """
+    token = sniffio.current_async_library_cvar.set("asyncio")
+    try:
+        yield
+    finally:
+        sniffio.current_async_library_cvar.reset(token)
 
 
 async def _give(run: _Run, data: bytes) -> bool:

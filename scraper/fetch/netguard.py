@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import socket
+import ssl
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
@@ -271,6 +273,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context, built once a process: loading the CA bundle takes tens of
+    milliseconds, and each ``newsarchive crawl`` (or bench run) opens a new fetcher."""
+    return httpx.create_ssl_context()
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport (request mapping, exception mapping) over a guarded pool."""
 
@@ -278,7 +287,7 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         # httpx offers no public way to pass a network backend; its transport only wraps
         # ``self._pool``, so we build that pool ourselves.
         self._pool = LeanConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
