@@ -51,8 +51,11 @@ def readable(value: object) -> str:
     parsed = parse(value)
     if parsed is None:
         return "" if value is None else str(value)
-    text = str(value).strip()
-    if len(text) == 10:  # a date without a time
+    return _readable(str(value), parsed)
+
+
+def _readable(value: str, parsed: datetime) -> str:
+    if len(value.strip()) == 10:  # a date without a time
         return f"{parsed.day} {parsed:%b %Y}"
     if parsed.tzinfo is not None and parsed.utcoffset() == UTC.utcoffset(None):
         zone = "UTC"
@@ -66,10 +69,18 @@ def readable(value: object) -> str:
 
 def time_html(value: object) -> Markup:
     """``<time datetime="ISO" title="ISO">readable</time>``, or the value escaped."""
-    if parse(value) is None:
+    parsed = parse(value)
+    if parsed is None:
         return escape("" if value is None else value)
+    return time_element(value, parsed)
+
+
+def time_element(value: object, parsed: datetime) -> Markup:
+    """:func:`time_html` of a *value* already parsed (table cells parse each once)."""
     iso = escape(value)
-    return Markup(f'<time datetime="{iso}" title="{iso}">{escape(readable(value))}</time>')
+    return Markup(
+        f'<time datetime="{iso}" title="{iso}">{escape(_readable(str(value), parsed))}</time>'
+    )
 
 
 def day(value: object) -> str | None:
