@@ -32,9 +32,32 @@ from archive.datasette import registry
 DEFAULT_TEMPLATE = "default:_table.html"
 
 
+#: Names a dict has as attributes: Jinja's ``getattr`` finds these on a dict before its items.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _dict_items_first(jinja_getattr: Any) -> Any:
+    """Jinja's ``Environment.getattr`` with a shortcut for plain dicts (Datasette's cells and
+    columns): ``cell.value`` is the item at once, where Jinja first tries the attribute and
+    catches the AttributeError, about a microsecond a time, four times a cell. The answer is
+    Jinja's: a dict has no attributes but those of its type, and any other name falls back to
+    Jinja's own lookup (which makes the undefined value)."""
+
+    def getattr_(obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return jinja_getattr(obj, attribute)
+
+    return getattr_
+
+
 def install(env: Environment, datasette: Any) -> None:
     """Give *env* (Datasette's environment) what the plugin's ``_table.html`` calls."""
     sync = env.overlay(enable_async=False, cache_size=8)  # a cache of its own: sync templates
+    sync.getattr = _dict_items_first(sync.getattr)  # type: ignore[method-assign]
 
     @pass_context
     def na_table_html(context: Context) -> Markup:
