@@ -208,9 +208,9 @@ def _inside_boilerplate(node: LexborNode, seen: dict[int, bool]) -> bool:
     return found
 
 
-def _elsewhere(node: LexborNode) -> bool:
+def _elsewhere(node: LexborNode, seen: dict[int, bool] | None = None) -> bool:
     """Is the node inside a comment thread or a block of other stories?"""
-    return inside_region(node, rules.ELSEWHERE_WORDS)
+    return inside_region(node, rules.ELSEWHERE_WORDS, seen)
 
 
 def outermost(nodes: list[LexborNode]) -> list[LexborNode]:
@@ -300,11 +300,14 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
     For generic rules (a teaser card is an <article> too) the match holding the headline wins
     over a bigger one; otherwise the biggest.
     """
+    elsewhere: dict[int, bool] = {}  # per ancestor: inside other stories or comments
     for index, selector in enumerate(rules.BODY_SELECTORS):
         matches = [
             n
             for n in body.css(selector)
-            if n.tag not in ("body", "html") and _not_boilerplate(n) and not _elsewhere(n)
+            if n.tag not in ("body", "html")
+            and _not_boilerplate(n)
+            and not _elsewhere(n, elsewhere)
         ]
         if not matches:
             continue
@@ -323,7 +326,8 @@ def selector_candidate(body: LexborNode, headline: LexborNode | None = None) -> 
             kept = with_headline[-1:] or _post_stream(sized, best)
         else:
             kept = [n for size, n in sized if size >= min(best * 0.15, 200)]
-        total = sum(size for size, n in sized if n in kept)
+        ids = {n.mem_id for n in kept}
+        total = sum(size for size, n in sized if n.mem_id in ids)
         label = selector if len(kept) == 1 else f"{selector} (x{len(kept)})"
         return Candidate(
             kept,

@@ -88,6 +88,9 @@ def find_stream(body: LexborNode, declared: bool) -> Stream | None:
     """The container of repeated timed posts, when the page is a live blog."""
     best: Stream | None = None
     seen: set[int] = set()
+    # Timed teasers of one list climb through the same parents: each parent's posts of one
+    # kind are found once.
+    found: dict[tuple[int, tuple[str, str]], list[LexborNode]] = {}
     for timed in body.css(_TIMED)[:_MAX_CANDIDATES]:
         # A post is a child of the stream that holds a time; climb to find its parent.
         child: LexborNode | None = timed
@@ -97,7 +100,11 @@ def find_stream(body: LexborNode, declared: bool) -> Stream | None:
             parent = child.parent
             if parent.mem_id in seen or parent.tag in ("html", "-document"):
                 break
-            posts = _posts_of(parent, child)
+            kind = _signature(child)
+            key = (parent.mem_id, kind)
+            posts = found.get(key)
+            if posts is None:
+                posts = found[key] = _posts_of(parent, kind)
             if posts:
                 seen.add(parent.mem_id)
                 if best is None or len(posts) > len(best.posts):
@@ -113,9 +120,9 @@ def find_stream(body: LexborNode, declared: bool) -> Stream | None:
     return None
 
 
-def _posts_of(parent: LexborNode, child: LexborNode) -> list[LexborNode]:
-    """The children of `parent` of `child`'s kind that are timed posts (two at least)."""
-    kind = _signature(child)
+def _posts_of(parent: LexborNode, kind: tuple[str, str]) -> list[LexborNode]:
+    """The children of `parent` of one kind (tag and classes) that are timed posts (two at
+    least)."""
     if not kind[0] or kind[0].startswith("-"):
         return []
     same = [c for c in parent.iter() if _signature(c) == kind]

@@ -250,7 +250,7 @@ def _bound(page: str) -> str:
     tags = page.count("<")
     if tags > MAX_TAGS:
         raise ExtractionError("too-many-elements", f"page has {tags} tags (max {MAX_TAGS})")
-    _check_formatting_depth(page)
+    _check_formatting_depth(page, tags)
     if _has_long_tag(page):
         page = _LONG_TAG.sub(_trim_attributes, page)
     if tags > _SAFE_TAG_COUNT:
@@ -280,7 +280,7 @@ _FORMATTING_TAG = _tag_scan(
 )
 
 
-def _check_formatting_depth(page: str) -> None:
+def _check_formatting_depth(page: str, tags: int) -> None:
     """Refuse pages that leave absurdly many formatting elements open (see MAX_OPEN_FORMATTING).
 
     A regex pass over the tags, linear and cheap; the depth is opens minus closes, never
@@ -288,7 +288,7 @@ def _check_formatting_depth(page: str) -> None:
     formatting elements grows with. Computed without a Python loop: with S the running sum
     of +1/-1, the depth floored at zero is S minus the lowest S so far (or zero).
     """
-    if page.count("<") <= MAX_OPEN_FORMATTING:
+    if tags <= MAX_OPEN_FORMATTING:  # the page's count of "<": an upper bound
         return
     found = _FORMATTING_TAG.findall(page)
     if len(found) <= MAX_OPEN_FORMATTING:
@@ -477,7 +477,9 @@ def _widen_to_page(
     """The whole body (pruned) instead of a container that holds a small part of its text."""
     found = sum(len(b.text) for b in blocks)
     # The body's raw text bounds what pruning keeps of it: most pages stop here, unrendered.
-    if found >= WIDEN_BELOW * len(body.text(strip=True)):
+    # Its text unstripped is longer still, and cheaper to copy (one buffer, not a string per
+    # text node): when the container passes against that, it passes against the stripped.
+    if found >= WIDEN_BELOW * len(body.text()) or found >= WIDEN_BELOW * len(body.text(strip=True)):
         return blocks, method, winner
     what = f"the {method} container"
     for links in (True, False):

@@ -160,30 +160,68 @@ def linked_chars(node: LexborNode) -> int:
     return sum(len(a.text(strip=True)) for a in node.css("a"))
 
 
-def inside_region(node: LexborNode, region_words: frozenset[str]) -> bool:
+def inside_region(
+    node: LexborNode, region_words: frozenset[str], seen: dict[int, bool] | None = None
+) -> bool:
     """Is *node* inside an ancestor whose class or id names one of *region_words* (a comment
-    thread, a block of other stories)? Only the boilerplate words of the names count."""
+    thread, a block of other stories)? Only the boilerplate words of the names count.
+
+    `seen` caches the answer per ancestor for one set of words: the many matches of one
+    query (every teaser card of a page) climb through the same wrappers."""
+    path: list[int] = []
+    found = False
     ancestor = node.parent
     while ancestor is not None and ancestor.tag not in ("body", "html"):
+        if seen is not None:
+            key = ancestor.mem_id
+            known = seen.get(key)
+            if known is not None:
+                found = known
+                break
+            path.append(key)
         attrs = ancestor.attributes
         words = rules.role_words(attrs.get("class"), attrs.get("id"))
         if words and rules.NEGATIVE.find_all(words) & region_words:
-            return True
+            found = True
+            break
         ancestor = ancestor.parent
-    return False
+    if seen is not None:
+        for key in path:
+            seen[key] = found
+    return found
 
 
 def boilerplate_words(node: LexborNode, cls: str | None, ident: str | None) -> frozenset[str]:
     """The boilerplate words of a class/id (empty when none, or when a container name
     also matches); an id that spells the element's own text ("how-to-share-a-file" on that
     heading or section) is an anchor, not a role."""
+    found, kept = _named_words(cls, ident)
+    if not found:
+        # The words of the class alone are among these: no word, with or without the id.
+        return found
     if ident and _is_slug_of_text(ident, node):
-        ident = None
-    words = rules.role_words(cls, ident).replace("_", "-")
-    found = rules.NEGATIVE.find_all(words)
-    if found and rules.STRONG_POSITIVE.search(words):
-        return frozenset()
-    return found
+        return _named_words(cls, None)[1]
+    return kept
+
+
+_NAMED: dict[tuple[str | None, str | None], tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _named_words(cls: str | None, ident: str | None) -> tuple[frozenset[str], frozenset[str]]:
+    """The boilerplate words of a class and id, and the same but none when a container name
+    also matches; cached per value pair (a page repeats a few hundred of them on thousands of
+    elements)."""
+    key = (cls, ident)
+    pair = _NAMED.get(key)
+    if pair is None:
+        words = rules.role_words(cls, ident).replace("_", "-")
+        found = rules.NEGATIVE.find_all(words)
+        strong = bool(found) and rules.STRONG_POSITIVE.search(words) is not None
+        pair = (found, frozenset() if strong else found)
+        if len(_NAMED) >= 50_000:
+            _NAMED.clear()
+        _NAMED[key] = pair
+    return pair
 
 
 def _is_slug_of_text(ident: str, node: LexborNode) -> bool:
@@ -223,6 +261,12 @@ def _is_dateline(text: str) -> bool:
     return not sentence
 
 
+def _holds_link(node: LexborNode) -> bool:
+    """Whether a small subtree (a short paragraph) holds an <a>: walked in Python, since a
+    CSS query costs more to set up than a short paragraph's few nodes take to visit."""
+    return any(item.tag == "a" for item in node.traverse())
+
+
 def _is_teaser(node: LexborNode, text: str) -> bool:
     """A link to another story followed by a cut-off excerpt ("... the index r...")."""
     if not text.endswith(ELLIPSES) or len(text) > 1500:
@@ -258,9 +302,15 @@ class _RootSize:
         # Outermost named blocks per word, so nested ones are not counted twice.
         chars: dict[str, int] = {}
         inside: dict[str, list[LexborNode]] = {}
+        # A page repeats a few hundred class values over thousands of elements.
+        words_of: dict[str | None, frozenset[str]] = {}
         for root in self._roots:
             for node in root.css("[class]"):
-                for word in rules.NEGATIVE.find_all(rules.role_words(node.attributes.get("class"))):
+                cls = node.attributes.get("class")
+                named = words_of.get(cls)
+                if named is None:
+                    named = words_of[cls] = rules.NEGATIVE.find_all(rules.role_words(cls))
+                for word in named:
                     outer = inside.setdefault(word, [])
                     if outer and _within(node, outer[-1]):
                         continue
@@ -324,7 +374,7 @@ def discard_reason(
     if tag == "p":
         # Only a short paragraph can be a lone link ("Read more: ..."); measure text first.
         text = node.text(strip=True) if text is None else text
-        if len(text) >= 200 or node.css_first("a") is None:
+        if len(text) >= 200 or not _holds_link(node):
             return None
         if rules.READ_MORE_PREFIX.match(text):
             return "link to another story (read more)"
@@ -430,25 +480,24 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
     stack: list[LexborNode | str] = list(reversed(roots))
     root_size = _RootSize(roots)
     first = True
+    # Looked up once: the loop visits every node of the container.
+    skip_tags, block_tags, inline_tags = rules.SKIP_TAGS, rules.BLOCK_TAGS, _INLINE_TAGS
+    prune, protected, by_links = options.prune, options.protected, options.links
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            flush()
+            if parts:
+                flush()
             kinds.pop()
             continue
         tag = item.tag
         if tag == "-text":
             parts.append(item.text_content or "")
             continue
-        if tag is None or tag[0] == "-" or tag in rules.SKIP_TAGS:
+        if tag is None or tag[0] == "-" or tag in skip_tags:
             continue
-        if (
-            options.prune
-            and not first
-            and tag not in _INLINE_TAGS
-            and item.mem_id not in options.protected
-        ):
-            reason = discard_reason(item, tag, root_size, options.links)
+        if prune and not first and tag not in inline_tags and item.mem_id not in protected:
+            reason = discard_reason(item, tag, root_size, by_links)
             if reason is not None:
                 if trace is not None:
                     trace.append(
@@ -458,8 +507,9 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
                     )
                 continue
         first = False
-        if tag in rules.BLOCK_TAGS:
-            flush()
+        if tag in block_tags:
+            if parts:
+                flush()
             if tag in ("br", "hr"):
                 continue
             if tag == "h1" and title_words and (not blocks or _is_title(item, title_words)):
