@@ -91,9 +91,11 @@ def clean(tree: LexborHTMLParser, discard_selectors: tuple[str, ...], notes: lis
             continue
         if _folded(attrs):
             continue
-        if total < 0:
+        chars = len(node.text(strip=True))
+        # An empty one goes without measuring the page (removing it changes no length).
+        if chars and total < 0:
             total = len(body.text(strip=True))
-        if len(node.text(strip=True)) > total / 2:
+        if chars and chars > total / 2:
             notes.append(f"kept hidden {describe(node)}: it holds most of the page text")
             continue
         node.decompose()

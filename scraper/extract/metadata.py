@@ -179,6 +179,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
     )
     title = _visible_headline(found["h1"], references, site_name, _host_name(url))
 
+    near = _Headline(found["h1"], title)
     declared = (
         art.get("datePublished"),
         *(meta.get(key) for key in _PUBLISHED_META),
@@ -192,7 +193,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         *(_machine_date(v) for v in declared),
         lambda: _time_element(tree, "datePublished"),
         lambda: _byline_date(tree),
-        lambda: _dateline_near_headline(tree, found["h1"], title),
+        lambda: _dateline_near_headline(near),
         lambda: _byline_date(tree, _DATE_NAMED, 12),
         *declared,
         lambda: _url_date(url),
@@ -225,7 +226,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         lambda: _split_authors(meta.get("dc.creator")),
         lambda: _split_authors(_labelled(meta, _WRITTEN_BY_LABELS)),
         lambda: _byline_authors(tree),
-        lambda: _byline_near_headline(found["h1"], title),
+        lambda: _byline_near_headline(near),
         lambda: _byline_authors(tree, _LOOSE_BYLINE_SELECTORS, loose=True),
         lambda: _written_by_anywhere(tree),
     ]
@@ -775,20 +776,49 @@ def _written_dates(text: str) -> Iterator[tuple[int, str]]:
                 yield match.start(), f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _dateline_near_headline(
-    tree: LexborHTMLParser, h1_nodes: list[LexborNode], title: str | None
-) -> str | None:
+class _Headline:
+    """The visible headline's <h1> and the text around it, each found once per page: the
+    dateline and the byline look in the same places."""
+
+    def __init__(self, h1_nodes: list[LexborNode], title: str | None) -> None:
+        self._h1 = h1_nodes
+        self._title = title
+        self._node: LexborNode | None = None
+        self._texts: dict[tuple[bool, int], str] = {}
+
+    @property
+    def node(self) -> LexborNode | None:
+        """The <h1> holding the headline, else the first <h1>; None without one."""
+        if self._node is None and self._h1:
+            wanted = _squash(self._title) if self._title else None
+            self._node = next(
+                (n for n in self._h1 if wanted and _unescape(_heading_text(n)) == wanted),
+                self._h1[0],
+            )
+        return self._node
+
+    def beside(self, *, forward: bool, limit: int) -> str:
+        """`_text_beside` of the headline (call only when there is one)."""
+        key = (forward, limit)
+        text = self._texts.get(key)
+        if text is None:
+            node = self.node
+            assert node is not None
+            text = self._texts[key] = _text_beside(node, forward=forward, limit=limit)
+        return text
+
+
+def _dateline_near_headline(headline: _Headline) -> str | None:
     """A date written just above or below the visible headline ("Published on July 18,
     2025", "December 17, 2025 - 8 min read"): where pages without structured dates show it."""
-    if not h1_nodes:
+    if headline.node is None:
         return None
-    wanted = _squash(title) if title else None
-    headline = next(
-        (n for n in h1_nodes if wanted and _unescape(_heading_text(n)) == wanted), h1_nodes[0]
-    )
-    after = _text_beside(headline, forward=True, limit=_DATELINE_AFTER)
-    before = _text_beside(headline, forward=False, limit=_DATELINE_BEFORE)
-    return _written_date(after) or _written_date(before[-_DATELINE_BEFORE:])
+    after = headline.beside(forward=True, limit=_DATELINE_AFTER)
+    found = _written_date(after)
+    if found:
+        return found
+    before = headline.beside(forward=False, limit=_DATELINE_BEFORE)
+    return _written_date(before[-_DATELINE_BEFORE:])
 
 
 def _text_beside(node: LexborNode, *, forward: bool, limit: int) -> str:
@@ -1074,19 +1104,15 @@ _NOT_NAMES = frozenset(
 )
 
 
-def _byline_near_headline(h1_nodes: list[LexborNode], title: str | None) -> tuple[str, ...]:
+def _byline_near_headline(headline: _Headline) -> tuple[str, ...]:
     """A "By NAME" line just below (or above) the headline. A "Reviewed by" or "Updated by"
     name counts only when no line names the writer; a photo credit never does."""
-    if not h1_nodes:
+    if headline.node is None:
         return ()
-    wanted = _squash(title) if title else None
-    headline = next(
-        (n for n in h1_nodes if wanted and _unescape(_heading_text(n)) == wanted), h1_nodes[0]
-    )
     fallback: tuple[str, ...] = ()
     for text in (
-        _text_beside(headline, forward=True, limit=_BYLINE_AFTER),
-        _text_beside(headline, forward=False, limit=_DATELINE_BEFORE)[-_DATELINE_BEFORE:],
+        headline.beside(forward=True, limit=_BYLINE_AFTER),
+        headline.beside(forward=False, limit=_DATELINE_BEFORE)[-_DATELINE_BEFORE:],
     ):
         for match in _BY_LINE.finditer(text):
             before = text[max(0, match.start() - 40) : match.start() + 1].split()

@@ -112,10 +112,17 @@ class Substrings:
 
     def __init__(self, words: str) -> None:
         self.words = tuple(w.lower() for w in words.split("|") if w)
+        self._found: dict[str, bool] = {}  # per class/id value, as ClassWords caches
 
     def search(self, value: str) -> bool:
-        value = value.lower()
-        return any(word in value for word in self.words)
+        found = self._found.get(value)
+        if found is None:
+            lowered = value.lower()
+            found = any(word in lowered for word in self.words)
+            if len(self._found) >= _CACHE_SIZE:
+                self._found.clear()
+            self._found[value] = found
+        return found
 
 
 # Elements whose content is never article text. The first group is removed before anything

@@ -329,6 +329,13 @@ def _within(node: LexborNode, outer: LexborNode) -> bool:
     return False
 
 
+#: The tags `discard_reason` judges even without attributes (by their links, text or
+#: content); any other element without a class, id or role is kept unjudged.
+_JUDGED_TAGS = frozenset(
+    {"figcaption", "header", "p"} | _LIST_TAGS | _CONTAINER_TAGS | _TEASER_TAGS
+)
+
+
 def discard_reason(
     node: LexborNode, tag: str, root: _RootSize, by_links: bool = True
 ) -> str | None:
@@ -482,6 +489,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
     first = True
     # Looked up once: the loop visits every node of the container.
     skip_tags, block_tags, inline_tags = rules.SKIP_TAGS, rules.BLOCK_TAGS, _INLINE_TAGS
+    judged_tags = _JUDGED_TAGS
     prune, protected, by_links = options.prune, options.protected, options.links
     while stack:
         item = stack.pop()
@@ -496,7 +504,13 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
             continue
         if tag is None or tag[0] == "-" or tag in skip_tags:
             continue
-        if prune and not first and tag not in inline_tags and item.mem_id not in protected:
+        if (
+            prune
+            and not first
+            and tag not in inline_tags
+            and (tag in judged_tags or item.attributes)
+            and item.mem_id not in protected
+        ):
             reason = discard_reason(item, tag, root_size, by_links)
             if reason is not None:
                 if trace is not None:
