@@ -479,10 +479,13 @@ def _widen_to_page(
     # The body's raw text bounds what pruning keeps of it: most pages stop here, unrendered.
     # Its text unstripped is longer still, and cheaper to copy (one buffer, not a string per
     # text node): when the container passes against that, it passes against the stripped.
-    if found >= WIDEN_BELOW * len(body.text()) or found >= WIDEN_BELOW * len(body.text(strip=True)):
+    raw_chars = len(body.text())
+    if found >= WIDEN_BELOW * raw_chars or found >= WIDEN_BELOW * len(body.text(strip=True)):
         return blocks, method, winner
     what = f"the {method} container"
     for links in (True, False):
+        if found >= WIDEN_BELOW * raw_chars:
+            break  # a render keeps at most the body's raw text: this one could not win
         wide = extract_text.render([body], replace(options, links=links))
         wide_chars = sum(len(b.text) for b in wide)
         if found >= WIDEN_BELOW * wide_chars:
