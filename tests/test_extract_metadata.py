@@ -203,11 +203,16 @@ def test_dotted_date_in_the_dateline_under_the_headline() -> None:
     assert extract(_page("<title>Museum reopens</title>", body)).published == "2025-12-17"
 
 
-def test_a_date_the_page_shows_beats_structured_data_written_in_words() -> None:
-    # schema.org dates are ISO 8601; "Nov 05, 2025" is a template's text (often the site's
-    # last rebuild), so the dateline under the headline wins. An ISO value still wins.
+def test_the_date_the_page_shows_beside_its_headline_is_the_articles_date() -> None:
+    # A reader dates a story by its dateline: it beats structured data written in words (a
+    # template's text) and ISO 8601 values naming another day (an import or first-draft
+    # date); a structured value naming the shown day is kept with its time and offset.
     body = "<h1>Museum reopens</h1><p>January 31, 2024 · 4 min read</p>"
-    for declared, expected in (("Nov 05, 2025", "2024-01-31"), ("2025-11-05", "2025-11-05")):
+    for declared, expected in (
+        ("Nov 05, 2025", "2024-01-31"),
+        ("2025-11-05", "2024-01-31"),
+        ("2024-01-31T09:30:00+01:00", "2024-01-31T09:30:00+01:00"),
+    ):
         head = "<title>Museum reopens</title>" + _ld(
             {"@type": "BlogPosting", "headline": "Museum reopens", "datePublished": declared}
         )
@@ -215,6 +220,28 @@ def test_a_date_the_page_shows_beats_structured_data_written_in_words() -> None:
     # With nothing visible, the written-out value is still better than nothing.
     head = "<title>Museum</title>" + _ld({"@type": "Article", "datePublished": "Nov 05, 2025"})
     assert extract(_page(head)).published == "2025-11-05"
+
+
+def test_a_page_showing_only_its_update_is_dated_by_it() -> None:
+    # The page was rewritten and shows only the rewrite's date: that is the article's date,
+    # and the structured dateModified names it with its time.
+    ld = _ld(
+        {
+            "@type": "Article",
+            "headline": "Museum reopens",
+            "datePublished": "2020-05-13T20:03:25+00:00",
+            "dateModified": "2025-01-02T15:06:08+00:00",
+        }
+    )
+    body = "<h1>Museum reopens</h1><p>Updated January 2, 2025</p><p>The museum reopened.</p>"
+    article = extract(_page("<title>Museum reopens</title>" + ld, body))
+    assert (article.published, article.modified) == (
+        "2025-01-02T15:06:08+00:00",
+        "2025-01-02T15:06:08+00:00",
+    )
+    # Shown nowhere: the first publication, as structured data gives it.
+    article = extract(_page("<title>Museum reopens</title>" + ld))
+    assert article.published == "2020-05-13T20:03:25+00:00"
 
 
 def test_time_elements_of_teasers_and_comments_are_not_the_articles() -> None:

@@ -208,6 +208,7 @@ def read_metadata(tree: LexborHTMLParser, url: str | None = None) -> Metadata:
         page.get("dateModified"),
         lambda: _time_element(tree, "dateModified"),
     )
+    published = _shown_date(published, modified, near)
 
     # People first: an organisation named as the author (the publisher, a brand) is kept
     # only when no person is named anywhere, in structured data or in the visible byline.
@@ -774,6 +775,23 @@ def _written_dates(text: str) -> Iterator[tuple[int, str]]:
                 day = int(parts["day"])
             if 1 <= month <= 12 and 1 <= day <= 31:
                 yield match.start(), f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _shown_date(published: str | None, modified: str | None, near: _Headline) -> str | None:
+    """The article's date is the one its page shows beside the headline, when it shows one.
+
+    A reader dates a story by its dateline; structured data often says otherwise: a first
+    publication years before the page's rewrite ("Updated March 5, 2025" is all it shows),
+    or a CMS's import date. Kept at full precision when a structured date (published or
+    modified) names the same day; the structured dates stand alone when no date is shown.
+    Measured on modern-web's dated articles: even half 0.891 -> 0.943 (16 right, 6 wrong
+    more), the held-out odd half 0.863 -> 0.893; taking the modified date only when it is
+    the shown one gained less on both halves (0.922 / 0.873)."""
+    shown = _dateline_near_headline(near)
+    if not shown or (published and published[:10] == shown):
+        return published
+    same = next((d for d in (published, modified) if d and d[:10] == shown), None)
+    return same or shown
 
 
 class _Headline:
