@@ -84,6 +84,12 @@ _VERSION_COLUMNS = (
     "title_changed"
 )
 _INSERT_VERSION = f"insert into versions ({_VERSION_COLUMNS}) values ({', '.join('?' * 24)})"
+#: A discovered article, in plain SQL: sqlite-utils' ``insert`` looks the table's columns and
+#: the schema's tables and views up on every call (0.07-0.11 ms of CPU a row, 0.03-0.04 so).
+_INSERT_ARTICLE = (
+    "insert into articles (url, site, status, title, published, first_seen, next_check, "
+    "hint_modified) values (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 #: Host parameters per statement at most when a list goes into ``in (...)``.
 _CHUNK = 500
 
@@ -102,19 +108,21 @@ class Writes(Reads):
             for cand in candidates:
                 existing = self.find_article(cand.url)
                 if existing is None:
-                    row_id = self._insert(
-                        "articles",
-                        {
-                            "url": cand.url,
-                            "site": cand.site,
-                            "status": "new",
-                            "title": cand.title,
-                            "published": cand.published,
-                            "first_seen": stamp,
-                            "next_check": stamp,
-                            "hint_modified": cand.modified,
-                        },
+                    cursor = self.db.conn.execute(
+                        _INSERT_ARTICLE,
+                        [
+                            cand.url,
+                            cand.site,
+                            "new",
+                            cand.title,
+                            cand.published,
+                            stamp,
+                            stamp,
+                            cand.modified,
+                        ],
                     )
+                    assert cursor.lastrowid is not None
+                    row_id = cursor.lastrowid
                     new_ids.append(row_id)
                     if cand.guid:
                         self._add_keys(row_id, cand.site, {f"guid:{cand.guid}": "guid"})
