@@ -254,6 +254,22 @@ def _is_title(node: LexborNode, title_words: tuple[str, ...]) -> bool:
     return norm_words(node.text()) == title_words
 
 
+_FURNITURE: dict[str, bool] = {}
+
+
+def _is_furniture(text: str) -> bool:
+    """A short block that is page furniture (rules.FURNITURE_TEXT) or a dateline; cached per
+    text: menus, share bars and labels repeat within a page, across a site's pages and in
+    the second render of a page's body."""
+    found = _FURNITURE.get(text)
+    if found is None:
+        found = bool(rules.FURNITURE_TEXT.match(text)) or _is_dateline(text)
+        if len(_FURNITURE) >= 50_000:
+            _FURNITURE.clear()
+        _FURNITURE[text] = found
+    return found
+
+
 def _is_dateline(text: str) -> bool:
     if not rules.DATELINE.search(text):
         return False
@@ -465,7 +481,7 @@ def render(roots: list[LexborNode], options: RenderOptions) -> list[Block]:
             if not text or not text.strip(_JOINERS):
                 return
         kind = kinds[-1] if kinds else "p"
-        if len(text) < 80 and (rules.FURNITURE_TEXT.match(text) or _is_dateline(text)):
+        if len(text) < 80 and _is_furniture(text):
             if trace is not None:
                 trace.append(
                     Discard(node=f"text {text[:40]!r}", reason="furniture", chars=len(text))
