@@ -197,3 +197,20 @@ def test_hidden_text_goes_but_aria_hidden_and_folded_sections_stay() -> None:
         "Returns are",
     ):
         assert shown in text
+
+
+def test_a_consent_dialog_is_never_the_article() -> None:
+    # A cookie-consent modal holds more prose than a short story's page: as the densest
+    # block it would win, as part of a whole page pruned it would lead the text.
+    settings = " ".join(
+        f"<p>We process your data for purpose {n}, to deliver content, measure its delivery "
+        f"and extract insights about our website, as our partners do for purpose {n}.</p>"
+        for n in range(12)
+    )
+    dialog = f"<div role='dialog' aria-modal='true'><div class='ot-pc'>{settings}</div></div>"
+    story = f"<div class='story-wrap'><h1>Library closes</h1><p>{P1}</p><p>{P2}</p></div>"
+    for role in ("dialog", "alertdialog"):
+        page = f"<html><body>{story}{dialog.replace('dialog', role, 1)}</body></html>"
+        text = extract(page).text
+        assert P1 in text and P2 in text
+        assert "We process your data" not in text

@@ -185,6 +185,11 @@ def density_candidates(body: LexborNode, limit: int = 5) -> list[Candidate]:
     return out[:limit]
 
 
+#: A dialog (a cookie-consent or sign-up modal over the page) is never the article, however
+#: much prose its settings hold.
+_DIALOG_ROLES = frozenset({"dialog", "alertdialog"})
+
+
 def _inside_boilerplate(node: LexborNode, seen: dict[int, bool]) -> bool:
     """Is the node within a comment thread, share bar, related box...? (Long comments score.)
 
@@ -200,6 +205,9 @@ def _inside_boilerplate(node: LexborNode, seen: dict[int, bool]) -> bool:
             break
         path.append(key)
         attrs = ancestor.attributes
+        if attrs.get("role") in _DIALOG_ROLES:
+            found = True
+            break
         words = rules.role_words(attrs.get("class"), attrs.get("id"))
         if words and rules.NEGATIVE.search(words) in rules.ALWAYS_DISCARD:
             found = True

@@ -38,7 +38,7 @@ from scraper.extract.live import LivePost
 from scraper.extract.metadata import Metadata, normalize_date, read_metadata
 from scraper.extract.text import Block, Discard, RenderOptions
 
-EXTRACTOR_VERSION = "1.4.0"
+EXTRACTOR_VERSION = "1.5.0"
 
 MAX_INPUT_CHARS = 16_000_000
 MAX_TAGS = 400_000

@@ -70,7 +70,7 @@ _INLINE_TAGS = frozenset(
     }
 )
 _BOILERPLATE_ROLES = frozenset(
-    {"navigation", "complementary", "banner", "contentinfo", "dialog", "alert"}
+    {"navigation", "complementary", "banner", "contentinfo", "dialog", "alertdialog", "alert"}
 )
 _TEASER_TAGS = frozenset({"li", "article", "div"})
 ELLIPSES = ("...", "…", "[…]", "[...]", "…)")
