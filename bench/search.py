@@ -252,9 +252,12 @@ def main() -> int:
     )
     t0 = time.perf_counter()
     read_through(args.db)
+    from datasette import __version__ as datasette_version
+
     print(
         f"read the file once into the OS cache in {time.perf_counter() - t0:.1f} s "
-        f"(a served archive's pages are in memory); load average {load()}\n"
+        f"(a served archive's pages are in memory); load average {load()}; "
+        f"Datasette {datasette_version}\n"
     )
 
     queries = {
