@@ -10,7 +10,7 @@ import pytest
 from test_crawl import PARAS, T0, Clock, article_page, crawl, make_config
 
 from archive.store import Archive
-from scraper.crawl.identity import page_keys
+from scraper.crawl.identity import keys_of, shortlinks
 
 OTHER = [
     "Wildfires spread across the northern hills overnight, forcing farmers to move livestock.",
@@ -41,6 +41,9 @@ def serve_feed(server, items: list[tuple[str, str | None]]) -> None:
 
 
 def test_page_keys_read_the_shortlink() -> None:
+    def page_keys(page: str, url: str) -> dict[str, str]:  # as the crawl reads them
+        return keys_of(shortlinks(page), url)
+
     page = (
         '<html><head><LINK REL="shortlink" HREF="/?p=42">'
         "<link rel='canonical' href='/news/a/'></head><body>"

@@ -31,8 +31,9 @@ from collections.abc import AsyncIterator
 MiB = 1024 * 1024
 
 #: Bytes of fetched pages one crawl process holds at most (besides the pages being fetched).
-#: 64 MiB is 160 pages of the benchmarks' 400 KB average, more than any ``global_concurrency``
-#: fetches in flight plus a queue for the workers need, and 12 of their largest (5 MB) pages.
+#: 32 MiB is 80 pages of the benchmarks' 400 KB average, more than the default
+#: ``global_concurrency`` fetches in flight plus a queue for the workers need, and 6 of their
+#: largest (5 MB) pages.
 DEFAULT_MAX_BYTES = 32 * MiB
 
 

@@ -63,8 +63,3 @@ def keys_of(links: tuple[str, ...], url: str) -> dict[str, str]:
         if link != url:
             keys[f"shortlink:{link}"] = "shortlink"
     return keys
-
-
-def page_keys(page: str, url: str) -> dict[str, str]:
-    """The identity keys a page declares (:func:`keys_of` its :func:`shortlinks`)."""
-    return keys_of(shortlinks(page), url)
